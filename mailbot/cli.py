@@ -1,0 +1,322 @@
+"""The `mailbot` command: a thin argparse shell over the same functions the daemon runs.
+
+Exit codes: 0 success, 1 a failure we report, 2 bad usage or configuration.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+from .app import App, open_app
+from .campaign import CampaignError
+from .config import ConfigError
+
+log = logging.getLogger("mailbot")
+
+
+class UsageError(Exception):
+    pass
+
+
+def _print(text: str = "") -> None:
+    print(text, flush=True)
+
+
+# --- commands --------------------------------------------------------------------------
+
+def cmd_poll(app: App, args: argparse.Namespace) -> int:
+    from .deliver import deliver
+    from .pipeline import poll
+    from .source import SourceError
+    sync_workbook_decisions(app)
+    try:
+        report = poll(app)
+    except SourceError as exc:
+        app.ledger.event("poll", "error", str(exc))
+        _print(f"收信失败：{exc}")
+        return 1
+    _print(report.summary())
+    sent = deliver(app)
+    _print(sent.summary())
+    compile_workbook(app)
+    return 0
+
+
+def cmd_remind(app: App, args: argparse.Namespace) -> int:
+    from . import remind
+    from .workcalendar import WorkCalendar
+    cal = WorkCalendar.for_campaign(app.config.rules)
+    if args.dry_run:
+        _print(remind.dry_run_text(app.ledger, app.campaign, app.roster, cal, app.today, app.config))
+        return 0
+    n = remind.queue_reminders(app.ledger, app.config, app.campaign, app.roster, cal, app.today, app.templates)
+    from .deliver import deliver
+    _print(f"催报：新排入 {n} 封。{deliver(app).summary()}")
+    return 0
+
+
+def cmd_digest(app: App, args: argparse.Namespace) -> int:
+    from . import digest
+    from .workcalendar import WorkCalendar
+    cal = WorkCalendar.for_campaign(app.config.rules)
+    if args.dry_run:
+        _print(digest.build_digest(app.ledger, app.config, app.campaign, app.roster, cal, app.today).text)
+        return 0
+    result = compile_workbook(app)
+    queued = digest.queue_digest(app.ledger, app.config, app.campaign, app.roster, cal, app.today,
+                                 app.templates, workbook=result.path if result else None, force=True)
+    from .deliver import deliver
+    _print(("每日汇总已排入发送队列。" if queued else "今天的每日汇总已发送过。") + deliver(app).summary())
+    return 0
+
+
+def compile_workbook(app: App):
+    from . import workbook
+    from .workcalendar import WorkCalendar
+    cal = WorkCalendar.for_campaign(app.config.rules)
+    return workbook.compile(app.ledger, app.campaign, app.roster, app.config, app.today,
+                            is_workday=cal.is_workday)
+
+
+def sync_workbook_decisions(app: App) -> int:
+    """Hand-kept columns typed by the clerk → ledger; 审核状态 changes → review decisions, once."""
+    from . import review, workbook
+    values = workbook.read_back(app.config.workbook)
+    if not values:
+        return 0
+    changed = workbook.keep_hand_columns(app.ledger, values)
+    if not changed:
+        return 0
+    return review.apply_workbook_decisions(app.ledger, app.config, app.campaign, app.roster, changed, app.today,
+                                           templates=app.templates)
+
+
+def cmd_workbook(app: App, args: argparse.Namespace) -> int:
+    from .deliver import deliver
+    n = sync_workbook_decisions(app)
+    if n:
+        _print(f"从跟踪表读取审核决定 {n} 条。{deliver(app).summary()}")
+    result = compile_workbook(app)
+    _print(f"跟踪表已生成：{result.path}")
+    for w in result.warnings:
+        _print(f"注意：{w}")
+    return 0
+
+
+def cmd_review(app: App, args: argparse.Namespace) -> int:
+    from . import review
+    from .deliver import deliver
+    unit = app.roster.by_name(args.unit)
+    if unit is None:
+        raise UsageError(f"名单中没有单位“{args.unit}”。可用 mailbot status 查看单位名称。")
+    decision, reason = ("已备案", None) if args.approve else ("退回修改", args.return_reason)
+    if decision == "退回修改" and not (reason or "").strip():
+        raise UsageError("退回修改需要写明原因：--return \"原因\"")
+    done = review.decide(app.ledger, app.config, app.campaign, app.roster, unit.name, decision, reason,
+                         via="命令行", today=app.today, templates=app.templates)
+    _print(done if isinstance(done, str) else f"{unit.name}：{decision}，已通知。")
+    _print(deliver(app).summary())
+    compile_workbook(app)
+    return 0
+
+
+def cmd_status(app: App, args: argparse.Namespace) -> int:
+    from .progress import unit_states
+    from .table import render_table
+    rows = []
+    for s in unit_states(app.ledger, app.campaign, app.roster, app.today):
+        rows.append([s.unit.name, s.activity_date.isoformat() if s.activity_date else "—",
+                     s.plan_status, str(s.plan.version) if s.plan else "—",
+                     s.deadlines.announce_due.isoformat() if s.deadlines.announce_due else "—",
+                     s.summary_status, s.deadlines.summary_due.isoformat(), "；".join(s.problems)[:40]])
+    _print(f"{app.campaign.title}　截至 {app.today.isoformat()}")
+    _print(render_table(["单位", "活动日期", "方案状态", "版本", "公告截止", "开展情况", "开展情况截止", "问题"], rows))
+    held = app.ledger.q("SELECT status, COUNT(*) n FROM messages WHERE status NOT IN ('filed') GROUP BY status")
+    if held:
+        from .pipeline import _STATUS_CN
+        _print("其他邮件：" + "，".join(f"{_STATUS_CN.get(r['status'], r['status'])} {r['n']} 封" for r in held))
+    failed = app.ledger.outgoing("status='failed'")
+    queued = app.ledger.outgoing("status='queued'")
+    _print(f"待发邮件 {len(queued)} 封，发送失败 {len(failed)} 封。")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from . import check
+    from .campaign import load_campaign, load_roster
+    app = None
+    try:
+        app = open_app(args.config, args.today)
+        campaign, roster = app.campaign, app.roster
+    except (ConfigError, FileNotFoundError):
+        from .defaults import default_dir
+        rules = default_dir("rules")
+        campaign = load_campaign(next(iter(sorted(rules.glob("*.toml")))))
+        roster = load_roster(rules / "units.csv", campaign.region)
+    received = None
+    if args.received:
+        try:
+            received = date.fromisoformat(args.received)
+        except ValueError:
+            raise UsageError(f"--received “{args.received}”格式不对，应为 YYYY-MM-DD。") from None
+    paths = [Path(p) for p in args.files]
+    for p in paths:
+        if not p.is_file():
+            raise UsageError(f"找不到文件 {p}。")
+    kind = {"plan": "plan", "summary": "summary", "adjustment": "adjustment", "feedback": "feedback"}.get(args.kind or "")
+    results = check.check_files(paths, campaign=campaign, roster=roster, kind=kind, unit=args.unit,
+                                received=received)
+    if app is not None:
+        app.close()
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    else:
+        _print(check.format_table(results))
+    return 1 if any(r["outcome"] == "需修改" for r in results) else 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from .inspect import inspect_message
+    identify_fn, own = None, ()
+    try:
+        app = open_app(args.config, args.today)
+        from .identify import identify
+
+        def identify_fn(mail):  # noqa: E306
+            who = identify(mail, app.campaign, app.roster)
+            return who.unit, who.kind
+        own = app.config.own_addresses
+    except (ConfigError, CampaignError, FileNotFoundError):
+        pass
+    out = []
+    for f in args.files:
+        try:
+            raw = Path(f).read_bytes()
+        except OSError as exc:
+            out.append({"file": f, "problems": [f"无法读取文件：{exc.strerror or exc}"]})
+            continue
+        out.append(inspect_message(raw, f, own_addresses=own, identify=identify_fn))
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        for o in out:
+            _print(f"== {o['file']}")
+            for key, label in (("subject", "主题"), ("from", "发件人"), ("date", "日期"), ("unit", "单位"),
+                               ("kind", "类型")):
+                _print(f"  {label}：{o.get(key) or '—'}")
+            if o.get("automatic"):
+                _print(f"  自动邮件：{o.get('automatic_reason')}（不会回复）")
+            for a in o.get("attachments", []):
+                _print(f"  附件：{a['filename'] or '（无文件名）'}  {a['content_type']}  {a['size']} 字节")
+            for p in o.get("problems", []):
+                _print(f"  问题：{p}")
+    return 0
+
+
+def cmd_run(app: App, args: argparse.Namespace) -> int:
+    from .daemon import run_app
+    return run_app(app)
+
+
+def cmd_doctor(app: App | None, args: argparse.Namespace) -> int:
+    from .doctor import doctor
+    ok = doctor(args.config, args.today, _print)
+    return 0 if ok else 1
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .defaults import init_folder
+    folder = Path(args.dir).resolve()
+    created = init_folder(folder)
+    for p in created:
+        _print(f"已创建 {p}")
+    if not created:
+        _print(f"{folder} 中已有 config.ini、rules/、templates/，未改动。")
+    _print(f"下一步：编辑 {folder / 'config.ini'} 和 {folder / 'rules' / 'units.csv'}，然后运行 mailbot doctor。")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+    return run_demo(Path(args.dir), args.today, _print)
+
+
+# --- argument parsing ----------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mailbot", description="报送邮箱的自动归档、检查、回执、催报与跟踪表。")
+    p.add_argument("--config", default="config.ini", help="配置文件（默认 ./config.ini）")
+    p.add_argument("--today", help="假定今天是 YYYY-MM-DD（也可用环境变量 MAILBOT_TODAY）")
+    p.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
+    sub = p.add_subparsers(dest="command", metavar="命令")
+    sub.add_parser("poll", help="收取并处理新邮件一次")
+    s = sub.add_parser("remind", help="发送催报")
+    s.add_argument("--dry-run", action="store_true", help="只列出会发给谁、为什么，不发送")
+    s = sub.add_parser("digest", help="发送每日汇总")
+    s.add_argument("--dry-run", action="store_true", help="只打印汇总内容，不发送")
+    sub.add_parser("workbook", help="立即生成跟踪表")
+    sub.add_parser("run", help="守护进程：按计划收信、催报、汇总")
+    s = sub.add_parser("check", help="离线检查文件（部门发送前可自查）")
+    s.add_argument("files", nargs="+", metavar="FILE")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--kind", choices=["plan", "summary", "adjustment", "feedback"])
+    s.add_argument("--unit")
+    s.add_argument("--received", metavar="YYYY-MM-DD")
+    s = sub.add_parser("review", help="审核：--approve 备案，或 --return 原因 退回修改")
+    s.add_argument("unit", metavar="UNIT")
+    g = s.add_mutually_exclusive_group(required=True)
+    g.add_argument("--approve", action="store_true")
+    g.add_argument("--return", dest="return_reason", metavar="REASON")
+    sub.add_parser("status", help="在终端显示各单位进度")
+    sub.add_parser("doctor", help="检查配置、规则、邮箱登录")
+    s = sub.add_parser("inspect", help="显示 mailbot 如何读取一封邮件（不登记）")
+    s.add_argument("files", nargs="+", metavar="FILE.eml")
+    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("init", help="在目录中生成默认的 config.ini、rules/、templates/")
+    s.add_argument("dir", nargs="?", default=".")
+    s = sub.add_parser("demo", help="无需服务器的演示：生成模拟邮件并完整运行一遍")
+    s.add_argument("--dir", default="mailbot-demo", help="演示目录（默认 ./mailbot-demo）")
+    return p
+
+
+APP_COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
+    "poll": cmd_poll, "remind": cmd_remind, "digest": cmd_digest, "workbook": cmd_workbook,
+    "review": cmd_review, "status": cmd_status, "run": cmd_run,
+}
+FREE_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "check": cmd_check, "inspect": cmd_inspect, "init": cmd_init, "demo": cmd_demo,
+    "doctor": lambda a: cmd_doctor(None, a),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        if args.command in FREE_COMMANDS:
+            return FREE_COMMANDS[args.command](args)
+        app = open_app(args.config, args.today)
+        try:
+            return APP_COMMANDS[args.command](app, args)
+        finally:
+            app.close()
+    except (ConfigError, CampaignError, UsageError) as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

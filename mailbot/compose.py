@@ -1,0 +1,111 @@
+"""Render outgoing mail from templates/ and queue it in the ledger with a fixed Message-ID.
+
+Every template set is three files: NAME.subject.j2 (one line), NAME.txt.j2, NAME.html.j2.
+Queueing before sending means a crash never forgets a mail, and the dedupe key means the
+same mail (this ack, this reminder on this day) is never queued twice.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import jinja2
+
+from .config import Config
+from .ledger import Ledger
+
+AUTO_REPLIED = "auto-replied"      # acks: answers to a mail (RFC 3834)
+AUTO_GENERATED = "auto-generated"  # reminders, review results, digests
+
+
+def _cn_date(value: Any) -> str:
+    if isinstance(value, datetime):
+        return f"{value.year}年{value.month}月{value.day}日 {value:%H:%M}"
+    if isinstance(value, date):
+        return f"{value.year}年{value.month}月{value.day}日"
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            return _cn_date(date.fromisoformat(value[:10]))
+        except ValueError:
+            return value
+    return "" if value is None else str(value)
+
+
+def _weekday(value: date) -> str:
+    return "星期" + "一二三四五六日"[value.weekday()]
+
+
+class Templates:
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        loader = jinja2.FileSystemLoader(str(self.folder))
+        self.text_env = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined,
+                                           keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+        self.html_env = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined,
+                                           autoescape=True, trim_blocks=True, lstrip_blocks=True)
+        for env in (self.text_env, self.html_env):
+            env.filters["cn_date"] = _cn_date
+            env.filters["weekday"] = _weekday
+
+    def render(self, name: str, **context: Any) -> tuple[str, str, str]:
+        """(subject, text, html) for template set NAME."""
+        subject = " ".join(self.text_env.get_template(f"{name}.subject.j2").render(**context).split())
+        text = self.text_env.get_template(f"{name}.txt.j2").render(**context)
+        html = self.html_env.get_template(f"{name}.html.j2").render(**context)
+        return subject, text, html
+
+
+def message_id_for(dedupe_key: str, domain: str) -> str:
+    """A Message-ID derived from what the mail is, so the same mail always has the same id."""
+    digest = hashlib.sha256(dedupe_key.encode("utf-8")).hexdigest()[:24]
+    return f"<mailbot.{digest}@{domain}>"
+
+
+def build(config: Config, *, to: Sequence[str], subject: str, text: str, html: str,
+          auto_submitted: str, message_id: str, cc: Sequence[str] = (),
+          in_reply_to: str | None = None, references: str | None = None,
+          attachments: Iterable[tuple[str, bytes, str]] = (), when: datetime | None = None) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = formataddr((config.smtp.get("from_name") or config.office_name, config.from_address))
+    msg["To"] = ", ".join(to)
+    if cc:
+        msg["Cc"] = ", ".join(cc)
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime((when or datetime.now()).astimezone())
+    msg["Message-ID"] = message_id
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+        msg["References"] = references or in_reply_to
+    msg["Auto-Submitted"] = auto_submitted
+    msg["X-Auto-Response-Suppress"] = "All"     # ask Exchange/Outlook not to auto-answer us
+    msg["X-Mailer"] = "mailbot"
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    for filename, data, mimetype in attachments:
+        maintype, _, subtype = mimetype.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=filename)
+    return msg.as_bytes()
+
+
+def queue(ledger: Ledger, config: Config, *, purpose: str, dedupe_key: str, to: Sequence[str],
+          subject: str, text: str, html: str, auto_submitted: str, cc: Sequence[str] = (),
+          unit: str | None = None, answers: int | None = None, in_reply_to: str | None = None,
+          attachments: Iterable[tuple[str, bytes, str]] = ()) -> bool:
+    """Queue one mail unless a mail with this dedupe_key was queued before. Returns True if new."""
+    if ledger.is_queued(dedupe_key):
+        return False
+    domain = config.from_address.rpartition("@")[2] or "mailbot.local"
+    mid = message_id_for(dedupe_key, domain)
+    raw = build(config, to=to, cc=cc, subject=subject, text=text, html=html,
+                auto_submitted=auto_submitted, message_id=mid, in_reply_to=in_reply_to,
+                attachments=attachments)
+    return ledger.queue(purpose=purpose, dedupe_key=dedupe_key, message_id=mid,
+                        sender=config.from_address, recipients=[*to, *cc], subject=subject, raw=raw,
+                        unit=unit, answers=answers)
+
+
+__all__ = ["Templates", "build", "queue", "message_id_for", "AUTO_REPLIED", "AUTO_GENERATED", "make_msgid"]

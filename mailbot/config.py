@@ -1,0 +1,148 @@
+"""config.ini → Config. Relative paths are relative to the folder holding config.ini."""
+from __future__ import annotations
+
+import configparser
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(Exception):
+    """A config problem, in a Chinese sentence naming the file and the key."""
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    base: Path
+    imap: dict[str, str]
+    smtp: dict[str, str]
+    office_name: str
+    digest_to: tuple[str, ...]
+    timezone: ZoneInfo
+    archive: Path
+    rules: Path
+    templates: Path
+    ledger: Path
+    workbook: Path
+    log: Path
+    campaign_file: Path
+    poll_minutes: int
+    remind_at: str
+    digest_at: str
+    max_message_bytes: int
+    max_acks_per_sender_per_day: int
+    send_per_minute: int
+
+    @property
+    def from_address(self) -> str:
+        return (self.smtp.get("from_address") or self.smtp.get("username") or "").strip()
+
+    @property
+    def own_addresses(self) -> tuple[str, ...]:
+        """Addresses that are us: never file or answer mail from them."""
+        found = {self.from_address.lower(), self.imap.get("username", "").lower(),
+                 self.smtp.get("username", "").lower()}
+        return tuple(sorted(a for a in found if "@" in a))
+
+    def password(self, section: str) -> str | None:
+        """The secret for [imap] or [smtp]: from the env var named by password_env, else `password`."""
+        sec = self.imap if section == "imap" else self.smtp
+        env = sec.get("password_env", "").strip()
+        if env:
+            value = os.environ.get(env)
+            if value is None:
+                raise ConfigError(f"{self.path} 的 [{section}] password_env = {env}，但环境变量 {env} 没有设置。"
+                                  f"请设置该变量为邮箱密码或授权码。")
+            return value
+        return sec.get("password") or None
+
+
+DEFAULTS = {
+    "paths": {"archive": "archive", "rules": "rules", "templates": "templates",
+              "ledger": "var/mailbot.sqlite3", "workbook": "跟踪表.xlsx", "log": "var/mailbot.log"},
+    "schedule": {"poll_minutes": "10", "remind_at": "09:00", "digest_at": "17:30"},
+    "office": {"name": "政务公开办公室", "digest_to": "", "timezone": "Asia/Shanghai",
+               "max_acks_per_sender_per_day": "5"},
+    "limits": {"max_message_mb": "30", "send_per_minute": "20"},
+}
+
+
+def _int(cp: configparser.ConfigParser, path: Path, section: str, key: str, low: int = 0) -> int:
+    raw = cp.get(section, key)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{path} 的 [{section}] {key} 应为整数，现为“{raw}”。") from None
+    if value < low:
+        raise ConfigError(f"{path} 的 [{section}] {key} 不能小于 {low}，现为 {value}。")
+    return value
+
+
+def _hhmm(cp: configparser.ConfigParser, path: Path, section: str, key: str) -> str:
+    raw = cp.get(section, key).strip()
+    parts = raw.split(":")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts) or int(parts[0]) > 23 or int(parts[1]) > 59:
+        raise ConfigError(f"{path} 的 [{section}] {key} 应为 24 小时制时间（如 09:00），现为“{raw}”。")
+    return f"{int(parts[0]):02d}:{int(parts[1]):02d}"
+
+
+def load_config(path: str | os.PathLike) -> Config:
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise ConfigError(f"找不到配置文件 {path}。请用 --config 指定，或在当前目录放置 config.ini。")
+    cp = configparser.ConfigParser(interpolation=None)
+    cp.read_dict(DEFAULTS)
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            cp.read_file(fh)
+    except UnicodeDecodeError:
+        raise ConfigError(f"配置文件 {path} 不是 UTF-8 编码，请用 UTF-8 保存。") from None
+    except configparser.Error as exc:
+        raise ConfigError(f"配置文件 {path} 格式有误：{exc}") from None
+    base = path.parent
+
+    def p(key: str) -> Path:
+        return (base / cp.get("paths", key)).resolve()
+
+    for section in ("imap", "smtp"):
+        if not cp.has_section(section):
+            raise ConfigError(f"{path} 缺少 [{section}] 一节。")
+        sec = cp[section]
+        if sec.get("backend", "").strip():
+            if sec["backend"].strip() not in ({"maildir"} if section == "imap" else {"outbox"}):
+                raise ConfigError(f"{path} 的 [{section}] backend = {sec['backend']} 不认识；"
+                                  f"可选：{'maildir' if section == 'imap' else 'outbox'}，或删掉此键以连接真实服务器。")
+            if not sec.get("path", "").strip():
+                raise ConfigError(f"{path} 的 [{section}] 使用 backend = {sec['backend']}，但缺少 path。")
+        else:
+            for key in ("host", "port"):
+                if not sec.get(key, "").strip():
+                    raise ConfigError(f"{path} 的 [{section}] 缺少 {key}。")
+            _int(cp, path, section, "port", 1)
+            if sec.get("security", "ssl").strip() not in ("ssl", "starttls", "none"):
+                raise ConfigError(f"{path} 的 [{section}] security 只能是 ssl、starttls 或 none，现为“{sec['security']}”。")
+    if not cp.has_option("campaign", "rules"):
+        raise ConfigError(f"{path} 缺少 [campaign] rules（规则文件名，位于 rules 目录下）。")
+    try:
+        tz = ZoneInfo(cp.get("office", "timezone").strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{path} 的 [office] timezone “{cp.get('office', 'timezone')}”不是有效时区（如 Asia/Shanghai）。") from None
+    rules = p("rules")
+    cfg = Config(
+        path=path, base=base, imap=dict(cp["imap"]), smtp=dict(cp["smtp"]),
+        office_name=cp.get("office", "name"),
+        digest_to=tuple(a.strip() for a in cp.get("office", "digest_to").replace("，", ",").split(",") if a.strip()),
+        timezone=tz, archive=p("archive"), rules=rules, templates=p("templates"), ledger=p("ledger"),
+        workbook=p("workbook"), log=p("log"),
+        campaign_file=(rules / cp.get("campaign", "rules").strip()),
+        poll_minutes=_int(cp, path, "schedule", "poll_minutes", 1),
+        remind_at=_hhmm(cp, path, "schedule", "remind_at"), digest_at=_hhmm(cp, path, "schedule", "digest_at"),
+        max_message_bytes=_int(cp, path, "limits", "max_message_mb", 1) * 1024 * 1024,
+        max_acks_per_sender_per_day=_int(cp, path, "office", "max_acks_per_sender_per_day", 1),
+        send_per_minute=_int(cp, path, "limits", "send_per_minute", 1),
+    )
+    if not cfg.from_address:
+        raise ConfigError(f"{path} 的 [smtp] 需要 from_address（或 username）：回执的发件人地址。")
+    return cfg

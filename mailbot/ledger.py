@@ -1,0 +1,331 @@
+"""The ledger: SQLite, the single source of truth. Every read and write of it lives here.
+
+A row for every message seen (skipped ones too, with the reason), every attachment, every
+finding, every outgoing mail (queued before it is sent), every review decision, and the
+hand-kept workbook columns. Times are stored as ISO-8601 strings with offsets.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS source_state (
+    source TEXT PRIMARY KEY, uidvalidity INTEGER NOT NULL, last_uid INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL, uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,
+    received_at TEXT NOT NULL,           -- IMAP INTERNALDATE: what "received" means
+    size INTEGER NOT NULL,
+    sha256 TEXT,                         -- of the raw bytes; NULL when not fetched (over the cap)
+    message_id TEXT, subject TEXT, from_addr TEXT, from_name TEXT, date_header TEXT,
+    status TEXT NOT NULL,                -- filed | unconfirmed | unmatched | automatic | oversize | unparsable | own
+    reason TEXT,                         -- Chinese: why it was skipped / held
+    unit TEXT, kind TEXT, version INTEGER,
+    duplicate_of INTEGER,                -- same files as an earlier message of this unit and kind
+    outcome TEXT,                        -- 待审核 | 需修改 | 需人工审核 for a submission
+    facts_json TEXT,
+    problems_json TEXT,
+    raw_path TEXT,                       -- relative to the archive root
+    recorded_at TEXT NOT NULL,
+    UNIQUE (source, uidvalidity, uid));
+CREATE INDEX IF NOT EXISTS messages_unit ON messages (unit, kind, version);
+CREATE INDEX IF NOT EXISTS messages_mid ON messages (message_id);
+CREATE TABLE IF NOT EXISTS attachments (
+    id INTEGER PRIMARY KEY,
+    message INTEGER NOT NULL REFERENCES messages(id),
+    seq INTEGER NOT NULL,
+    filename TEXT, content_type TEXT, size INTEGER NOT NULL, sha256 TEXT NOT NULL,
+    path TEXT,                           -- relative to the archive root
+    doc_kind TEXT, outcome TEXT, reason TEXT,
+    UNIQUE (message, seq));
+CREATE INDEX IF NOT EXISTS attachments_sha ON attachments (sha256);
+CREATE TABLE IF NOT EXISTS findings (
+    id INTEGER PRIMARY KEY,
+    message INTEGER NOT NULL REFERENCES messages(id),
+    attachment INTEGER REFERENCES attachments(id),
+    rule TEXT NOT NULL, severity TEXT NOT NULL, item TEXT NOT NULL,
+    text TEXT NOT NULL, clause TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outgoing (
+    id INTEGER PRIMARY KEY,
+    purpose TEXT NOT NULL,               -- ack | reminder | review | digest
+    dedupe_key TEXT NOT NULL UNIQUE,     -- what makes it "the same mail": never queued twice
+    message_id TEXT NOT NULL UNIQUE,     -- fixed before sending: a resend is the same message
+    unit TEXT, answers INTEGER REFERENCES messages(id),
+    sender TEXT NOT NULL, recipients TEXT NOT NULL,   -- JSON list
+    subject TEXT NOT NULL, raw BLOB NOT NULL,
+    status TEXT NOT NULL DEFAULT 'queued',            -- queued | sent | failed
+    attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+    queued_at TEXT NOT NULL, next_attempt_at TEXT, sent_at TEXT);
+CREATE INDEX IF NOT EXISTS outgoing_status ON outgoing (status);
+CREATE TABLE IF NOT EXISTS reviews (
+    id INTEGER PRIMARY KEY,
+    unit TEXT NOT NULL, kind TEXT NOT NULL, message INTEGER REFERENCES messages(id),
+    decision TEXT NOT NULL,              -- 已备案 | 退回修改
+    reason TEXT, via TEXT NOT NULL,      -- 命令行 | 跟踪表
+    decided_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS hand_kept (
+    unit TEXT NOT NULL, column TEXT NOT NULL, value TEXT NOT NULL, updated_at TEXT NOT NULL,
+    PRIMARY KEY (unit, column));
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY, at TEXT NOT NULL, job TEXT NOT NULL,
+    level TEXT NOT NULL,                 -- ok | error | warning
+    text TEXT NOT NULL);
+"""
+
+
+def now_iso() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    source: str
+    uid: int
+    received_at: datetime
+    size: int
+    sha256: str | None
+    message_id: str | None
+    subject: str
+    from_addr: str
+    from_name: str
+    status: str
+    reason: str | None
+    unit: str | None
+    kind: str | None
+    version: int | None
+    duplicate_of: int | None
+    outcome: str | None
+    facts: dict[str, Any]
+    problems: list[str]
+    raw_path: str | None
+
+    @classmethod
+    def from_row(cls, r: sqlite3.Row) -> "Message":
+        return cls(id=r["id"], source=r["source"], uid=r["uid"],
+                   received_at=datetime.fromisoformat(r["received_at"]), size=r["size"],
+                   sha256=r["sha256"], message_id=r["message_id"], subject=r["subject"] or "",
+                   from_addr=r["from_addr"] or "", from_name=r["from_name"] or "",
+                   status=r["status"], reason=r["reason"], unit=r["unit"], kind=r["kind"],
+                   version=r["version"], duplicate_of=r["duplicate_of"], outcome=r["outcome"],
+                   facts=json.loads(r["facts_json"] or "{}"),
+                   problems=json.loads(r["problems_json"] or "[]"), raw_path=r["raw_path"])
+
+
+class LedgerError(Exception):
+    pass
+
+
+class Ledger:
+    """One SQLite file. Use `with ledger.transaction():` for writes that must land together."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self._depth = 0
+        self._migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            for stmt in re.sub(r"--[^\n]*", "", SCHEMA).split(";"):
+                if stmt.strip():
+                    self.db.execute(stmt)
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is None:
+                self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise LedgerError(f"台账 {self.path} 由更新版本的 mailbot 创建（结构版本 {row[0]}），"
+                                  f"请升级 mailbot 后再运行。")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; nested uses join the outer one."""
+        if self._depth == 0:
+            self.db.execute("BEGIN IMMEDIATE")
+        self._depth += 1
+        try:
+            yield self.db
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self.db.execute("ROLLBACK")
+            raise
+        else:
+            self._depth -= 1
+            if self._depth == 0:
+                self.db.execute("COMMIT")
+
+    def q(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return self.db.execute(sql, params).fetchall()
+
+    # --- source position -------------------------------------------------------------
+    def source_position(self, source: str, uidvalidity: int) -> int:
+        """Last UID filed for this source; 0 when new or when UIDVALIDITY changed."""
+        row = self.db.execute("SELECT uidvalidity, last_uid FROM source_state WHERE source=?",
+                              (source,)).fetchone()
+        if row is None or row["uidvalidity"] != uidvalidity:
+            return 0
+        return row["last_uid"]
+
+    def set_source_position(self, source: str, uidvalidity: int, last_uid: int) -> None:
+        self.db.execute(
+            "INSERT INTO source_state VALUES (?,?,?) ON CONFLICT(source) DO UPDATE SET "
+            "uidvalidity=excluded.uidvalidity, last_uid=excluded.last_uid", (source, uidvalidity, last_uid))
+
+    def seen(self, source: str, uidvalidity: int, uid: int) -> bool:
+        return self.db.execute("SELECT 1 FROM messages WHERE source=? AND uidvalidity=? AND uid=?",
+                               (source, uidvalidity, uid)).fetchone() is not None
+
+    def seen_message_id(self, message_id: str, sha256: str) -> bool:
+        """After a UIDVALIDITY change the same mail comes back under new UIDs: know it again."""
+        return self.db.execute("SELECT 1 FROM messages WHERE message_id=? AND sha256=?",
+                               (message_id, sha256)).fetchone() is not None
+
+    # --- messages --------------------------------------------------------------------
+    def add_message(self, **row: Any) -> int:
+        row.setdefault("recorded_at", now_iso())
+        for key in ("facts", "problems"):
+            if key in row:
+                row[f"{key}_json"] = json.dumps(row.pop(key), ensure_ascii=False)
+        if isinstance(row.get("received_at"), datetime):
+            row["received_at"] = row["received_at"].isoformat(timespec="seconds")
+        cols = ",".join(row)
+        cur = self.db.execute(f"INSERT INTO messages ({cols}) VALUES ({','.join('?' * len(row))})",
+                              tuple(row.values()))
+        return int(cur.lastrowid)
+
+    def update_message(self, mid: int, **fields: Any) -> None:
+        for key in ("facts", "problems"):
+            if key in fields:
+                fields[f"{key}_json"] = json.dumps(fields.pop(key), ensure_ascii=False)
+        sets = ",".join(f"{k}=?" for k in fields)
+        self.db.execute(f"UPDATE messages SET {sets} WHERE id=?", (*fields.values(), mid))
+
+    def message(self, mid: int) -> Message:
+        return Message.from_row(self.db.execute("SELECT * FROM messages WHERE id=?", (mid,)).fetchone())
+
+    def messages(self, where: str = "1", params: Sequence[Any] = ()) -> list[Message]:
+        return [Message.from_row(r) for r in
+                self.q(f"SELECT * FROM messages WHERE {where} ORDER BY received_at, id", params)]
+
+    def next_version(self, unit: str, kind: str) -> int:
+        row = self.db.execute("SELECT MAX(version) FROM messages WHERE unit=? AND kind=? AND status='filed'",
+                              (unit, kind)).fetchone()
+        return (row[0] or 0) + 1
+
+    def add_attachment(self, message: int, seq: int, **row: Any) -> int:
+        row = {"message": message, "seq": seq, **row}
+        cur = self.db.execute(f"INSERT INTO attachments ({','.join(row)}) VALUES ({','.join('?' * len(row))})",
+                              tuple(row.values()))
+        return int(cur.lastrowid)
+
+    def attachments(self, message: int) -> list[sqlite3.Row]:
+        return self.q("SELECT * FROM attachments WHERE message=? ORDER BY seq", (message,))
+
+    def filed_with_same_files(self, unit: str, kind: str, digests: Sequence[str]) -> int | None:
+        """An earlier filed message of this unit and kind carrying exactly these files."""
+        want = sorted(digests)
+        for r in self.q("SELECT id FROM messages WHERE unit=? AND kind=? AND status='filed' "
+                        "AND duplicate_of IS NULL ORDER BY id", (unit, kind)):
+            have = sorted(a["sha256"] for a in self.attachments(r["id"]))
+            if have and have == want:
+                return r["id"]
+        return None
+
+    def add_finding(self, message: int, attachment: int | None, rule: str, severity: str,
+                    item: str, text: str, clause: str) -> None:
+        self.db.execute("INSERT INTO findings (message, attachment, rule, severity, item, text, clause) "
+                        "VALUES (?,?,?,?,?,?,?)", (message, attachment, rule, severity, item, text, clause))
+
+    def findings(self, message: int) -> list[sqlite3.Row]:
+        return self.q("SELECT * FROM findings WHERE message=? ORDER BY id", (message,))
+
+    # --- outgoing --------------------------------------------------------------------
+    def queue(self, *, purpose: str, dedupe_key: str, message_id: str, sender: str,
+              recipients: Sequence[str], subject: str, raw: bytes, unit: str | None = None,
+              answers: int | None = None) -> bool:
+        """Queue a mail once. Returns False when the same dedupe_key was queued before."""
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO outgoing (purpose, dedupe_key, message_id, unit, answers, sender, "
+            "recipients, subject, raw, queued_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (purpose, dedupe_key, message_id, unit, answers, sender,
+             json.dumps(list(recipients), ensure_ascii=False), subject, raw, now_iso()))
+        return cur.rowcount == 1
+
+    def is_queued(self, dedupe_key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM outgoing WHERE dedupe_key=?", (dedupe_key,)).fetchone() is not None
+
+    def due_outgoing(self, now: datetime) -> list[sqlite3.Row]:
+        return self.q("SELECT * FROM outgoing WHERE status='queued' AND "
+                      "(next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id",
+                      (now.isoformat(timespec="seconds"),))
+
+    def mark_sent(self, oid: int) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE outgoing SET status='sent', sent_at=?, attempts=attempts+1, "
+                            "last_error=NULL WHERE id=?", (now_iso(), oid))
+
+    def mark_retry(self, oid: int, error: str, next_attempt: datetime) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE outgoing SET attempts=attempts+1, last_error=?, next_attempt_at=? "
+                            "WHERE id=?", (error, next_attempt.isoformat(timespec="seconds"), oid))
+
+    def mark_failed(self, oid: int, error: str) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE outgoing SET status='failed', attempts=attempts+1, last_error=? "
+                            "WHERE id=?", (error, oid))
+
+    def acks_to_sender_on(self, address: str, day: str) -> int:
+        """Acks queued to this address on this local date (YYYY-MM-DD) — the reply-storm cap."""
+        return self.db.execute(
+            "SELECT COUNT(*) FROM outgoing WHERE purpose='ack' AND recipients=? AND substr(queued_at,1,10)=?",
+            (json.dumps([address], ensure_ascii=False), day)).fetchone()[0]
+
+    def outgoing(self, where: str = "1", params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return self.q(f"SELECT * FROM outgoing WHERE {where} ORDER BY id", params)
+
+    # --- reviews and hand-kept columns -----------------------------------------------
+    def add_review(self, unit: str, kind: str, message: int | None, decision: str,
+                   reason: str | None, via: str) -> int:
+        cur = self.db.execute("INSERT INTO reviews (unit, kind, message, decision, reason, via, decided_at) "
+                              "VALUES (?,?,?,?,?,?,?)", (unit, kind, message, decision, reason, via, now_iso()))
+        return int(cur.lastrowid)
+
+    def reviews(self, unit: str | None = None) -> list[sqlite3.Row]:
+        if unit is None:
+            return self.q("SELECT * FROM reviews ORDER BY id")
+        return self.q("SELECT * FROM reviews WHERE unit=? ORDER BY id", (unit,))
+
+    def set_hand_kept(self, unit: str, column: str, value: str) -> None:
+        self.db.execute("INSERT INTO hand_kept VALUES (?,?,?,?) ON CONFLICT(unit, column) DO UPDATE SET "
+                        "value=excluded.value, updated_at=excluded.updated_at", (unit, column, value, now_iso()))
+
+    def hand_kept(self) -> dict[tuple[str, str], str]:
+        return {(r["unit"], r["column"]): r["value"] for r in self.q("SELECT * FROM hand_kept")}
+
+    # --- health ------------------------------------------------------------------------
+    def event(self, job: str, level: str, text: str) -> None:
+        with self.transaction():
+            self.db.execute("INSERT INTO events (at, job, level, text) VALUES (?,?,?,?)",
+                            (now_iso(), job, level, text))
+
+    def events(self, since: str = "") -> list[sqlite3.Row]:
+        return self.q("SELECT * FROM events WHERE at >= ? ORDER BY id", (since,))

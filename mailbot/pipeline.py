@@ -1,0 +1,343 @@
+"""poll(): new mail, one message at a time, through parse → identify → archive → check →
+one ledger transaction (message, attachments, findings, queued 回执, source position) → $Filed.
+
+A crash at any point replays to the same state: archive names are deterministic, ledger rows
+are keyed by (source, UIDVALIDITY, UID), and the 回执 is queued in the same transaction as
+the message it answers.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import traceback
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from . import check, docread
+from .app import App
+from .automatic import automatic_reason
+from .compose import AUTO_REPLIED, queue
+from .identify import Identity, identify, kind_from_words
+from .parse import Attachment, ParsedMail, parse_message
+from .source import Fetched, SourceError, open_source
+
+log = logging.getLogger("mailbot.poll")
+
+# Archive folders for mail that is not (yet) a unit's submission.
+HOLD_FOLDERS = {"unconfirmed": "_待确认", "unmatched": "_未识别", "automatic": "_自动邮件",
+                "unparsable": "_无法解析", "own": "_本邮箱发出", "noattach": "_无附件"}
+SEVERITY_ERROR = "错误"
+
+
+@dataclass
+class PollReport:
+    fetched: int = 0
+    filed: int = 0
+    held: dict[str, int] = field(default_factory=dict)
+    confirmed: int = 0
+    acks_queued: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        held = "，".join(f"{_STATUS_CN.get(k, k)} {v} 封" for k, v in sorted(self.held.items()))
+        text = f"收取新邮件 {self.fetched} 封：登记报送 {self.filed} 封"
+        if held:
+            text += f"；{held}"
+        if self.confirmed:
+            text += f"；确认此前待确认的邮件 {self.confirmed} 封"
+        return text + f"；待发回执 {self.acks_queued} 封。"
+
+
+_STATUS_CN = {"filed": "已登记", "unconfirmed": "待确认", "unmatched": "未识别单位", "automatic": "自动邮件",
+              "unparsable": "无法解析", "own": "本邮箱发出", "noattach": "无附件", "oversize": "超过大小上限"}
+
+
+def crashpoint(name: str) -> None:
+    """Test hook: MAILBOT_CRASH_AT=name[:n] kills this process (SIGKILL) at the n-th pass."""
+    spec = os.environ.get("MAILBOT_CRASH_AT", "")
+    if not spec:
+        return
+    point, _, nth = spec.partition(":")
+    if point != name:
+        return
+    count = int(os.environ.get("_MAILBOT_CRASH_COUNT", "0")) + 1
+    os.environ["_MAILBOT_CRASH_COUNT"] = str(count)
+    if count >= int(nth or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def poll(app: App) -> PollReport:
+    """Fetch and file new mail once. Raises SourceError when the mailbox cannot be reached."""
+    report = PollReport()
+    cfg = app.config
+    source = open_source(cfg.imap, cfg.base, cfg.password("imap") if not cfg.imap.get("backend") else None)
+    with source:
+        uidvalidity = source.uidvalidity()
+        after = app.ledger.source_position(source.name, uidvalidity)
+        for fetched in source.new_messages(after, cfg.max_message_bytes):
+            report.fetched += 1
+            if app.ledger.seen(source.name, uidvalidity, fetched.uid):
+                with app.ledger.transaction():
+                    app.ledger.set_source_position(source.name, uidvalidity, fetched.uid)
+                continue
+            status = file_message(app, source.name, uidvalidity, fetched, report)
+            crashpoint("committed")
+            if status == "filed":
+                source.mark_filed(fetched.uid)
+    report.confirmed = confirm_waiting(app, report)
+    app.ledger.event("poll", "ok", report.summary())
+    return report
+
+
+def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, report: PollReport) -> str:
+    """Archive and record one fetched mail; returns the ledger status it got."""
+    received = fetched.internaldate.astimezone(app.config.timezone)
+    base = dict(source=source, uidvalidity=uidvalidity, uid=fetched.uid, received_at=received,
+                size=fetched.size)
+    if fetched.raw is None:
+        limit = app.config.max_message_bytes // (1024 * 1024)
+        reason = (f"邮件大小 {fetched.size / 1048576:.1f} MB，超过上限 {limit} MB，未下载。"
+                  f"请在邮箱网页版查看，或调大 [limits] max_message_mb。")
+        with app.ledger.transaction():
+            app.ledger.add_message(**base, status="oversize", reason=reason)
+            app.ledger.set_source_position(source, uidvalidity, fetched.uid)
+        report.held["oversize"] = report.held.get("oversize", 0) + 1
+        return "oversize"
+    raw = fetched.raw
+    try:
+        mail = parse_message(raw)
+        who = identify(mail, app.campaign, app.roster)
+        status, reason = _classify(app, mail, who)
+    except Exception as exc:   # parse never raises by contract; this is the last line of defence
+        log.exception("could not read uid %s", fetched.uid)
+        mail, who = None, Identity(None, False, None, "")
+        status, reason = "unparsable", f"无法解析这封邮件：{exc.__class__.__name__}。原文已保存，请人工查看。"
+    day = received.date().isoformat()
+    header = _header_fields(mail)
+    if status != "filed":
+        folder = HOLD_FOLDERS[status] + (f"/{who.unit}" if status == "unconfirmed" else "")
+        raw_path = app.archive.store(folder, f"{day}_邮件{fetched.uid}.eml", raw)
+        crashpoint("archived")
+        with app.ledger.transaction():
+            app.ledger.add_message(**base, **header, sha256=_sha(raw), status=status, reason=reason,
+                                   unit=who.unit, kind=who.kind, raw_path=raw_path,
+                                   problems=list(mail.problems) if mail else [])
+            app.ledger.set_source_position(source, uidvalidity, fetched.uid)
+        report.held[status] = report.held.get(status, 0) + 1
+        return status
+    submission = prepare_submission(app, mail, who, received, raw, fetched.uid)
+    crashpoint("archived")
+    with app.ledger.transaction():
+        mid = app.ledger.add_message(**base, **header, sha256=_sha(raw), status="filed", reason=None,
+                                     problems=list(mail.problems), **submission.message_fields())
+        submission.record(app, mid)
+        if queue_ack(app, mid, mail):
+            report.acks_queued += 1
+        app.ledger.set_source_position(source, uidvalidity, fetched.uid)
+    report.filed += 1
+    return "filed"
+
+
+def _sha(data: bytes) -> str:
+    from .archive import sha256
+    return sha256(data)
+
+
+def _header_fields(mail: ParsedMail | None) -> dict[str, Any]:
+    if mail is None:
+        return {}
+    return dict(message_id=mail.message_id, subject=mail.subject, from_addr=mail.from_addr,
+                from_name=mail.from_name, date_header=mail.date.isoformat() if mail.date else None)
+
+
+def _classify(app: App, mail: ParsedMail, who: Identity) -> tuple[str, str | None]:
+    own = app.config.own_addresses
+    if mail.from_addr and mail.from_addr in own:
+        return "own", "本邮箱自己发出的邮件，不处理。"
+    if not mail.from_addr and not mail.attachments and mail.problems:
+        return "unparsable", "；".join(mail.problems)
+    auto = automatic_reason(mail, own)
+    if auto:
+        return "automatic", auto
+    if who.unit is None:
+        return "unmatched", who.how
+    if not who.confirmed:
+        return "unconfirmed", who.how + "。把该地址加入 rules/units.csv 后，下一次收信会确认并发送回执。"
+    if not [a for a in mail.attachments if a.content_type != "message/rfc822" or a.depth == 0]:
+        return "noattach", "邮件没有附件，未登记为报送；如正文即为材料，请人工处理。"
+    return "filed", None
+
+
+# --- a submission: archive, read, check --------------------------------------------------
+
+@dataclass
+class StoredFile:
+    attachment: Attachment
+    path: str
+    docs: list[Any]            # docread.DocText
+    results: list[Any]         # check.CheckResult per readable doc
+
+
+@dataclass
+class Submission:
+    unit: str
+    kind: str
+    version: int
+    duplicate_of: int | None
+    raw_path: str
+    files: list[StoredFile]
+    outcome: str
+    facts: dict[str, Any]
+
+    def message_fields(self) -> dict[str, Any]:
+        return dict(unit=self.unit, kind=self.kind, version=self.version, duplicate_of=self.duplicate_of,
+                    outcome=self.outcome, facts=self.facts, raw_path=self.raw_path)
+
+    def record(self, app: App, mid: int) -> None:
+        for seq, f in enumerate(self.files, start=1):
+            a = f.attachment
+            readable = [d for d in f.docs if d.readable]
+            reason = "；".join(d.reason for d in f.docs if d.reason) or None
+            outcome = _worst([r.outcome for r in f.results]) if f.results else (
+                "需人工审核" if f.docs and not readable else None)
+            aid = app.ledger.add_attachment(mid, seq, filename=a.filename, content_type=a.content_type,
+                                            size=a.size, sha256=a.sha256, path=f.path,
+                                            doc_kind=",".join(sorted({d.kind for d in f.docs})) or None,
+                                            outcome=outcome, reason=reason)
+            for r in f.results:
+                for fd in r.findings:
+                    app.ledger.add_finding(mid, aid, fd.rule, fd.severity, fd.item, fd.message, fd.clause)
+            for d in f.docs:
+                if not d.readable:
+                    app.ledger.add_finding(mid, aid, "unreadable", "提醒", "无法读取",
+                                           f"{d.name}：{d.reason or '无法读取文字'}", "")
+
+
+_OUTCOME_RANK = {"待审核": 0, "需人工审核": 1, "需修改": 2}
+
+
+def _worst(outcomes: list[str]) -> str:
+    return max(outcomes, key=lambda o: _OUTCOME_RANK.get(o, 0)) if outcomes else "需人工审核"
+
+
+def _doc_like(a: Attachment) -> bool:
+    return a.content_type != "message/rfc822"
+
+
+def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: datetime, raw: bytes,
+                       uid: int) -> Submission:
+    """Archive the files of a unit's mail and check its documents (no ledger writes)."""
+    assert who.unit is not None
+    files_in = list(mail.attachments)
+    kind = who.kind
+    docs_by_file = [docread.read_document(a.data, a.filename or "附件") if _doc_like(a) else [] for a in files_in]
+    if kind is None:
+        text = "\n".join(d.text[:3000] for docs in docs_by_file for d in docs if d.readable)
+        kind = kind_from_words(text, app.campaign) or "plan"
+    label = app.campaign.kind(kind).label
+    digests = [a.sha256 for a in files_in]
+    dup = app.ledger.filed_with_same_files(who.unit, kind, digests)
+    day = received.date().isoformat()
+    folder = f"{who.unit}/{label}"
+    stored: list[StoredFile] = []
+    if dup is not None:
+        original = app.ledger.message(dup)
+        version = original.version or 1
+        by_sha = {r["sha256"]: r["path"] for r in app.ledger.attachments(dup)}
+        paths = [by_sha[a.sha256] for a in files_in]
+    else:
+        version = app.ledger.next_version(who.unit, kind)
+        paths, used = [], set()
+        for a in files_in:
+            name = _unique(f"{day}_v{version}_{_display_name(a)}", used)
+            paths.append(app.archive.store(folder, name, a.data))
+    raw_path = app.archive.store(folder, f"{day}_v{version}_邮件{uid}.eml", raw)
+    for a, path, docs in zip(files_in, paths, docs_by_file):
+        results = [check.check_document(d, campaign=app.campaign, roster=app.roster, kind=kind,
+                                        unit=who.unit, received=received.date())
+                   for d in docs if d.readable]
+        stored.append(StoredFile(a, path, docs, results))
+    results = [r for f in stored for r in f.results]
+    if results:
+        outcome = _worst([r.outcome for r in results])
+        primary = min(results, key=lambda r: sum(1 for f in r.findings if f.severity == SEVERITY_ERROR))
+        facts = primary.facts.as_json()
+    else:
+        outcome, facts = "需人工审核", {}
+    return Submission(who.unit, kind, version, dup, raw_path, stored, outcome, facts)
+
+
+def _display_name(a: Attachment) -> str:
+    if a.filename:
+        return a.filename
+    return "附件.eml" if a.content_type == "message/rfc822" else "附件"
+
+
+def _unique(name: str, used: set[str]) -> str:
+    from .archive import sanitise
+    candidate, n = sanitise(name), 1
+    while candidate in used:
+        n += 1
+        stem, dot, ext = sanitise(name).rpartition(".")
+        candidate = f"{stem}_{n}.{ext}" if dot else f"{sanitise(name)}_{n}"
+    used.add(candidate)
+    return candidate
+
+
+# --- 回执 ------------------------------------------------------------------------------------
+
+def queue_ack(app: App, mid: int, mail: ParsedMail) -> bool:
+    """Queue the 回执 for filed message MID (inside the caller's transaction)."""
+    from . import progress
+    msg = app.ledger.message(mid)
+    to = msg.from_addr
+    today = app.now().date().isoformat()
+    if app.ledger.acks_to_sender_on(to, today) >= app.config.max_acks_per_sender_per_day:
+        app.ledger.update_message(mid, reason=f"今日已向 {to} 发送 {app.config.max_acks_per_sender_per_day} 封回执，"
+                                              f"达到上限，本封不再回复。")
+        return False
+    state = next((s for s in progress.unit_states(app.ledger, app.campaign, app.roster, app.today)
+                  if s.unit.name == msg.unit), None)
+    kind = app.campaign.kind(msg.kind)
+    files = [dict(name=r["filename"] or "（无文件名）", size=r["size"], outcome=r["outcome"], path=r["path"])
+             for r in app.ledger.attachments(mid)]
+    findings = [dict(severity=r["severity"], item=r["item"], text=r["text"], clause=r["clause"])
+                for r in app.ledger.findings(mid)]
+    duplicate = app.ledger.message(msg.duplicate_of) if msg.duplicate_of else None
+    ctx = dict(msg=msg, unit=msg.unit, kind=kind, files=files, findings=findings,
+               errors=[f for f in findings if f["severity"] == SEVERITY_ERROR],
+               hints=[f for f in findings if f["severity"] != SEVERITY_ERROR],
+               duplicate=duplicate, campaign=app.campaign, office=app.config.office_name,
+               state=state, ref=f"{app.campaign.id}-{mid:04d}", facts=msg.facts)
+    subject, text, html = app.templates.render("ack", **ctx)
+    ref = mail.message_id
+    ref = f"<{ref.strip('<>')}>" if ref else None
+    return queue(app.ledger, app.config, purpose="ack", dedupe_key=f"ack:{mid}", to=[to], subject=subject,
+                 text=text, html=html, auto_submitted=AUTO_REPLIED, unit=msg.unit, answers=mid,
+                 in_reply_to=ref)
+
+
+def confirm_waiting(app: App, report: PollReport | None = None) -> int:
+    """待确认 mail whose sender the office has since added to units.csv: file and acknowledge it."""
+    confirmed = 0
+    for msg in app.ledger.messages("status='unconfirmed'"):
+        unit = app.roster.by_email(msg.from_addr)
+        if unit is None or not msg.raw_path:
+            continue
+        raw = (app.archive.base / msg.raw_path).read_bytes()
+        mail = parse_message(raw)
+        who = identify(mail, app.campaign, app.roster)
+        sub = prepare_submission(app, mail, who, msg.received_at.astimezone(app.config.timezone), raw, msg.uid)
+        with app.ledger.transaction():
+            app.ledger.update_message(msg.id, status="filed", reason=f"发件地址已加入单位名单，确认为{unit.name}",
+                                      **sub.message_fields())
+            sub.record(app, msg.id)
+            if queue_ack(app, msg.id, mail) and report is not None:
+                report.acks_queued += 1
+        confirmed += 1
+    return confirmed
+
+
+__all__ = ["poll", "PollReport", "file_message", "confirm_waiting", "SourceError", "date"]

@@ -1,0 +1,8 @@
+"""Shared pytest fixtures. Real servers live in tests/servers.py."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import servers` from tests
+
+from servers import dovecot, smtp_server  # noqa: E402,F401  (fixtures)
