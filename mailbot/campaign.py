@@ -229,7 +229,7 @@ def load_campaign(path: Path) -> Campaign:
     for need in ("plan", "summary"):
         if need not in kinds:
             raise CampaignError(f"规则文件 {path} 缺少 [kinds.{need}]。")
-    order = tuple(raw.get("kind_order", list(kinds)))
+    order = tuple(c.get("kind_order", raw.get("kind_order", list(kinds))))
     for k in order:
         if k not in kinds:
             raise CampaignError(f"规则文件 {path} 的 kind_order 中“{k}”没有对应的 [kinds.{k}]。")

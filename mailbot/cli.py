@@ -51,7 +51,7 @@ def cmd_poll(app: App, args: argparse.Namespace) -> int:
 def cmd_remind(app: App, args: argparse.Namespace) -> int:
     from . import remind
     from .workcalendar import WorkCalendar
-    cal = WorkCalendar.for_campaign(app.config.rules)
+    cal = WorkCalendar.load(app.config.rules)
     if args.dry_run:
         _print(remind.dry_run_text(app.ledger, app.campaign, app.roster, cal, app.today, app.config))
         return 0
@@ -64,7 +64,7 @@ def cmd_remind(app: App, args: argparse.Namespace) -> int:
 def cmd_digest(app: App, args: argparse.Namespace) -> int:
     from . import digest
     from .workcalendar import WorkCalendar
-    cal = WorkCalendar.for_campaign(app.config.rules)
+    cal = WorkCalendar.load(app.config.rules)
     if args.dry_run:
         _print(digest.build_digest(app.ledger, app.config, app.campaign, app.roster, cal, app.today).text)
         return 0
@@ -79,7 +79,7 @@ def cmd_digest(app: App, args: argparse.Namespace) -> int:
 def compile_workbook(app: App):
     from . import workbook
     from .workcalendar import WorkCalendar
-    cal = WorkCalendar.for_campaign(app.config.rules)
+    cal = WorkCalendar.load(app.config.rules)
     return workbook.compile(app.ledger, app.campaign, app.roster, app.config, app.today,
                             is_workday=cal.is_workday)
 

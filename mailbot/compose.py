@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -108,4 +108,3 @@ def queue(ledger: Ledger, config: Config, *, purpose: str, dedupe_key: str, to: 
                         unit=unit, answers=answers)
 
 
-__all__ = ["Templates", "build", "queue", "message_id_for", "AUTO_REPLIED", "AUTO_GENERATED", "make_msgid"]

@@ -12,7 +12,7 @@ import os
 import signal
 import traceback
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from . import check, docread
@@ -21,7 +21,7 @@ from .automatic import automatic_reason
 from .compose import AUTO_REPLIED, queue
 from .identify import Identity, identify, kind_from_words
 from .parse import Attachment, ParsedMail, parse_message
-from .source import Fetched, SourceError, open_source
+from .source import Fetched, open_source
 
 log = logging.getLogger("mailbot.poll")
 
@@ -298,8 +298,7 @@ def queue_ack(app: App, mid: int, mail: ParsedMail) -> bool:
         app.ledger.update_message(mid, reason=f"今日已向 {to} 发送 {app.config.max_acks_per_sender_per_day} 封回执，"
                                               f"达到上限，本封不再回复。")
         return False
-    state = next((s for s in progress.unit_states(app.ledger, app.campaign, app.roster, app.today)
-                  if s.unit.name == msg.unit), None)
+    state = progress.unit_state(app.ledger, app.campaign, app.roster, msg.unit, app.today)
     kind = app.campaign.kind(msg.kind)
     files = [dict(name=r["filename"] or "（无文件名）", size=r["size"], outcome=r["outcome"], path=r["path"])
              for r in app.ledger.attachments(mid)]
@@ -340,4 +339,3 @@ def confirm_waiting(app: App, report: PollReport | None = None) -> int:
     return confirmed
 
 
-__all__ = ["poll", "PollReport", "file_message", "confirm_waiting", "SourceError", "date"]

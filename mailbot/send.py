@@ -176,13 +176,12 @@ class SmtpSender:
     def _where(self) -> str:
         return f"{self.host}:{self.port}"
 
-    def _scrub(self, e: SendError) -> SendError:
-        if self._password:
-            for attr in ("smtp_text",):
-                setattr(e, attr, getattr(e, attr).replace(self._password, "******"))
-            if self._password in str(e):
-                e.args = (str(e).replace(self._password, "******"),)
-        return e
+    def _clean(self, text) -> str:
+        """Server words as text, without our password should it echo it."""
+        text = _decode(text)
+        if self._password and self._password in text:
+            text = text.replace(self._password, "******")
+        return text
 
     # -- connection --------------------------------------------------------
 
@@ -228,12 +227,12 @@ class SmtpSender:
             raise
         except smtplib.SMTPAuthenticationError as e:
             _quiet_close(conn)
-            text = _decode(e.smtp_error)
-            raise self._scrub(AuthFailure(
+            text = self._clean(e.smtp_error)
+            raise AuthFailure(
                 f"发信邮箱登录失败（{e.smtp_code} {text}，用户 {self.username}）。"
                 "请检查 [smtp] username 和密码（163/126 邮箱要用“客户端授权码”并开启 SMTP 服务）。",
                 e.smtp_code, text, True,
-            )) from None
+            ) from None
         except smtplib.SMTPNotSupportedError:
             _quiet_close(conn)
             raise TemporaryFailure(
@@ -243,7 +242,7 @@ class SmtpSender:
             ) from None
         except smtplib.SMTPResponseException as e:
             _quiet_close(conn)
-            raise self._scrub(_from_reply(e.smtp_code, e.smtp_error, "连接", True)) from None
+            raise _from_reply(e.smtp_code, self._clean(e.smtp_error), "连接", True) from None
         except ssl.SSLError as e:
             _quiet_close(conn)
             raise TemporaryFailure(
@@ -316,26 +315,26 @@ class SmtpSender:
                 refused = conn.sendmail(envelope_from, recipients, raw)
             except smtplib.SMTPRecipientsRefused as e:
                 self._after_error(conn)
-                codes = {a: (c, _decode(t)) for a, (c, t) in e.recipients.items()}
+                codes = {a: (c, self._clean(t)) for a, (c, t) in e.recipients.items()}
                 temp = [f"{a}: {c} {t}" for a, (c, t) in codes.items() if 400 <= c < 500]
                 first = next(iter(codes.values()), (550, ""))
                 if temp:
                     code, text = next((c, t) for c, t in codes.values() if 400 <= c < 500)
-                    raise self._scrub(TemporaryFailure(
-                        f"邮件服务器暂时不接收收件人（{'；'.join(temp)}），稍后自动重试。", code, text)) from None
+                    raise TemporaryFailure(
+                        f"邮件服务器暂时不接收收件人（{'；'.join(temp)}），稍后自动重试。", code, text) from None
                 detail = "；".join(f"{a}: {c} {t}" for a, (c, t) in codes.items())
                 err = _from_reply(first[0], first[1], "收件人")
                 err.args = (f"邮件服务器拒绝所有收件人（{detail}），不再重试。" + _hint(*first),)
-                raise self._scrub(err) from None
+                raise err from None
             except smtplib.SMTPSenderRefused as e:
                 self._after_error(conn)
-                raise self._scrub(_from_reply(e.smtp_code, e.smtp_error, "发件人", True)) from None
+                raise _from_reply(e.smtp_code, self._clean(e.smtp_error), "发件人", True) from None
             except smtplib.SMTPDataError as e:
                 self._after_error(conn)
-                raise self._scrub(_from_reply(e.smtp_code, e.smtp_error, "正文")) from None
+                raise _from_reply(e.smtp_code, self._clean(e.smtp_error), "正文") from None
             except smtplib.SMTPResponseException as e:
                 self._after_error(conn)
-                raise self._scrub(_from_reply(e.smtp_code, e.smtp_error, "会话", True)) from None
+                raise _from_reply(e.smtp_code, self._clean(e.smtp_error), "会话", True) from None
             except (smtplib.SMTPServerDisconnected, OSError) as e:
                 self._drop()
                 if not fresh and attempt == 1:

@@ -102,7 +102,7 @@ def _text(exc: BaseException) -> str:
     s = str(exc)
     if s.startswith("b'") or s.startswith('b"'):
         s = s[2:-1]
-    return s.strip()
+    return s.strip().rstrip("。.").strip()
 
 
 # ---------------------------------------------------------------------------
@@ -126,8 +126,9 @@ def _default_id(username: str) -> dict[str, str]:
 class ImapSource:
     """The filing mailbox over IMAP. One session: connect → poll → close.
 
-    ``new_messages`` on an idle mailbox costs exactly one ``UID SEARCH``; with
-    the SELECT done by ``connect`` that is one SELECT + one UID SEARCH a poll.
+    A poll of an idle mailbox right after ``connect`` costs exactly one SELECT
+    (in connect) and one ``UID SEARCH``. A later poll on the same connection
+    costs NOOP + UID SEARCH (the NOOP makes the server show newly arrived mail).
     """
 
     def __init__(
@@ -163,6 +164,7 @@ class ImapSource:
         self.name = f"imap://{quote(username, safe='')}@{host.lower()}/{quote(self.folder, safe='')}"
         self._client: IMAPClient | None = None
         self._select: dict = {}
+        self._synced = False  # True right after SELECT
         self.server_id: dict | None = None
 
     def __repr__(self) -> str:  # never shows the password
@@ -182,8 +184,10 @@ class ImapSource:
         """Translate any exception into a SourceError and drop the connection."""
         self._drop()
         where = self._where()
+        text_ = self._scrub(_text(exc))  # server words may echo what we sent
+        reason = self._scrub(_reason(exc))
         if isinstance(exc, imap_exc.LoginError):
-            text = _text(exc)
+            text = text_
             msg = (
                 f"邮箱登录失败（服务器 {where}，用户 {self.username}）：{text}。"
                 "请检查 [imap] username 和密码（163/126 邮箱要用“客户端授权码”，"
@@ -193,7 +197,7 @@ class ImapSource:
         elif during == "select" and isinstance(exc, imap_exc.IMAPClientError) and not isinstance(
             exc, imap_exc.IMAPClientAbortError
         ):
-            text = _text(exc)
+            text = text_
             msg = f"无法打开邮箱文件夹“{self.folder}”（服务器 {where}）：{text}。"
             if "unsafe login" in text.lower():
                 msg += "服务器要求客户端先发送 IMAP ID；请确认服务器声明了 ID 能力。"
@@ -202,24 +206,24 @@ class ImapSource:
             kind = "folder"
         elif during == "connect" and isinstance(exc, ssl.SSLError):
             msg = (
-                f"与邮箱服务器 {where} 建立加密连接失败：{_reason(exc)}。"
+                f"与邮箱服务器 {where} 建立加密连接失败：{reason}。"
                 "请检查 [imap] security（ssl|starttls|none）与 port 是否匹配"
                 "（ssl 通常用 993，starttls/none 用 143）。"
             )
             kind = "tls"
         elif during == "connect" and isinstance(exc, (OSError, EOFError, imap_exc.IMAPClientAbortError)):
-            msg = f"无法连接邮箱服务器 {where}：{_reason(exc)}。请检查网络和 [imap] host/port 设置。"
+            msg = f"无法连接邮箱服务器 {where}：{reason}。请检查网络和 [imap] host/port 设置。"
             kind = "connect"
         elif during == "connect" and isinstance(exc, imap_exc.IMAPClientError):
-            msg = f"邮箱服务器 {where} 拒绝了连接请求：{_text(exc)}。请检查 [imap] security 设置。"
+            msg = f"邮箱服务器 {where} 拒绝了连接请求：{text_}。请检查 [imap] security 设置。"
             kind = "tls" if self.security == "starttls" else "protocol"
         elif isinstance(exc, (OSError, EOFError, imap_exc.IMAPClientAbortError)):
-            msg = f"与邮箱服务器 {where} 的连接中断：{_reason(exc)}。下次轮询时会重新连接。"
+            msg = f"与邮箱服务器 {where} 的连接中断：{reason}。下次轮询时会重新连接。"
             kind = "connect"
         else:
-            msg = f"邮箱服务器 {where} 返回错误（{during}）：{_reason(exc)}。"
+            msg = f"邮箱服务器 {where} 返回错误（{during}）：{reason}。"
             kind = "protocol"
-        return SourceError(self._scrub(msg), kind)
+        return SourceError(msg, kind)
 
     # -- session -----------------------------------------------------------
 
@@ -255,6 +259,7 @@ class ImapSource:
             raise self._fail(exc, "id") from None
         try:
             self._select = client.select_folder(self.folder, readonly=False)
+            self._synced = True
         except Exception as exc:
             raise self._fail(exc, "select") from None
         log.info(
@@ -313,6 +318,12 @@ class ImapSource:
         messages (and ~16 MB); bigger ones come with ``raw=None``."""
         client = self._need()
         try:
+            if not self._synced:
+                # Dovecot (and IMAP in general) only shows mail that arrived
+                # since the last command after a sync: NOOP first, except right
+                # after SELECT, which already has the current view.
+                client.noop()
+            self._synced = False
             found = client.search(["UID", f"{int(after_uid) + 1}:*"])
         except Exception as exc:
             raise self._fail(exc, "UID SEARCH") from None

@@ -98,11 +98,11 @@ shutdown_clients = yes
 login_greeting = Dovecot test ready.
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/users
+  args = scheme=PLAIN username_format=%u {root}/users.d/%u
 }}
 userdb {{
   driver = passwd-file
-  args = username_format=%u {root}/users
+  args = username_format=%u {root}/users.d/%u
 }}
 service imap-login {{
   inet_listener imap {{
@@ -167,10 +167,12 @@ class Dovecot:
         self.lmtp_port = free_port()
         self.users: dict[str, str] = {}
         self.conf_path = self.root / "dovecot.conf"
-        self.users_path = self.root / "users"
+        # one passwd-file per user: Dovecot re-reads a changed passwd-file at
+        # most once a second, but a file it has never seen is read at once
+        self.users_dir = self.root / "users.d"
+        self.users_dir.mkdir(exist_ok=True)
+        os.chmod(self.users_dir, 0o755)
         self.log_path = self.root / "dovecot.log"
-        self.users_path.write_text("")
-        os.chmod(self.users_path, 0o644)
         self.conf_path.write_text(
             _CONF.format(
                 root=self.root,
@@ -288,17 +290,18 @@ class Dovecot:
     # -- users -------------------------------------------------------------
 
     def add_user(self, name: str, password: str) -> None:
-        """Add a user. ``name`` may be a bare name or a full address; LMTP
-        delivers to the exact name given in RCPT TO."""
+        """Add a user (once: Dovecot may cache a changed password for a second).
+        ``name`` may be a bare name or a full address; LMTP delivers to the
+        exact name given in RCPT TO, so use full addresses for LMTP tests."""
         for value in (name, password):
-            if not value or re.search(r"[:\r\n\x00]", value):
+            if not value or re.search(r"[:/\s\x00]", value) or value.startswith("."):
                 raise ValueError(f"unusable user name or password for passwd-file: {value!r}")
         self.users[name] = password
-        lines = "".join(f"{u}:{{PLAIN}}{p}::::::\n" for u, p in self.users.items())
-        tmp = self.users_path.with_suffix(".tmp")
-        tmp.write_text(lines)
+        f = self.users_dir / name
+        tmp = self.users_dir / f".{name}.tmp"
+        tmp.write_text(f"{name}:{{PLAIN}}{password}::::::\n")
         os.chmod(tmp, 0o644)
-        os.replace(tmp, self.users_path)
+        os.replace(tmp, f)
 
     def client(self, user: str, timeout: float = 10.0) -> IMAPClient:
         """A new logged-in IMAPClient for ``user`` (caller closes it)."""

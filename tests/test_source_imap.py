@@ -117,12 +117,12 @@ def test_repeated_poll_on_one_connection_sees_new_mail(dovecot, box):
         uid = dovecot.append(user, make_message(subject="后到"))
         assert [f.uid for f in s.new_messages(0, BIG)] == [uid]
         assert list(s.new_messages(uid, BIG)) == []
-    (session,) = dovecot.rawlog_commands(user)
+    (session,) = [c for c in dovecot.rawlog_commands(user) if "APPEND" not in c]
     assert session == [
         "ID", "SELECT",
         "UID SEARCH",
-        "UID SEARCH", "UID FETCH", "UID FETCH",
-        "UID SEARCH",
+        "NOOP", "UID SEARCH", "UID FETCH", "UID FETCH",
+        "NOOP", "UID SEARCH",
         "LOGOUT",
     ]
 

@@ -1,0 +1,87 @@
+"""`mailbot doctor`: each line ✓ or ✗, and for ✗ what to do, in Chinese."""
+from __future__ import annotations
+
+
+import tempfile
+from typing import Callable
+
+from .app import open_app
+from .campaign import CampaignError
+from .config import ConfigError
+
+
+def doctor(config_path: str, today: str | None, say: Callable[[str], None]) -> bool:
+    ok = True
+
+    def line(good: bool, text: str, fix: str = "") -> None:
+        nonlocal ok
+        ok = ok and good
+        say(f"{'✓' if good else '✗'} {text}" + ("" if good or not fix else f"\n    → {fix}"))
+
+    try:
+        app = open_app(config_path, today)
+    except (ConfigError, CampaignError) as exc:
+        line(False, "配置或规则文件", str(exc))
+        return False
+    cfg = app.config
+    line(True, f"配置文件 {cfg.path}")
+    for section in ("imap", "smtp"):
+        if cfg.__getattribute__(section).get("password", "").strip():
+            say(f"! [{section}] 写有明文 password：请改用 password_env 指向环境变量，并从文件中删除密码。")
+    line(True, f"规则文件 {cfg.campaign_file.name}：{app.campaign.title}，"
+               f"{len(app.campaign.kinds)} 类报送，{len(app.campaign.checks)} 条检查规则")
+    line(len(app.roster.units) > 0, f"单位名单：{len(app.roster.units)} 个单位",
+         "在 rules/units.csv 中填写单位、邮箱")
+    no_mail = [u.name for u in app.roster.units if not u.emails]
+    if no_mail:
+        say(f"! 以下单位没有邮箱，回执和催报无法发给它们：{'、'.join(no_mail)}")
+    try:
+        from . import check
+        check.compile_checks(app.campaign) if hasattr(check, "compile_checks") else None
+        line(True, "检查规则可用")
+    except CampaignError as exc:
+        line(False, "检查规则", str(exc))
+
+    from .workcalendar import WorkCalendar
+    cal = WorkCalendar.load(cfg.rules)
+    years = sorted({app.campaign.window_start.year, app.campaign.window_end.year, app.today.year})
+    notes = cal.coverage_notes(years)
+    line(not notes, f"节假日数据覆盖 {'、'.join(map(str, years))} 年" if not notes else "节假日数据",
+         "；".join(notes) + " 可升级 chinesecalendar，或在 rules/workdays.toml 中补充。")
+
+    try:
+        cfg.archive.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=cfg.archive, prefix=".doctor-"):
+            pass
+        line(True, f"归档目录可写：{cfg.archive}")
+    except OSError as exc:
+        line(False, f"归档目录 {cfg.archive} 不可写：{exc.strerror or exc}", "检查目录权限或 [paths] archive")
+
+    from .source import SourceError, open_source
+    try:
+        src = open_source(cfg.imap, cfg.base, cfg.password("imap") if not cfg.imap.get("backend") else None)
+        with src:
+            uv = src.uidvalidity()
+        line(True, f"收信：{src.name} 登录并打开邮箱成功（UIDVALIDITY {uv}）")
+    except (SourceError, ConfigError) as exc:
+        line(False, "收信", str(exc))
+
+    from .send import SendError, SmtpSender, open_sender
+    try:
+        sender = open_sender(cfg.smtp, cfg.base, cfg.password("smtp") if not cfg.smtp.get("backend") else None)
+        if isinstance(sender, SmtpSender):
+            sender._connect()            # login only, nothing is sent
+            sender.close()
+            line(True, f"发信：{cfg.smtp.get('host')} 登录成功，发件人 {cfg.from_address}")
+        else:
+            line(True, f"发信：写入发件箱目录 {cfg.smtp.get('path')}（不连接服务器）")
+    except (SendError, ConfigError) as exc:
+        line(False, "发信", str(exc))
+    if not cfg.digest_to:
+        say("! [office] digest_to 为空：每日汇总不会发出。")
+    app.close()
+    say("全部正常。" if ok else "有 ✗ 项需要处理。")
+    return ok
+
+
+
