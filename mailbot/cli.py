@@ -50,38 +50,37 @@ def cmd_poll(app: App, args: argparse.Namespace) -> int:
 
 def cmd_remind(app: App, args: argparse.Namespace) -> int:
     from . import remind
-    from .workcalendar import WorkCalendar
-    cal = WorkCalendar.load(app.config.rules)
-    if args.dry_run:
-        _print(remind.dry_run_text(app.ledger, app.campaign, app.roster, cal, app.today, app.config))
-        return 0
-    n = remind.queue_reminders(app.ledger, app.config, app.campaign, app.roster, cal, app.today, app.templates)
     from .deliver import deliver
-    _print(f"催报：新排入 {n} 封。{deliver(app).summary()}")
+    reminders, text = remind.run_remind(app.ledger, app.config, app.campaign, app.roster, app.today,
+                                        dry_run=args.dry_run, templates=app.templates, cal=calendar(app))
+    _print(text)
+    if not args.dry_run:
+        _print(deliver(app).summary())
     return 0
 
 
 def cmd_digest(app: App, args: argparse.Namespace) -> int:
     from . import digest
-    from .workcalendar import WorkCalendar
-    cal = WorkCalendar.load(app.config.rules)
-    if args.dry_run:
-        _print(digest.build_digest(app.ledger, app.config, app.campaign, app.roster, cal, app.today).text)
-        return 0
-    result = compile_workbook(app)
-    queued = digest.queue_digest(app.ledger, app.config, app.campaign, app.roster, cal, app.today,
-                                 app.templates, workbook=result.path if result else None, force=True)
     from .deliver import deliver
-    _print(("每日汇总已排入发送队列。" if queued else "今天的每日汇总已发送过。") + deliver(app).summary())
+    result = None if args.dry_run else compile_workbook(app)
+    queued, text = digest.run_digest(app.ledger, app.config, app.campaign, app.roster, app.today,
+                                     dry_run=args.dry_run, workbook=result.path if result else None,
+                                     templates=app.templates, cal=calendar(app))
+    _print(text)
+    if not args.dry_run:
+        _print(deliver(app).summary())
     return 0
+
+
+def calendar(app: App):
+    from .workcalendar import WorkCalendar
+    return WorkCalendar.load(app.config.rules)
 
 
 def compile_workbook(app: App):
     from . import workbook
-    from .workcalendar import WorkCalendar
-    cal = WorkCalendar.load(app.config.rules)
     return workbook.compile(app.ledger, app.campaign, app.roster, app.config, app.today,
-                            is_workday=cal.is_workday)
+                            is_workday=calendar(app).is_workday)
 
 
 def sync_workbook_decisions(app: App) -> int:
@@ -93,8 +92,8 @@ def sync_workbook_decisions(app: App) -> int:
     changed = workbook.keep_hand_columns(app.ledger, values)
     if not changed:
         return 0
-    return review.apply_workbook_decisions(app.ledger, app.config, app.campaign, app.roster, changed, app.today,
-                                           templates=app.templates)
+    return len(review.apply_workbook_decisions(app.ledger, app.config, app.campaign, app.roster, changed,
+                                               app.today, templates=app.templates))
 
 
 def cmd_workbook(app: App, args: argparse.Namespace) -> int:
@@ -120,7 +119,7 @@ def cmd_review(app: App, args: argparse.Namespace) -> int:
         raise UsageError("退回修改需要写明原因：--return \"原因\"")
     done = review.decide(app.ledger, app.config, app.campaign, app.roster, unit.name, decision, reason,
                          via="命令行", today=app.today, templates=app.templates)
-    _print(done if isinstance(done, str) else f"{unit.name}：{decision}，已通知。")
+    _print(str(done))
     _print(deliver(app).summary())
     compile_workbook(app)
     return 0

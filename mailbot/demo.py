@@ -48,11 +48,11 @@ def run_demo(folder: Path, today: str | None, say: Callable[[str], None]) -> int
         samples.write_maildir(maildir, arrived)
         app.today, app.pretend = day, True
         report = poll(app)
-        reminders = remind.queue_reminders(app.ledger, app.config, app.campaign, app.roster, cal, day,
-                                           app.templates)
+        reminders = len(remind.queue_reminders(app.ledger, app.config, app.campaign, app.roster, cal, day,
+                                               templates=app.templates))
         wb = compile_workbook(app)
         digested = digest.queue_digest(app.ledger, app.config, app.campaign, app.roster, cal, day,
-                                       app.templates, workbook=wb.path)
+                                       templates=app.templates, workbook=wb.path)
         sent = deliver(app)
         if report.fetched or reminders or sent.sent:
             say(f"{day}（{'工作日' if cal.is_workday(day) else '休息日'}）：{report.summary()}"

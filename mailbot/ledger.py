@@ -329,3 +329,17 @@ class Ledger:
 
     def events(self, since: str = "") -> list[sqlite3.Row]:
         return self.q("SELECT * FROM events WHERE at >= ? ORDER BY id", (since,))
+
+    # --- schedule state (progress / remind / review / digest / daemon) ------------------
+    # Small named values in the existing `meta` table (no schema change): when the daemon
+    # last ran a timed job, the digest's "since" watermark, the last 审核状态 value seen in
+    # the workbook per unit. Keys are namespaced: "daemon.*", "digest.*", "workbook_review.*".
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row is not None else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        if key == "schema_version":
+            raise LedgerError("schema_version is managed by the ledger itself")
+        self.db.execute("INSERT INTO meta VALUES (?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                        (key, value))

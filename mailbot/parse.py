@@ -60,9 +60,11 @@ __all__ = ["Attachment", "ParsedMail", "parse_message", "decode_header_value"]
 DEFAULT_MAX_HEADER_BYTES = 64 * 1024   # one header field's value, as received
 DEFAULT_MAX_PARTS = 1000               # MIME entities visited
 DEFAULT_MAX_BODY_CHARS = 200_000       # body_text length
-MAX_DEPTH = 30                          # multipart / message nesting
+MAX_DEPTH = 30                          # multipart nesting within one message
+MAX_MESSAGE_DEPTH = 5                   # forwarded messages inside forwarded messages
 _STRUCTURED_PARSE_CAP = 16 * 1024       # what the stdlib header parser may see (quadratic)
 _HTML_INPUT_CAP = 4 * 1024 * 1024
+_DEBUG = False                          # tests/fuzzing: let per-part errors propagate
 
 
 # --------------------------------------------------------------------------- data
@@ -153,6 +155,57 @@ def _codec_for(label: str | None) -> str | None:
         return None
 
 
+def _iso2022jp_ms(b: bytes) -> str:
+    """ISO-2022-JP with the NEC/IBM rows Microsoft uses (CP50220): via Shift_JIS/cp932."""
+    out = bytearray()
+    mode = "ascii"
+    i, n = 0, len(b)
+    while i < n:
+        c = b[i]
+        if c == 0x1B:
+            seq = b[i + 1:i + 3]
+            if seq in (b"$@", b"$B"):
+                mode = "jis"
+            elif seq in (b"(B", b"(J"):
+                mode = "ascii"
+            elif seq == b"(I":
+                mode = "kana"
+            else:
+                raise ValueError("unsupported ISO-2022-JP escape")
+            i += 3
+            continue
+        if mode == "jis" and c not in (0x0A, 0x0D):
+            if i + 1 >= n:
+                raise ValueError("truncated ISO-2022-JP")
+            j1, j2 = c, b[i + 1]
+            if j1 & 1:
+                s2 = j2 + 0x1F + (1 if j2 + 0x1F >= 0x7F else 0)
+            else:
+                s2 = j2 + 0x7E
+            s1 = ((j1 - 0x21) >> 1) + 0x81
+            if s1 > 0x9F:
+                s1 += 0x40
+            out += bytes((s1 & 0xFF, s2 & 0xFF))
+            i += 2
+        elif mode == "kana":
+            out.append((c + 0x80) & 0xFF)
+            i += 1
+        else:
+            out.append(c)
+            i += 1
+    return bytes(out).decode("cp932")
+
+
+def _strict(data: bytes, codec: str) -> str:
+    """Decode strictly; raises ValueError (UnicodeDecodeError included) or LookupError."""
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError:
+        if codec.startswith("iso2022_jp"):
+            return _iso2022jp_ms(data)
+        raise
+
+
 def _cp1252(b: bytes) -> str:
     # cp1252 leaves 0x81 0x8D 0x8F 0x90 0x9D undefined; map those as Latin-1 does.
     return "".join(
@@ -207,8 +260,8 @@ def _decode_bytes(b: bytes, label: str | None) -> tuple[str, str]:
             return text, "unknown"
         return text, "guessed" if confident else "lossy"
     try:
-        return b.decode(codec), "ok"
-    except (UnicodeDecodeError, LookupError):
+        return _strict(b, codec), "ok"
+    except (ValueError, LookupError):
         pass
     text, confident = _guess_decode(b)
     if confident:
@@ -227,13 +280,43 @@ def _raw_to_bytes(s: str) -> bytes:
         return s.encode("utf-8", "surrogateescape")
 
 
-def _fix_8bit(s: str) -> str:
-    """Decode raw 8-bit bytes carried as surrogates in ``s``."""
+def _fix_8bit(s: str, fallback: str | None = None) -> str:
+    """Decode raw bytes carried as surrogates in ``s``: UTF-8, else the charset the
+    message declares (``fallback``, a codec name), else a plausible guess."""
     if s.isascii():
+        if "\x1b$" in s:                       # raw ISO-2022-JP (7-bit, escapes)
+            try:
+                return _iso2022jp_ms(s.encode("ascii"))
+            except (ValueError, LookupError):
+                return s
+        if fallback == "utf-7" and "+" in s:
+            try:
+                return s.encode("ascii").decode("utf-7")
+            except (ValueError, LookupError):
+                return s
         return s
     b = _raw_to_bytes(s)
+    try:
+        return b.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if fallback and fallback not in ("utf-8", "utf-7"):
+        try:
+            text = _strict(b, fallback)
+            if not _has_controls(text):
+                return text
+        except (ValueError, LookupError):
+            pass
     text, _ = _guess_decode(b)
     return text
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _clean(s: str) -> str:
+    """No lone surrogates may leave this module (they break JSON, files, SQLite)."""
+    return _SURROGATES.sub("\ufffd", s) if not s.isascii() else s
 
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\r\n]*)\?=")
@@ -255,14 +338,14 @@ def _q_decode(text: str) -> bytes:
     return re.sub(rb"=([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), b)
 
 
-def decode_header_value(value: str) -> str:
+def decode_header_value(value: str, fallback: str | None = None) -> str:
     """Decode one unfolded raw header value: RFC 2047 words and raw 8-bit bytes.
 
     Whitespace between two encoded words is dropped (RFC 2047 section 6.2); adjacent
     words of one charset are decoded together, so a character split across two words
     survives.  A word that no charset reads plausibly is kept as written."""
     if "=?" not in value:
-        return _fix_8bit(value)
+        return _fix_8bit(value, fallback)
     out: list[str] = []
     pending: list = []          # [key, label, bytearray, raw text]
     prev_word = False
@@ -276,8 +359,8 @@ def decode_header_value(value: str) -> str:
         text = None
         if codec is not None:
             try:
-                text = bytes(data).decode(codec)
-            except (UnicodeDecodeError, LookupError):
+                text = _strict(bytes(data), codec)
+            except (ValueError, LookupError):
                 text = None
         if text is None:
             guess, confident = _guess_decode(bytes(data))
@@ -289,7 +372,7 @@ def decode_header_value(value: str) -> str:
         between = value[pos:m.start()]
         if between and not (prev_word and _WS_ONLY.match(between)):
             flush()
-            out.append(_fix_8bit(between))
+            out.append(_fix_8bit(between, fallback))
         label, enc, payload = m.group(1), m.group(2).upper(), m.group(3)
         data = _b_decode(payload) if enc == "B" else _q_decode(payload)
         key = _codec_for(label) or label.lower()
@@ -303,12 +386,23 @@ def decode_header_value(value: str) -> str:
         pos = m.end()
     flush()
     if pos < len(value):
-        out.append(_fix_8bit(value[pos:]))
+        out.append(_fix_8bit(value[pos:], fallback))
     return "".join(out)
 
 
+def _unfold_rfc(value: str) -> str:
+    """RFC 5322 unfolding: remove the line breaks, keep the whitespace."""
+    if "\n" not in value and "\r" not in value:
+        return value
+    return re.sub(r"\r\n|\r|\n", "", value)
+
+
 def _unfold(value: str) -> str:
-    return re.sub(r"\r\n|\r|\n", "", value) if ("\n" in value or "\r" in value) else value
+    """Unfold a header: a line break and the whitespace after it become one space."""
+    if "\n" not in value and "\r" not in value:
+        return value
+    value = re.sub(r"(?:\r\n|\r|\n)[ \t]+", " ", value)
+    return re.sub(r"\r\n|\r|\n", "", value)
 
 
 # ----------------------------------------------------------------- MIME parameters
@@ -403,13 +497,14 @@ def _rfc2231(params: list[tuple[str, str]], base: str) -> _NameResult | None:
     if codec is None:
         return _NameResult(None, failed_charset=(charset, data))
     try:
-        return _NameResult(data.decode(codec))
-    except UnicodeDecodeError:
+        return _NameResult(_strict(data, codec))
+    except ValueError:
         text, confident = _guess_decode(data)
         return _NameResult(text if confident else data.decode(codec, "replace"))
 
 
-def _param_value(params: list[tuple[str, str]], base: str, failures: list) -> str | None:
+def _param_value(params: list[tuple[str, str]], base: str, failures: list,
+                 fallback: str | None = None) -> str | None:
     r = _rfc2231(params, base)
     if r is not None:
         if r.value:
@@ -420,26 +515,32 @@ def _param_value(params: list[tuple[str, str]], base: str, failures: list) -> st
         if name == base:
             if not val:
                 return None
-            return decode_header_value(val)
+            return decode_header_value(val, fallback)
     return None
 
 
 _PLACEHOLDER = re.compile(r"^_+(\.[^.]*)?$")
 
 
-def _choose_filename(cd_params, ct_params, problems: list) -> str | None:
+def _choose_filename(cd_params, ct_params, problems: list, fallback: str | None = None) -> str | None:
     failures: list = []
     names = []
     for params, base in ((cd_params, "filename"), (cd_params, "name"), (ct_params, "name"),
                          (ct_params, "filename")):
-        v = _param_value(params, base, failures)
+        v = _param_value(params, base, failures, fallback)
         if v is not None and v.strip():
             names.append(v)
+    # A placeholder ("_____.txt", iPhone) or a name with "?" (what an encoder writes for
+    # a character its charset lacks; never valid in a Windows file name) loses to a
+    # later candidate that has neither.
     chosen = None
     for v in names:
         if not _PLACEHOLDER.match(v.strip()):
             chosen = v
             break
+    if chosen is not None and "?" in chosen:
+        chosen = next((v for v in names if "?" not in v and not _PLACEHOLDER.match(v.strip())),
+                      chosen)
     if chosen is None and names:
         chosen = names[0]
     if failures:
@@ -587,12 +688,18 @@ class _SafePolicy(EmailPolicy):
     parse_cap = _STRUCTURED_PARSE_CAP
 
     def header_fetch_parse(self, name, value):
+        # The parser itself only needs Content-Type's type and boundary, which Message
+        # reads from the plain string (as under compat32, but unfolded as RFC 5322 says,
+        # so a boundary folded inside its quotes still matches).  Skipping the
+        # structured header classes avoids their quadratic cost (cpython#136063) and
+        # their IndexErrors (cpython#151857).  Values we show are decoded in this
+        # module from raw_items().
         if len(value) > self.parse_cap:
             value = value[: self.parse_cap]
-        try:
-            return super().header_fetch_parse(name, value)
-        except Exception:
-            return _unfold(value)
+        if "*" in value and not value.isascii():
+            # get_param() would try the raw bytes as an RFC 2231 charset name and raise.
+            value = _SURROGATES.sub("?", value)
+        return _unfold_rfc(value)
 
 
 _POLICY = _SafePolicy()
@@ -685,7 +792,7 @@ def _locate(raw: bytes, msg: Message) -> dict[int, tuple[int, int]]:
         out[id(ent)] = (bs, e)
         if not ent.is_multipart():
             continue
-        children = ent.get_payload()
+        children = _payload(ent)
         if not isinstance(children, list):
             continue
         maintype = ent.get_content_maintype()
@@ -707,15 +814,71 @@ def _locate(raw: bytes, msg: Message) -> dict[int, tuple[int, int]]:
 # ------------------------------------------------------------------------ walking
 
 
+def _payload(part: Message):
+    """The stored payload: a list of parts, or the body text exactly as received
+    (ASCII + surrogate-escaped bytes).  ``Message.get_payload()`` would charset-decode
+    8-bit text, and raises when the charset label itself holds raw bytes."""
+    return getattr(part, "_payload", None)
+
+
 def _raw_header(part: Message, name: str) -> str | None:
     low = name.lower()
     try:
         for k, v in part.raw_items():
             if k.lower() == low:
-                return _unfold(v) if isinstance(v, str) else _unfold(str(v))
+                return _unfold_rfc(v if isinstance(v, str) else str(v))
     except Exception:
         return None
     return None
+
+
+def _message_charset(msg: Message, limit: int = 50) -> str | None:
+    """Codec of the charset the message declares for its text (first text part)."""
+    stack = [msg]
+    seen = 0
+    while stack and seen < limit:
+        part = stack.pop(0)
+        seen += 1
+        try:
+            if part.get_content_maintype() == "multipart":
+                payload = _payload(part)
+                if isinstance(payload, list):
+                    stack.extend(payload)
+                continue
+            if part.get_content_maintype() == "text":
+                _, params = _split_params(_raw_header(part, "content-type") or "")
+                codec = _codec_for(dict(params).get("charset"))
+                if codec:
+                    return codec
+        except Exception:
+            continue
+    return None
+
+
+_KNOWN_HEADER = re.compile(
+    rb"(from|to|cc|bcc|subject|date|message-id|mime-version|content-[a-z-]+|received|"
+    rb"return-path|reply-to|sender|references|in-reply-to|delivered-to|x-[a-z0-9-]+|"
+    rb"dkim-signature|auto-submitted|precedence|list-[a-z-]+|thread-[a-z-]+|importance)"
+    rb"[ \t]*:", re.I)
+
+
+def _repair_header_block(raw: bytes) -> bytes | None:
+    """Headers folded without leading whitespace (issue84-style) end the header block
+    early in the stdlib parser and push Content-Type into the body.  When a line that
+    is not a header is followed by lines that are well-known headers before the first
+    empty line, indent it so it reads as a continuation.  None if nothing to repair."""
+    m = re.search(rb"\r?\n\r?\n", raw)
+    end = m.start() if m else len(raw)
+    if end > 1024 * 1024:
+        return None
+    lines = raw[:end].split(b"\n")
+    bad = [i for i, line in enumerate(lines)
+           if i > 0 and line.strip() and not _HEADER_LINE.match(line)]
+    if not bad or not any(_KNOWN_HEADER.match(line) for line in lines[bad[0] + 1:]):
+        return None
+    for i in bad:
+        lines[i] = b" " + lines[i]
+    return b"\n".join(lines) + raw[end:]
 
 
 def _describe(filename, ctype):
@@ -753,6 +916,7 @@ class _Walker:
                         locs = {}
             return locs
 
+        fallback = _message_charset(msg)
         stack = [(msg, 0)]
         while stack:
             part, nest = stack.pop()
@@ -766,21 +930,24 @@ class _Walker:
                 continue
             self.parts_seen += 1
             try:
-                children = self.visit(part, raw, depth, get_locs)
+                children = self.visit(part, raw, depth, get_locs, fallback)
             except RecursionError:
                 self.problem("邮件的嵌套层次过深，深处的部分没有读取")
                 continue
             except Exception as exc:  # one bad part must not lose the others
+                if _DEBUG:
+                    raise
                 self.problem(f"邮件的一个部分无法读取（{type(exc).__name__}: {str(exc)[:120]}）")
                 continue
             for child in reversed(children):
                 stack.append((child, nest + 1))
 
-    def visit(self, part: Message, raw: bytes | None, depth: int, get_locs) -> list:
+    def visit(self, part: Message, raw: bytes | None, depth: int, get_locs,
+              fallback: str | None = None) -> list:
         """Handle one entity; return children to visit within this message level."""
-        ctype = (part.get_content_type() or "application/octet-stream").lower()
+        ctype = _clean((part.get_content_type() or "application/octet-stream").lower())
         maintype = ctype.split("/", 1)[0]
-        payload = part.get_payload()
+        payload = _payload(part)
         if maintype == "multipart":
             if isinstance(payload, list):
                 return payload
@@ -794,7 +961,11 @@ class _Walker:
         disp_token, cd_params = _split_params(cd_raw[: self.max_header_bytes])
         disp_token = disp_token.lower()
         disposition = disp_token if disp_token in ("attachment", "inline") else None
-        filename = _choose_filename(cd_params, ct_params, self.problems)
+        own_charset = _codec_for(dict(ct_params).get("charset"))
+        name_problems: list[str] = []
+        filename = _choose_filename(cd_params, ct_params, name_problems, own_charset or fallback)
+        for text in name_problems:
+            self.problem(text)
 
         if maintype == "message" and isinstance(payload, list) and ctype != "message/delivery-status":
             self.forwarded(part, payload, ctype, filename, disposition, cte, raw, depth, get_locs)
@@ -837,7 +1008,7 @@ class _Walker:
         loc = get_locs().get(id(part)) if raw is not None else None
         if loc is not None:
             return raw[loc[0]:loc[1]]
-        payload = part.get_payload()
+        payload = _payload(part)
         if isinstance(payload, str):
             return _raw_to_bytes(payload)
         # Last resort: re-serialise only this part's content (never the whole mail).
@@ -876,8 +1047,13 @@ class _Walker:
                 subject = re.sub(r"\s+", " ", subject).strip()[:150]
             filename = (subject or "无主题") + ".eml"
         self.attachments.append(Attachment(filename, ctype, data, disposition, depth))
-        if inner is not None:
-            self.walk_message(inner, inner_raw, depth + 1)
+        if inner is None:
+            return
+        if depth + 1 > MAX_MESSAGE_DEPTH:
+            self.problem(f"转发的邮件嵌套超过 {MAX_MESSAGE_DEPTH} 层，更深处的附件没有单独列出"
+                         "（仍包含在上一层的 .eml 中）")
+            return
+        self.walk_message(inner, inner_raw, depth + 1)
 
     def body_part(self, part, ctype, data: bytes, ct_params, depth):
         charset = None
@@ -929,7 +1105,7 @@ def _message_id(value: str | None) -> str | None:
     return f"<{ident}>" if ident else None
 
 
-def _addresses(value: str) -> list[tuple[str, str]]:
+def _addresses(value: str, fallback: str | None = None) -> list[tuple[str, str]]:
     try:
         pairs = getaddresses([value])
     except Exception:
@@ -938,7 +1114,8 @@ def _addresses(value: str) -> list[tuple[str, str]]:
     for name, addr in pairs:
         if not name and not addr:
             continue
-        out.append((decode_header_value(name).strip(), _fix_8bit(addr).strip().lower()))
+        out.append((decode_header_value(name, fallback).strip(),
+                    _fix_8bit(addr, fallback).strip().lower()))
     return out
 
 
@@ -974,7 +1151,7 @@ def _collect_defects(msg: Message, problems: list[str], limit: int = 2000):
             text = _DEFECT_PROBLEMS.get(type(d).__name__)
             if text and text not in problems:
                 problems.append(text)
-        payload = part.get_payload() if part.is_multipart() else None
+        payload = _payload(part) if part.is_multipart() else None
         if isinstance(payload, list):
             stack.extend(p for p in payload if isinstance(p, Message))
 
@@ -987,7 +1164,7 @@ def parse_message(raw: bytes, *, max_header_bytes: int = DEFAULT_MAX_HEADER_BYTE
         return _parse(raw, max_header_bytes, max_parts, max_body_chars)
     except Exception as exc:  # last line of defence: the daemon must go on
         return ParsedMail(None, "", "", "", (), None, (), "", (),
-                          (f"邮件无法解析（{type(exc).__name__}: {str(exc)[:120]}），请人工查看原始邮件",))
+                          (_clean(f"邮件无法解析（{type(exc).__name__}: {str(exc)[:120]}），请人工查看原始邮件"),))
 
 
 def _parse(raw, max_header_bytes, max_parts, max_body_chars) -> ParsedMail:
@@ -1007,6 +1184,21 @@ def _parse(raw, max_header_bytes, max_parts, max_body_chars) -> ParsedMail:
             msg = BytesHeaderParser(policy=_POLICY).parsebytes(raw)
         except Exception:
             msg = Message(policy=_POLICY)
+    if any(type(d).__name__ == "MissingHeaderBodySeparatorDefect" for d in msg.defects):
+        try:
+            repaired = _repair_header_block(raw)
+            if repaired is not None:
+                msg2 = _bytes_parse(repaired)
+                if len(msg2.keys()) > len(msg.keys()):
+                    msg, raw = msg2, repaired
+                    problems.append("邮件头格式不规范（有的行缺少缩进），已按续行读取")
+        except Exception:
+            pass
+    fallback = None
+    try:
+        fallback = _message_charset(msg)
+    except Exception:
+        pass
 
     # ---- top-level headers, decoded
     headers: list[tuple[str, str]] = []
@@ -1019,7 +1211,7 @@ def _parse(raw, max_header_bytes, max_parts, max_body_chars) -> ParsedMail:
                 long_noted = True
             value = value[:max_header_bytes]
         try:
-            dec = decode_header_value(_unfold(value)).strip()
+            dec = decode_header_value(_unfold(value), fallback).strip()
         except Exception:
             dec = _unfold(value).encode("utf-8", "replace").decode("utf-8").strip()
         headers.append((str(name), dec))
@@ -1032,10 +1224,10 @@ def _parse(raw, max_header_bytes, max_parts, max_body_chars) -> ParsedMail:
                 return _unfold(v[:max_header_bytes])
         return None
 
-    subject = decode_header_value(first_raw("subject") or "")
+    subject = decode_header_value(first_raw("subject") or "", fallback)
     subject = re.sub(r"[\r\n]+", " ", subject).strip()
     from_raw = first_raw("from") or ""
-    froms = _addresses(from_raw) if from_raw else []
+    froms = _addresses(from_raw, fallback) if from_raw else []
     from_name, from_addr = froms[0] if froms else ("", "")
     to_addrs = tuple(a for _, a in _addresses(", ".join(
         _unfold(v[:max_header_bytes]) for k, v in msg.raw_items()
@@ -1048,6 +1240,8 @@ def _parse(raw, max_header_bytes, max_parts, max_body_chars) -> ParsedMail:
     try:
         walker.walk_message(msg, raw, 0)
     except Exception as exc:
+        if _DEBUG:
+            raise
         walker.problem(f"读取附件时出错（{type(exc).__name__}: {str(exc)[:120]}），请人工查看原始邮件")
     _collect_defects(msg, problems)
     problems.extend(p for p in walker.problems if p not in problems)
@@ -1061,15 +1255,19 @@ def _parse(raw, max_header_bytes, max_parts, max_body_chars) -> ParsedMail:
     if len(body) > max_body_chars:
         body = body[:max_body_chars]
 
+    attachments = tuple(
+        a if a.filename is None or a.filename.isascii()
+        else Attachment(_clean(a.filename), a.content_type, a.data, a.disposition, a.depth)
+        for a in walker.attachments)
     return ParsedMail(
-        message_id=message_id,
-        subject=subject,
-        from_addr=from_addr,
-        from_name=from_name,
-        to_addrs=to_addrs,
+        message_id=_clean(message_id) if message_id else None,
+        subject=_clean(subject),
+        from_addr=_clean(from_addr),
+        from_name=_clean(from_name),
+        to_addrs=tuple(_clean(a) for a in to_addrs),
         date=date,
-        headers=tuple(headers),
-        body_text=body,
-        attachments=tuple(walker.attachments),
-        problems=tuple(problems),
+        headers=tuple((_clean(k), _clean(v)) for k, v in headers),
+        body_text=_clean(body),
+        attachments=attachments,
+        problems=tuple(_clean(p) for p in problems),
     )

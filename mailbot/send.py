@@ -199,6 +199,12 @@ class SmtpSender:
                 f"发信服务器 {where} 拒绝连接（{e.smtp_code} {_decode(e.smtp_error)}），稍后自动重试。",
                 e.smtp_code, _decode(e.smtp_error), True,
             ) from None
+        except ssl.SSLCertVerificationError as e:
+            raise TemporaryFailure(
+                f"发信服务器 {where} 的证书校验失败（{e.verify_message or e.reason or e}）。"
+                "请确认 [smtp] host 填写的是服务器的正式域名（如 smtp.163.com），并检查本机时间是否正确。",
+                None, str(e), True,
+            ) from None
         except ssl.SSLError as e:
             raise TemporaryFailure(
                 f"与发信服务器 {where} 建立加密连接失败（{e.reason or e}）。"
@@ -243,6 +249,13 @@ class SmtpSender:
         except smtplib.SMTPResponseException as e:
             _quiet_close(conn)
             raise _from_reply(e.smtp_code, self._clean(e.smtp_error), "连接", True) from None
+        except ssl.SSLCertVerificationError as e:
+            _quiet_close(conn)
+            raise TemporaryFailure(
+                f"发信服务器 {where} 的证书校验失败（{e.verify_message or e.reason or e}）。"
+                "请确认 [smtp] host 填写的是服务器的正式域名，并检查本机时间是否正确。",
+                None, str(e), True,
+            ) from None
         except ssl.SSLError as e:
             _quiet_close(conn)
             raise TemporaryFailure(

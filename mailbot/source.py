@@ -204,6 +204,12 @@ class ImapSource:
             else:
                 msg += "请检查 [imap] folder 设置。"
             kind = "folder"
+        elif during == "connect" and isinstance(exc, ssl.SSLCertVerificationError):
+            msg = (
+                f"邮箱服务器 {where} 的证书校验失败：{reason}。"
+                "请确认 [imap] host 填写的是服务器的正式域名（如 imap.163.com），并检查本机时间是否正确。"
+            )
+            kind = "tls"
         elif during == "connect" and isinstance(exc, ssl.SSLError):
             msg = (
                 f"与邮箱服务器 {where} 建立加密连接失败：{reason}。"

@@ -6,3 +6,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import servers` from tests
 
 from servers import dovecot, smtp_server  # noqa: E402,F401  (fixtures)
+
+
+def pytest_configure(config):
+    # SmtpServer offers AUTH over plain TCP on loopback on purpose
+    config.addinivalue_line("filterwarnings", "ignore:Requiring AUTH while not requiring TLS:UserWarning")

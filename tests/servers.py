@@ -56,6 +56,49 @@ def _port_bindable(port: int) -> bool:
         return True
 
 
+_CERT: tuple[Path, Path] | None = None
+
+
+def tls_cert() -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1/localhost, made once per process
+    with the openssl CLI: (cert.pem, key.pem), world-readable. Trust it with
+    ``client_ssl_context()``."""
+    global _CERT
+    if _CERT is None:
+        d = Path(tempfile.mkdtemp(prefix="mb-cert-", dir="/tmp"))
+        os.chmod(d, 0o755)
+        cert, key = d / "cert.pem", d / "key.pem"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost",
+             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+            check=True, capture_output=True,
+        )
+        os.chmod(key, 0o644)
+        _CERT = (cert, key)
+    return _CERT
+
+
+def client_ssl_context() -> "ssl.SSLContext":
+    """A verifying client context that trusts ``tls_cert()``."""
+    import ssl
+
+    return ssl.create_default_context(cafile=str(tls_cert()[0]))
+
+
+def server_ssl_context() -> "ssl.SSLContext":
+    import ssl
+
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(*map(str, tls_cert()))
+    return ctx
+
+
+def _connectable(port: int) -> bool:
+    with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+        return True
+
+
 def _greeting(port: int, timeout: float = 1.0) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         return s.recv(512)
@@ -82,7 +125,6 @@ info_log_path = {root}/dovecot.log
 debug_log_path = {root}/dovecot.log
 protocols = imap lmtp
 listen = 127.0.0.1
-ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_verbose = yes
@@ -95,6 +137,8 @@ mail_privileged_group =
 imap_id_log = *
 rawlog_dir = {root}/rawlog/%u
 shutdown_clients = yes
+# test data: no fsync per saved mail (single APPENDs are ~10x faster)
+mail_fsync = never
 login_greeting = Dovecot test ready.
 passdb {{
   driver = passwd-file
@@ -110,13 +154,21 @@ service imap-login {{
     port = {imap_port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
   }}
 }}
 service lmtp {{
   inet_listener lmtp {{
     address = 127.0.0.1
     port = {lmtp_port}
+  }}
+}}
+# tests log in with wrong passwords on purpose: no growing per-IP penalty
+auth_failure_delay = 0
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
   }}
 }}
 protocol lmtp {{
@@ -141,9 +193,11 @@ class Dovecot:
     survive a restart (for reconnect tests). ``close()`` stops and deletes it.
     """
 
-    def __init__(self, root: str | os.PathLike | None = None, extra_conf: str = "") -> None:
+    def __init__(self, root: str | os.PathLike | None = None, extra_conf: str = "", tls: bool = True) -> None:
         """``extra_conf``: Dovecot settings appended to the generated config,
-        e.g. ``"imap_capability = IMAP4rev1 LITERAL+"`` to hide ID."""
+        e.g. ``"imap_capability = IMAP4rev1 LITERAL+"`` to hide ID.
+        ``tls``: also listen with implicit TLS on ``imaps_port`` and offer
+        STARTTLS on ``port``, with ``tls_cert()`` (trust: ``client_ssl_context()``)."""
         if shutil.which(DOVECOT_BIN) is None:
             raise RuntimeError(
                 "dovecot binary not found: install dovecot-imapd and dovecot-lmtpd "
@@ -165,6 +219,7 @@ class Dovecot:
         self.host = "127.0.0.1"
         self.port = free_port()
         self.lmtp_port = free_port()
+        self.imaps_port = free_port() if tls else 0
         self.users: dict[str, str] = {}
         self.conf_path = self.root / "dovecot.conf"
         # one passwd-file per user: Dovecot re-reads a changed passwd-file at
@@ -180,6 +235,12 @@ class Dovecot:
                 mail_gid=self._mail_gid,
                 imap_port=self.port,
                 lmtp_port=self.lmtp_port,
+                imaps_port=self.imaps_port,
+            )
+            + (
+                "ssl = yes\nssl_cert = <{}\nssl_key = <{}\n".format(*tls_cert())
+                if tls
+                else "ssl = no\n"
             )
             + extra_conf
             + "\n"
@@ -189,6 +250,9 @@ class Dovecot:
         self.start_seconds: float | None = None
 
     # -- lifecycle ---------------------------------------------------------
+
+    def _ports(self) -> list[int]:
+        return [p for p in (self.port, self.lmtp_port, self.imaps_port) if p]
 
     @property
     def running(self) -> bool:
@@ -200,9 +264,9 @@ class Dovecot:
         t0 = time.monotonic()
         deadline = t0 + timeout
         # the previous master's children may still hold the ports for a moment
-        while not (_port_bindable(self.port) and _port_bindable(self.lmtp_port)):
+        while not all(map(_port_bindable, self._ports())):
             if time.monotonic() > deadline:
-                raise RuntimeError(f"Dovecot ports {self.port}/{self.lmtp_port} stay busy")
+                raise RuntimeError(f"Dovecot ports {self._ports()} stay busy")
             time.sleep(0.02)
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
@@ -218,7 +282,11 @@ class Dovecot:
                 self._proc = None
                 raise RuntimeError(f"Dovecot exited with {rc} at start:\n{self.log_text()[-3000:]}")
             try:
-                if _greeting(self.port).startswith(b"* OK") and _greeting(self.lmtp_port).startswith(b"220"):
+                if (
+                    _greeting(self.port).startswith(b"* OK")
+                    and _greeting(self.lmtp_port).startswith(b"220")
+                    and (not self.imaps_port or _connectable(self.imaps_port))
+                ):
                     break
             except OSError:
                 pass
@@ -247,7 +315,7 @@ class Dovecot:
         except (ProcessLookupError, PermissionError):
             pass
         deadline = time.monotonic() + timeout
-        while not (_port_bindable(self.port) and _port_bindable(self.lmtp_port)):
+        while not all(map(_port_bindable, self._ports())):
             if time.monotonic() > deadline:
                 break
             time.sleep(0.02)
@@ -471,6 +539,8 @@ class SmtpServer:
       without a reply.
     * ``lmtp``: a (host, port) to hand each accepted message to (one
       transaction per recipient), e.g. ``(dovecot.host, dovecot.lmtp_port)``.
+    * ``tls``: None (plain), "ssl" (implicit TLS, like smtp.163.com:465) or
+      "starttls", with ``tls_cert()``; clients trust ``client_ssl_context()``.
     """
 
     def __init__(
@@ -478,7 +548,11 @@ class SmtpServer:
         username: str | None = None,
         password: str | None = None,
         lmtp: tuple[str, int] | None = None,
+        tls: str | None = None,
     ) -> None:
+        if tls not in (None, "ssl", "starttls"):
+            raise ValueError(f"tls must be None, 'ssl' or 'starttls', not {tls!r}")
+        self.tls = tls
         self.host = "127.0.0.1"
         self.port = 0
         self.username = username
@@ -578,6 +652,10 @@ class SmtpServer:
         for _ in range(5):
             port = free_port()
             kwargs = dict(hostname=self.host, port=port, ready_timeout=5.0)
+            if self.tls == "ssl":
+                kwargs["ssl_context"] = server_ssl_context()
+            elif self.tls == "starttls":
+                kwargs["tls_context"] = server_ssl_context()
             if self.username is not None:
                 kwargs.update(
                     authenticator=_Authenticator(self),

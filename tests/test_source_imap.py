@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mailbot.source import Fetched, ImapSource, MaildirSource, SourceError, open_source
-from servers import Dovecot, make_message, unique_user
+from servers import Dovecot, client_ssl_context, make_message, unique_user
 
 BIG = 10 * 1024 * 1024
 
@@ -212,6 +212,25 @@ def test_ssl_against_plain_server_is_tls_error(dovecot):
         ImapSource(dovecot.host, dovecot.port, "ssl", "u", "p", timeout=3).connect()
     assert e.value.kind in ("tls", "connect")
     assert "security" in str(e.value) or "无法连接" in str(e.value)
+
+
+def test_implicit_tls_and_starttls(dovecot, box):
+    user, pw = box
+    uid = dovecot.append(user, make_message())
+    ctx = client_ssl_context()
+    for security, port in (("ssl", dovecot.imaps_port), ("starttls", dovecot.port)):
+        with ImapSource(dovecot.host, port, security, user, pw, ssl_context=ctx) as s:
+            assert [f.uid for f in s.new_messages(0, BIG)] == [uid]
+    ok = [l for l in dovecot.log_text().splitlines() if f"user=<{user}>" in l and "Login:" in l]
+    assert any("TLS" in l for l in ok)
+
+
+def test_untrusted_certificate_is_tls_error(dovecot, box):
+    user, pw = box
+    for security, port in (("ssl", dovecot.imaps_port), ("starttls", dovecot.port)):
+        with pytest.raises(SourceError) as e:
+            ImapSource(dovecot.host, port, security, user, pw, timeout=3).connect()  # system CAs only
+        assert e.value.kind == "tls" and "证书校验失败" in str(e.value)
 
 
 def test_server_stop_then_restart():

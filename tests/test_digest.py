@@ -1,0 +1,100 @@
+"""The daily digest: contents, once a working day, watermark, workbook attached."""
+import email
+from datetime import date, datetime
+from email import policy as email_policy
+
+import pytest
+from schedsupport import TZ, World
+
+from mailbot.digest import build_digest, queue_digest, run_digest
+
+D = date
+
+
+@pytest.fixture
+def w(tmp_path):
+    world = World(tmp_path)
+    yield world
+    world.close()
+
+
+def fill(w):
+    w.submit("民政局", "plan", D(2022, 8, 20), facts={"activity_dates": ["2022-09-06"], "theme": "低保政策",
+                                                     "participants": 30})
+    w.submit("财政局", "plan", D(2022, 8, 22), outcome="需修改", errors=(("温馨提示", "缺少温馨提示"),))
+    w.submit("统计局", "plan", D(2022, 8, 24), outcome="需人工审核")
+    w.submit("审计局", "plan", D(2022, 8, 24), status="unconfirmed", from_addr="12345@qq.com")
+    w.submit("?", "plan", D(2022, 8, 24), status="unmatched", from_addr="999@qq.com")
+    w.ledger.event("poll", "ok", "新处理 5 项")
+    w.ledger.event("send", "error", "SMTPAuthenticationError: 535 Login Fail")
+    with w.ledger.transaction():
+        w.ledger.queue(purpose="ack", dedupe_key="ack:x", message_id="<x@y>", sender="a@b",
+                       recipients=["xjczj@163.com"], subject="回执：财政局", raw=b"x")
+        w.ledger.db.execute("UPDATE outgoing SET status='failed', last_error='554 DT:SPM' WHERE dedupe_key='ack:x'")
+
+
+def test_contents(w):
+    fill(w)
+    d = build_digest(w.ledger, w.config, w.campaign, w.roster, w.calendar(), D(2022, 8, 25),
+                     now=datetime(2022, 8, 25, 17, 30, tzinfo=TZ))
+    assert d.subject.startswith("每日汇总：")
+    t = d.text
+    assert "首次汇总" in t and "西吉县财政局 实施方案 第1版" in t and "温馨提示：缺少温馨提示" in t
+    assert "待审核方案 2 件" in t and "需人工审阅" in t                      # 民政局 + 统计局(manual)
+    assert "实施方案 8月26日（星期五）截止" in t and "尚缺 23 家" in t       # 26 − 民政局 − 统计局 − (财政局 需修改 stays)
+    assert "西吉县财政局（需修改）" in t
+    assert "12345@qq.com" in t and "待确认" in t and "999@qq.com" in t
+    assert "554 DT:SPM" in t and "发送失败 1 封" in t
+    assert "最近一次成功收信" in t and "535 Login Fail" in t
+    assert "四、未来 7 天的活动（0 项）" in t
+    assert d.counts["new"] == 3 and d.counts["waiting"] == 1 and d.counts["failed"] == 1
+    assert "<table>" in d.html and "西吉县财政局" in d.html
+    assert d.attachments == ()
+
+
+def test_activities_and_overdue(w):
+    fill(w)
+    t = build_digest(w.ledger, w.config, w.campaign, w.roster, w.calendar(), D(2022, 9, 1)).text
+    assert "9月6日（星期二）西吉县民政局“低保政策”，30人；方案待审核" in t
+    assert "9月5日（星期一）西吉县农业农村局；方案逾期未提交（日期为通知指定）" in t
+    assert "西吉县水务局 实施方案：8月26日截止，已逾期 4 个工作日" in t
+    t = build_digest(w.ledger, w.config, w.campaign, w.roster, w.calendar(), D(2022, 9, 22)).text
+    assert "西吉县水务局 开展情况：9月20日截止" in t
+    assert "西吉县农业农村局 反馈：9月20日截止" in t
+
+
+def test_once_per_working_day_with_watermark_and_workbook(w):
+    fill(w)
+    wb = w.config.workbook
+    wb.write_bytes(b"PK\x03\x04 fake xlsx")
+    cal = w.calendar()
+    assert not queue_digest(w.ledger, w.config, w.campaign, w.roster, cal, D(2022, 9, 10), workbook=wb)  # 中秋
+    assert queue_digest(w.ledger, w.config, w.campaign, w.roster, cal, D(2022, 9, 9), workbook=wb)
+    assert not queue_digest(w.ledger, w.config, w.campaign, w.roster, cal, D(2022, 9, 9), workbook=wb)
+    [row] = w.outgoing("digest")
+    msg = email.message_from_bytes(row["raw"], policy=email_policy.default)
+    assert msg["To"] == "xjxzwgkb@163.com, boss@example.cn"
+    assert msg["Auto-Submitted"] == "auto-generated"
+    [att] = list(msg.iter_attachments())
+    assert att.get_filename() == "跟踪表-2022-09-09.xlsx" and att.get_content() == b"PK\x03\x04 fake xlsx"
+    # the next digest only reports what is new since this one
+    w.submit("水务局", "plan", D(2022, 9, 12), outcome="需修改")
+    d = build_digest(w.ledger, w.config, w.campaign, w.roster, cal, D(2022, 9, 13), workbook=wb)
+    assert d.counts["new"] == 1 and "2022年9月9日汇总以来，1 件" in d.text
+    assert "上次汇总以来没有错误" in d.text
+    assert d.counts["unmatched_new"] == 0 and "累计未识别邮件 1 封" in d.text
+
+
+def test_dry_run_prints_and_queues_nothing(w):
+    ok, text = run_digest(w.ledger, w.config, w.campaign, w.roster, D(2022, 10, 3), dry_run=True)
+    assert not ok and "国庆节" in text and "主题：每日汇总：" in text and "尚未生成" in text
+    assert w.outgoing("digest") == []
+    ok, text = run_digest(w.ledger, w.config, w.campaign, w.roster, D(2022, 10, 3))
+    assert not ok and "不是工作日" in text
+    ok, text = run_digest(w.ledger, w.config, w.campaign, w.roster, D(2022, 10, 8))
+    assert ok and len(w.outgoing("digest")) == 1
+
+
+def test_coverage_note_for_an_unknown_year(w):
+    t = build_digest(w.ledger, w.config, w.campaign, w.roster, w.calendar(), D(2099, 3, 2)).text
+    assert "注意：" in t and "2099" in t and "周一至周五" in t
