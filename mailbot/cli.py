@@ -133,7 +133,8 @@ def cmd_status(app: App, args: argparse.Namespace) -> int:
         rows.append([s.unit.name, s.activity_date.isoformat() if s.activity_date else "—",
                      s.plan_status, str(s.plan.version) if s.plan else "—",
                      s.deadlines.announce_due.isoformat() if s.deadlines.announce_due else "—",
-                     s.summary_status, s.deadlines.summary_due.isoformat(), "；".join(s.problems)[:40]])
+                     s.summary_status, s.deadlines.summary_due.isoformat(),
+                     "、".join(p.split("：")[0] for p in s.problems)])
     _print(f"{app.campaign.title}　截至 {app.today.isoformat()}")
     _print(render_table(["单位", "活动日期", "方案状态", "版本", "公告截止", "开展情况", "开展情况截止", "问题"], rows))
     held = app.ledger.q("SELECT status, COUNT(*) n FROM messages WHERE status NOT IN ('filed') GROUP BY status")

@@ -36,8 +36,8 @@ def run_demo(folder: Path, today: str | None, say: Callable[[str], None]) -> int
     (folder / "跟踪表.xlsx").unlink(missing_ok=True)
     mails = samples.demo_mailbox(app.campaign, app.roster, app.config.from_address)
     end, _ = resolve_today(today)
-    plan_due = app.campaign.kind("plan").due or app.campaign.window_start
-    end = end or (plan_due + timedelta(days=10))
+    summary_due = app.campaign.kind("summary").due or app.campaign.preferred_end
+    end = end or (summary_due + timedelta(days=3))
     start = min(m[0].astimezone(app.config.timezone).date() for m in mails)
     maildir = folder / "var" / "maildir"
     cal = WorkCalendar.load(app.config.rules)

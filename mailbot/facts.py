@@ -187,6 +187,7 @@ class _Field:
     start: int          # value span in normalised text
     end: int
     line: int           # index of the line the label is on
+    label_start: int = -1
 
 
 def _lines(text: str) -> list[tuple[int, int]]:
@@ -283,7 +284,15 @@ def _find_fields(text: str) -> list[_Field]:
         s = e = None
         while j < len(lines) and j - f.line <= 12:
             la, lb = lines[j]
-            if j in field_lines or _TOP_HEAD.match(text[la:lb]):
+            if j in field_lines:
+                # 杨丽娟，联系电话：…  — the text before the line's first label is the value
+                first = min((g.label_start for g in found if g.line == j and g.label_start >= la), default=la)
+                if s is None and first > la and text[la:first].strip(" ,;、"):
+                    s, e = la, first
+                    while e > s and text[e - 1] in " ,;、":
+                        e -= 1
+                break
+            if _TOP_HEAD.match(text[la:lb]):
                 break
             if text[la:lb].strip():
                 if s is None:
@@ -317,7 +326,7 @@ def _inline_fields(text: str, a: int, b: int, line: int) -> list[_Field]:
         s, e = _trim(text, a + vs, a + ve)
         while e > s and text[e - 1] in ",;、 ":
             e -= 1
-        out.append(_Field(_label_key(label), label, s, e, line))
+        out.append(_Field(_label_key(label), label, s, e, line, a + ls))
     return out
 
 
@@ -584,7 +593,7 @@ _SUGG_CUE = re.compile(r"征集|收集|收到|提出|梳理|汇总|反映|共|�
 _STRONG_NEG = re.compile(r"报送|报名|截止|备案|印发|提交|上报|成文|征集|公示|下发|报县|前报|审核|签发|落款")
 _WEAK_NEG = re.compile(r"发布|公告|反馈|通知|结束后|之后|以后|通报|答复")
 _POSITIVE = re.compile(r"开展|举办|举行|召开|定于|将于|拟于|计划于|开放日|组织|于|走进|参观|活动当天|当日")
-_ORIG_CUE = re.compile(r"原定|原计划|原拟|原于|原为|原来|原")
+_ORIG_CUE = re.compile(r"原定|原计划|原拟|原于|原为|原来|原安排|原日期|原时间")
 _NEW_CUE = re.compile(r"调整为|调整至|调整到|改为|改至|改到|变更为|变更至|延期至|延期到|延至|推迟至|推迟到|提前至|提前到|顺延至|调至|改期至|改期为|更改为|更改至|延后至")
 _DEADLINE_AFTER = re.compile(r"^ *(?:之前|以前|前(?![往来])|止|截止|后|以后|之后|内)")
 _SEG_BOUND = re.compile(r"[,;。!?\n\t]")
@@ -984,6 +993,14 @@ class _Extractor:
             return self.fact(m.group("p"), m.start("p"), m.end("p"))
         return None
 
+    def long_field(self, key: str, min_len: int) -> Fact | None:
+        """A field long enough to describe more than its label says (活动形式 that lists the content)."""
+        for f in self.fields_for(key):
+            if f.end - f.start >= min_len:
+                e = min(f.end, f.start + 300)
+                return self.fact(self.t[f.start:e].strip(), f.start, e)
+        return None
+
     def regex_fact(self, pattern: str, group: str = "v") -> Fact | None:
         m = re.search(pattern, self.t)
         if m:
@@ -1028,7 +1045,7 @@ class _Extractor:
             sent = m.group(0)
             if not _FEEDBACK.search(sent):
                 continue
-            if not re.search(r"意见|建议|问题|诉求|群众|代表|关切", sent):
+            if not re.search(r"意见|建议|问题|诉求|群众|代表|关切|采纳|已|公开|现场|当场|逐一|予以", sent):
                 continue
             if _FEEDBACK_NEG.search(sent):
                 continue
@@ -1054,7 +1071,7 @@ class _Extractor:
             signup=self.signup(),
             invited_groups=self.text_field("invited", limit=120) or self.regex_fact(
                 r"邀请(?P<v>[^。;\n]{2,60}?)(?:参加|参与|走进|出席|代表参加)"),
-            content=self.text_field("content", limit=300, whole=True),
+            content=self.text_field("content", limit=300, whole=True) or self.long_field("form", 30),
             tips=self.text_field("tips", limit=300, whole=True),
             forms=self.forms(), has_qa=self.flag(_QA), has_survey=self.flag(_SURVEY),
         )

@@ -165,9 +165,18 @@ def _classify(app: App, mail: ParsedMail, who: Identity) -> tuple[str, str | Non
         return "unmatched", who.how
     if not who.confirmed:
         return "unconfirmed", who.how + "。把该地址加入 rules/units.csv 后，下一次收信会确认并发送回执。"
-    if not [a for a in mail.attachments if a.content_type != "message/rfc822" or a.depth == 0]:
-        return "noattach", "邮件没有附件，未登记为报送；如正文即为材料，请人工处理。"
+    if not mail.attachments and not _body_is_submission(mail, who):
+        return "noattach", "邮件没有附件，正文也不像报送材料，未登记；如需登记请人工处理。"
     return "filed", None
+
+
+BODY_MIN_CHARS = 30
+
+
+def _body_is_submission(mail: ParsedMail, who: Identity) -> bool:
+    """A mail without attachments counts when its subject names a kind and its text says
+    something (departments often report an adjustment in the mail text itself)."""
+    return who.kind is not None and len("".join(mail.body_text.split())) >= BODY_MIN_CHARS
 
 
 # --- a submission: archive, read, check --------------------------------------------------
@@ -190,6 +199,7 @@ class Submission:
     files: list[StoredFile]
     outcome: str
     facts: dict[str, Any]
+    body_results: list[Any] = field(default_factory=list)   # checks of the mail text itself
 
     def message_fields(self) -> dict[str, Any]:
         return dict(unit=self.unit, kind=self.kind, version=self.version, duplicate_of=self.duplicate_of,
@@ -213,6 +223,9 @@ class Submission:
                 if not d.readable:
                     app.ledger.add_finding(mid, aid, "unreadable", "提醒", "无法读取",
                                            f"{d.name}：{d.reason or '无法读取文字'}", "")
+        for r in self.body_results:
+            for fd in r.findings:
+                app.ledger.add_finding(mid, None, fd.rule, fd.severity, fd.item, fd.message, fd.clause)
 
 
 _OUTCOME_RANK = {"待审核": 0, "需人工审核": 1, "需修改": 2}
@@ -233,6 +246,8 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
     files_in = list(mail.attachments)
     kind = who.kind
     docs_by_file = [docread.read_document(a.data, a.filename or "附件") if _doc_like(a) else [] for a in files_in]
+    body_docs = [] if files_in else [docread.DocText(name="邮件正文", kind="text", text=mail.body_text,
+                                                     readable=True)]
     if kind is None:
         text = "\n".join(d.text[:3000] for docs in docs_by_file for d in docs if d.readable)
         kind = kind_from_words(text, app.campaign) or "plan"
@@ -259,14 +274,16 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
                                         unit=who.unit, received=received.date())
                    for d in docs if d.readable]
         stored.append(StoredFile(a, path, docs, results))
-    results = [r for f in stored for r in f.results]
+    body_results = [check.check_document(d, campaign=app.campaign, roster=app.roster, kind=kind,
+                                         unit=who.unit, received=received.date()) for d in body_docs]
+    results = [r for f in stored for r in f.results] + body_results
     if results:
         outcome = _worst([r.outcome for r in results])
         primary = min(results, key=lambda r: sum(1 for f in r.findings if f.severity == SEVERITY_ERROR))
         facts = primary.facts.as_json()
     else:
         outcome, facts = "需人工审核", {}
-    return Submission(who.unit, kind, version, dup, raw_path, stored, outcome, facts)
+    return Submission(who.unit, kind, version, dup, raw_path, stored, outcome, facts, body_results)
 
 
 def _display_name(a: Attachment) -> str:

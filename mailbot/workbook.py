@@ -100,6 +100,9 @@ STATUS_FILL = {"逾期未提交": "red", "需修改": "amber", "已备案": "gre
 SEVERITY_FILL = {"错误": "red", "提醒": "amber"}
 
 PAPER_A4 = "9"
+ROW_POINTS = 18         # CJK glyphs need more than the default 15 pt at 11 pt
+LINE_POINTS = 14.5
+MAX_ROW_LINES = 12      # a longer text is still all there: the clerk can widen the row
 DATE_FMT = "yyyy-mm-dd"
 DATETIME_FMT = "yyyy-mm-dd hh:mm"
 MAX_CELL_CHARS = 32_767
@@ -333,7 +336,7 @@ class _Styles:
                 c.font = Font(name=FONT_NAME, size=11, bold=bold or header, color=colour)
             if fill:
                 c.fill = PatternFill("solid", fgColor=_FILLS[fill][0])
-            if not title:
+            if header:
                 c.border = self.border
             wrap = header or kind == "wrap"
             c.alignment = Alignment(vertical="center" if header else "top", wrap_text=wrap,
@@ -409,13 +412,45 @@ class _Table:
             out.append(min(max(w, col.min), max(col.cap, display_width(col.name) + 2)) + 1)
         return out
 
-    def write(self, *, freeze: str = "A3", filter_: bool = True, landscape: bool = True) -> None:
+    def heights(self, widths: list[float]) -> dict[int, float]:
+        """Row heights (points) for rows whose wrapped text needs more than one line.
+
+        Excel grows such rows by itself, LibreOffice does not: say it explicitly."""
+        wrapped = [(i, widths[i]) for i, c in enumerate(self.cols) if c.kind == "wrap"]
+        out = {}
+        if not wrapped:
+            return out
+        for r, row in enumerate(self.rows, 3):
+            lines = 1
+            for i, w in wrapped:
+                v = row[i] if i < len(row) else None
+                if isinstance(v, V):
+                    v = v.value
+                if not isinstance(v, str) or (len(v) * 2 < w - 1 and "\n" not in v):
+                    continue
+                usable = max(w - 2, 1)
+                n = 0
+                for par in v.split("\n"):
+                    n += max(1, math.ceil(display_width(par) / usable))
+                    if n >= MAX_ROW_LINES:
+                        break
+                lines = max(lines, n)
+            if lines > 1:
+                out[r] = min(lines, MAX_ROW_LINES) * LINE_POINTS + 4
+        return out
+
+    def write(self, *, freeze: str = "A3", filter_: bool = True) -> None:
         ws, n = self.ws, len(self.cols)
-        for i, w in enumerate(self.widths(), 1):
+        # Everything above <sheetData> must be set before the first row is streamed.
+        widths = self.widths()
+        for i, w in enumerate(widths, 1):
             ws.column_dimensions[get_column_letter(i)].width = w
         ws.freeze_panes = freeze
-        ws.row_dimensions[1].height = 24
-        ws.row_dimensions[2].height = 30
+        _page_setup(ws)
+        ws.row_dimensions[1].height = 26
+        ws.row_dimensions[2].height = 32
+        for r, h in self.heights(widths).items():
+            ws.row_dimensions[r].height = h
         title = WriteOnlyCell(ws, safe_text(self.title)[0])
         title._style = StyleArray(self.styles.get("title", title=True))
         ws.append([title])
@@ -427,20 +462,27 @@ class _Table:
         ws.append(header)
         for row in self.rows:
             ws.append([None if v is None else self._cell(col, v) for col, v in zip(self.cols, row)])
-        last = len(self.rows) + 2
         if filter_ and self.rows:
-            ws.auto_filter.ref = f"A2:{get_column_letter(n)}{last}"
+            ws.auto_filter.ref = f"A2:{get_column_letter(n)}{len(self.rows) + 2}"
         ws.print_title_rows = "2:2"
-        ws.page_setup.orientation = "landscape" if landscape else "portrait"
-        ws.page_setup.paperSize = PAPER_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_margins.left = ws.page_margins.right = 0.4
-        ws.page_margins.top = ws.page_margins.bottom = 0.6
-        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
         self.rows_written = len(self.rows)
         self.rows = []                      # free them: the sheet is on disk now
+
+
+def _page_setup(ws) -> None:
+    """Landscape A4, fit to the page width, gridlines printed, page numbers in the footer."""
+    ws.sheet_format.defaultRowHeight = ROW_POINTS
+    ws.sheet_format.customHeight = True
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = PAPER_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_options.gridLines = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
 
 
 # --- helpers over the ledger -------------------------------------------------------------
@@ -724,9 +766,13 @@ def _progress(wb, styles, title, campaign, states, messages, today, tz):
             d += timedelta(days=1)
     plan_days = sorted(first_plan.values())
 
-    widths = [14] + [12] * max(len(kinds), len(day_kinds) + 1)
-    for i, w in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(i)].width = w
+    labels = [[lbl for _, lbl in kinds], [_kind_label(campaign, k) for k in day_kinds] + ["累计已报方案单位"]]
+    for i in range(1, max(len(x) for x in labels) + 1):
+        w = max(display_width(x[i - 1]) for x in labels if i <= len(x))
+        ws.column_dimensions[get_column_letter(i + 1)].width = max(10, w + 3)
+    ws.column_dimensions["A"].width = 14
+    _page_setup(ws)
+    ws.print_options.gridLines = False
     st = styles
 
     def cell(v, kind="text", **kw):
@@ -759,7 +805,6 @@ def _progress(wb, styles, title, campaign, states, messages, today, tz):
     if not days:
         rows.append([cell("尚未收到材料。")])
 
-    ws.freeze_panes = "A2"
     for r in rows:
         ws.append(r)
 
@@ -784,17 +829,14 @@ def _progress(wb, styles, title, campaign, states, messages, today, tz):
         line.y_axis.title = "件数"
         data = Reference(ws, min_col=2, max_col=1 + len(day_kinds) + 1, min_row=day_first - 1, max_row=day_last)
         line.add_data(data, titles_from_data=True)
+        for series in line.series:
+            series.smooth = False
         line.set_categories(Reference(ws, min_col=1, min_row=day_first, max_row=day_last))
         line.x_axis.number_format = "m-d"
         line.x_axis.delete = False
         line.y_axis.delete = False
         line.height, line.width = 8, 18
         ws.add_chart(line, f"{anchor_col}20")
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = PAPER_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _base(wb, base_rows):

@@ -558,17 +558,26 @@ def test_libreoffice_edit_without_openpyxl(office, tmp_path):
     target = OVERVIEW_HEADERS.index("审核状态")
     done = False
     for row in sheet.iterfind(".//table:table-row", ns):
-        texts = {col: "".join(c.itertext()) for col, c in cells(row)}
-        if texts.get(0) == "西吉县财政局":
-            for col, c in cells(row):
-                span = int(c.get(T + "number-columns-repeated", "1"))
-                if col <= target < col + span:
-                    assert span == 1
-                    for child in list(c):
-                        c.remove(child)
-                    c.set("{%s}value-type" % ns["office"], "string")
-                    etree.SubElement(c, "{%s}p" % ns["text"]).text = "退回修改"
-                    done = True
+        texts = {col: "".join(c.itertext()).strip() for col, c in cells(row)}
+        if texts.get(0) != "西吉县财政局":
+            continue
+        for col, c in list(cells(row)):
+            span = int(c.get(T + "number-columns-repeated", "1"))
+            if not col <= target < col + span:
+                continue
+            if span > 1:                   # split the repeated run around the target cell
+                before, after = target - col, col + span - target - 1
+                for n, where in ((before, "before"), (after, "after")):
+                    if n:
+                        twin = etree.fromstring(etree.tostring(c))
+                        twin.set(T + "number-columns-repeated", str(n))
+                        getattr(c, "addprevious" if where == "before" else "addnext")(twin)
+                c.attrib.pop(T + "number-columns-repeated")
+            for child in list(c):
+                c.remove(child)
+            c.set("{%s}value-type" % ns["office"], "string")
+            etree.SubElement(c, "{%s}p" % ns["text"]).text = "退回修改"
+            done = True
     assert done
     tree.write(str(fods), xml_declaration=True, encoding="UTF-8")
     back = lo_convert(fods, "xlsx", tmp_path / "back")

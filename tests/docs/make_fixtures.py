@@ -619,7 +619,7 @@ fx("29_卫健局_政府开放日开展情况.docx", "西吉县卫生健康局", 
 fx("30_扫描件_实施方案.docx", "西吉县信访局", "plan", "2022-08-25", [
     P(""),
 ], facts=dict(activity_dates=[], participants=None, theme=None, contact=None, phone=None),
-    findings=[("no-text", "文字内容", "提醒")], outcome="需人工审核")
+    findings=[("unreadable", "无法读取", "提醒")], outcome="需人工审核")
 
 # 31 — a prose plan that writes 参与人员 and 约50名, landline in brackets, 联系人员 (信访局)
 fx("31_信访局_实施方案.docx", "西吉县信访局", "plan", "2022-08-26", [
@@ -638,7 +638,7 @@ fx("31_信访局_实施方案.docx", "西吉县信访局", "plan", "2022-08-26",
 ], facts=dict(activity_dates=["2022-09-23"], participants=50, theme="阳光信访 为民解忧",
               contact="拓彩霞", phone="0954-3021222", place="县信访局群众接待大厅"))
 
-# 32 — 12月5日15:00 without a year: outside the window (统计局 second plan, prose lines)
+# 32 — 12月5日15:00 without a year: outside the window; headings alone on their lines (审批局)
 fx("32_审批局_实施方案.docx", "西吉县审批服务管理局", "plan", "2022-08-26", [
     T("西吉县审批服务管理局“政府开放日”活动方案"),
     P("为深化“放管服”改革，我局拟于近期开展“政府开放日”活动，具体方案如下："),
@@ -735,24 +735,40 @@ def _fix_zip_times(path: Path) -> None:
             zf.writestr(info, data)
 
 
-def _to_doc(src: Path, out_dir: Path, timeout: float = 180.0) -> Path | None:
-    """Convert .docx → .doc with LibreOffice (private profile, killed on timeout)."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if not soffice:
-        return None
-    with tempfile.TemporaryDirectory(prefix="lo-") as prof, tempfile.TemporaryDirectory(prefix="lo-out-") as tmp:
+def _soffice(soffice: str, args: list[str], timeout: float) -> bool:
+    with tempfile.TemporaryDirectory(prefix="lo-") as prof:
         env = dict(os.environ, HOME=prof)
         cmd = [soffice, f"-env:UserInstallation=file://{prof}/u-{uuid.uuid4().hex}", "--headless",
-               "--norestore", "--convert-to", "doc", "--outdir", tmp, str(src)]
+               "--norestore", *args]
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
         try:
-            proc.wait(timeout=timeout)
+            return proc.wait(timeout=timeout) == 0
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+            return False
+
+
+def _to_doc(src: Path, out_dir: Path, timeout: float = 180.0) -> Path | None:
+    """Convert .docx → .doc with LibreOffice (private profile, killed on timeout).
+
+    Via .odt: LibreOffice's direct docx → doc export drops python-docx tables (their cells
+    come out as one run-on paragraph); docx → odt → doc keeps them, as a real Word .doc has.
+    """
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        return None
+    with tempfile.TemporaryDirectory(prefix="lo-out-") as tmp:
+        if not _soffice(soffice, ["--convert-to", "odt", "--outdir", tmp, str(src)], timeout):
             return None
-        produced = Path(tmp) / (src.stem + ".doc")
+        odt = Path(tmp) / (src.stem + ".odt")
+        if not odt.is_file():
+            return None
+        outdir = Path(tmp) / "doc"
+        if not _soffice(soffice, ["--convert-to", "doc:MS Word 97", "--outdir", str(outdir), str(odt)], timeout):
+            return None
+        produced = outdir / (src.stem + ".doc")
         if not produced.is_file() or produced.stat().st_size == 0:
             return None
         target = out_dir / (src.stem + ".doc")
