@@ -30,9 +30,9 @@ _AUTOREPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-autoresponder", "x-auto
 # Subject patterns: (regex, Chinese label).  Matched case-insensitively.
 _SUBJECT_PATTERNS = (
     (r"自动回复|自動回覆|自动答复|自動回復", "自动回复"),
-    (r"休假|不在办公室|不在辦公室|外出", "不在办公室"),
+    (r"休假|不在办公室|不在辦公室", "不在办公室"),
     (r"\bauto[- ]?reply\b|\bautoreply\b|\bautomatic reply\b|\bauto[- ]?response\b", "自动回复"),
-    (r"\bout of (the )?office\b|\bOOO\b", "不在办公室"),
+    (r"\bout of (the )?office\b", "不在办公室"),
     (r"\bundeliverable\b|\bundelivered mail\b|\bdelivery status notification\b|"
      r"\bdelivery failure\b|\bmail delivery failed\b|\breturned mail\b|\bdelivery has failed\b",
      "退信"),

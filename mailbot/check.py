@@ -18,10 +18,8 @@ naming the check id and key. Decisions: no 错误 → 待审核; any 错误 → 
 """
 from __future__ import annotations
 
-import io
 import re
 import string
-import zipfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -383,10 +381,6 @@ class MinNumber(Rule):
         if f is None or not isinstance(f.value, int) or f.value >= self.min:
             return []
         return [self.finding(doc, span=f.span, value=f.value, min=self.min)]
-
-
-def _activity_dates(doc: _Doc, fact: str) -> list[date]:
-    return doc.facts.dates(fact)
 
 
 class DateWindow(Rule):

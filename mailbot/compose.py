@@ -88,7 +88,7 @@ def build(config: Config, *, to: Sequence[str], subject: str, text: str, html: s
     for filename, data, mimetype in attachments:
         maintype, _, subtype = mimetype.partition("/")
         msg.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=filename)
-    return msg.as_bytes()
+    return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))   # SMTP wants CRLF on the wire
 
 
 def queue(ledger: Ledger, config: Config, *, purpose: str, dedupe_key: str, to: Sequence[str],

@@ -58,7 +58,7 @@ def deliver(app: App, now: datetime | None = None) -> DeliveryReport:
                 continue
             except TemporaryFailure as exc:
                 attempts = row["attempts"] + 1
-                if attempts >= MAX_ATTEMPTS:
+                if attempts >= MAX_ATTEMPTS and not exc.affects_all:   # a wrong 授权码 must not fail the queue
                     app.ledger.mark_failed(row["id"], f"多次重试仍失败：{exc}")
                     report.failed += 1
                 else:

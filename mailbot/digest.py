@@ -126,11 +126,20 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
             if today <= due <= today + timedelta(days=OPEN_HORIZON_DAYS):
                 groups.setdefault((kind, due), []).append(dict(unit=s.name, status=status))
             elif due < today:
-                overdue.append(dict(unit=s.name, label=_label(campaign, kind), due=_md(due), status=status,
-                                    late=cal.workdays_between(due, today), reminders=s.reminders_sent))
+                overdue.append(dict(unit=s.name, kind=kind, due_date=due, status=status))
     open_deadlines = [dict(label=_label(campaign, k), due=_md(d), weekday="星期" + "一二三四五六日"[d.weekday()],
-                           left=cal.workdays_between(today, d), units=units)
+                           left=cal.workdays_between(today, d), units=units,
+                           names="、".join(u["unit"] + ("" if u["status"] == "未提交" else f"（{u['status']}）")
+                                          for u in units))
                       for (k, d), units in sorted(groups.items(), key=lambda p: (p[0][1], kinds.index(p[0][0])))]
+
+    late_groups: dict[tuple[str, date], list[dict]] = {}
+    for o in overdue:
+        late_groups.setdefault((o["kind"], o["due_date"]), []).append(o)
+    overdue_groups = [dict(label=_label(campaign, k), due=_md(d), late=cal.workdays_between(d, today), units=units,
+                           names="、".join(u["unit"] + ("" if u["status"] == OVERDUE else f"（{u['status']}）")
+                                          for u in units))
+                      for (k, d), units in sorted(late_groups.items(), key=lambda p: (p[0][1], kinds.index(p[0][0])))]
 
     # 4. activities in the next 7 days
     activities = [dict(unit=s.name, date=_md(s.activity_date), weekday="星期" + "一二三四五六日"[s.activity_date.weekday()],
@@ -194,7 +203,7 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
     ctx = dict(campaign=campaign, office=config.office_name, today=today, counts=counts,
                since=last_day, new_filed=new_filed, new_other=new_other, automatic_new=automatic_new,
                to_review=to_review, manual=manual, open_deadlines=open_deadlines, overdue=overdue,
-               activities=activities, waiting=waiting, unmatched_new=unmatched_new,
+               activities=activities, overdue_groups=overdue_groups, waiting=waiting, unmatched_new=unmatched_new,
                unmatched_total=unmatched_total, failed=failed, retrying=retrying, queued=queued,
                last_poll=last_poll, errors=errors, coverage=coverage, workbook_note=workbook_note,
                workday=cal.is_workday(today), day_label=cal.describe(today), plan_statuses=_tally(states))

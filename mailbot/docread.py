@@ -7,11 +7,13 @@ cannot read comes back with ``readable=False`` and a Chinese ``reason``.
 How each format is read:
 
 * .docx/.docm (and .dotx/.dotm): the package XML is walked directly with lxml
-  ``iterparse`` (streaming, top-level blocks cleared as they are done). This is
-  ~20x faster than python-docx ``Document()`` and sees what python-docx's
-  ``paragraphs`` misses (tables, nested tables, text boxes, content controls,
-  headers/footers of every section). Tracked deletions are dropped, insertions
-  kept. Macros are never read (``vbaProject.bin`` is not even opened).
+  ``iterparse`` (streaming, top-level blocks cleared as they are done). On a
+  ~40 KB plan this takes ~1.5 ms against ~10-12 ms for python-docx
+  ``Document()`` + paragraphs/tables/headers (benchmarks/docread_bench.py),
+  and it sees what python-docx misses (nested tables, text boxes, content
+  controls, headers/footers of every section variant) without repeating
+  merged cells. Tracked deletions are dropped, insertions kept. Macros are
+  never read (``vbaProject.bin`` is not even opened).
 * .doc/.wps/.rtf/.odt/Word-XML: converted to .docx by LibreOffice (``Converter``)
   and then read as above.
 * .pdf: pypdf, in a child process with a memory limit and a timeout.
@@ -102,6 +104,7 @@ WARN_TRUNCATED = "文档过长，仅读取了前 {n} 个字符，其余内容未
 WARN_XML_CAPPED = "文档内容过大，仅读取了前面部分，其余内容未检查"
 WARN_XML_BROKEN = "文档部分内容损坏，仅读取了损坏位置之前的内容"
 WARN_EXT = "文件扩展名为 {ext}，实际是{label}格式，已按实际格式读取"
+WARN_FEW_WORDS_IMAGES = "文档文字很少且含图片（可能有扫描页），图片中的文字无法读取，需人工核对"
 WARN_ALTCHUNK = "文档含无法读取的嵌入内容，需人工核对"
 WARN_TEXT_DECODE = "部分文字的编码无法识别，已用替代符号显示"
 WARN_PDF_PAGES = "PDF 第 {pages} 页没有文字层（可能是扫描页），需人工核对"
@@ -149,7 +152,7 @@ class Limits:
     max_total_uncompressed: int = 256 * MiB  # declared total of one zip; also the whole call's budget
     max_ratio: float = 200.0                # per member, uncompressed/compressed ...
     ratio_min_size: int = 1 * MiB           # ... for members declaring at least this much
-    max_xml_bytes: int = 32 * MiB           # one XML part, streamed; beyond -> truncated
+    max_xml_bytes: int = 16 * MiB           # one XML part, streamed; beyond -> truncated
     max_nesting_depth: int = 10             # nested tables / text boxes
     max_archive_depth: int = 2              # zip inside zip: depth 0 and 1 are opened
     max_documents: int = 200                # DocTexts from one call
@@ -594,7 +597,10 @@ def _read_zip_family(data: bytes, name: str, ctx: _Ctx, depth: int) -> list[DocT
     zf = _open_zip(data, limits)
     kind, info = _zip_family(zf, ctx)
     if kind in ("docx", "docm"):
-        return [_read_ooxml(zf, name, kind, info, ctx, depth)]
+        try:
+            return [_read_ooxml(zf, name, kind, info, ctx, depth)]
+        except _Refused as e:
+            raise _Refused(e.reason, kind=e.kind or kind) from None
     if kind == "odt":
         return [_convert_and_read(data, name, "odt", ".odt", ctx, depth)]
     if kind == "unknown":
@@ -1052,6 +1058,8 @@ def _walk_part(stream: _CappedStream, limits: Limits, budget: _Budget,
     walker: _Walker | None = None
     containers: frozenset[str] = frozenset()
     skip_notes = ("separator", "continuationSeparator", "continuationNotice")
+    root: etree._Element | None = None
+    done: etree._Element | None = None  # last block emitted (cleared, still in the tree)
     try:
         for _ev, el in etree.iterparse(stream, events=("end",), tag=_TOP_TAGS, **_SAFE):
             parent = el.getparent()
@@ -1063,15 +1071,15 @@ def _walk_part(stream: _CappedStream, limits: Limits, budget: _Budget,
                 ns = etree.QName(el).namespace
                 walker = make_walker(_TAGS[ns])
                 containers = walker.T.containers
+                root = el.getroottree().getroot()
             if parent.tag not in containers:
                 continue
-            if parent.get(walker.T.a_type) in skip_notes:
-                pass
-            else:
+            if parent.get(walker.T.a_type) not in skip_notes:
                 lines: list[str] = []
                 walker.block(el, 0, lines)
                 budget.take(lines, res.lines)
             el.clear()
+            done = el
             while el.getprevious() is not None:
                 del parent[0]
     except _Stop:
@@ -1086,9 +1094,30 @@ def _walk_part(stream: _CappedStream, limits: Limits, budget: _Budget,
             raise _Refused("文档结构嵌套过深，疑似恶意构造，已拒绝读取，需人工审核") from None
         else:
             res.broken = True
+        if walker is not None and root is not None:
+            _salvage(root, done, walker, budget, res, skip_notes)
     if stream.capped:
         res.capped = True
     return res, walker
+
+
+def _salvage(root: etree._Element, done: etree._Element | None, walker: _Walker, budget: _Budget,
+             res: _PartResult, skip_notes: tuple[str, ...]) -> None:
+    """After a parse error (or the size cap), read the blocks parsed so far
+    that never reached their end tag (e.g. the one table holding everything)."""
+    T = walker.T
+    try:
+        for cont in root.iter(*T.containers):
+            if cont.get(T.a_type) in skip_notes:
+                continue
+            for child in list(cont):
+                if child is done or child.tag not in _TOP_TAGS:
+                    continue
+                lines: list[str] = []
+                walker.block(child, 0, lines)
+                budget.take(lines, res.lines)
+    except _Stop:
+        pass
 
 
 def _read_ooxml(zf: zipfile.ZipFile, name: str, kind: str, info: dict, ctx: _Ctx, depth: int,
@@ -1221,7 +1250,10 @@ def _read_ooxml(zf: zipfile.ZipFile, name: str, kind: str, info: dict, ctx: _Ctx
         return _doc(name, out_kind, text, False, REASON_SCAN, warnings)
     if visible == 0:
         return _doc(name, out_kind, text, False, REASON_EMPTY, warnings)
-    attention = [w for w in warnings if w.startswith(("含宏", "文档过长", "文档内容过大", "文档部分内容损坏"))]
+    if visible < 300 and has_media:
+        warnings.append(WARN_FEW_WORDS_IMAGES)
+    attention = [w for w in warnings if w.startswith(("含宏", "文档过长", "文档内容过大", "文档部分内容损坏",
+                                                      "文档文字很少"))]
     return _doc(name, out_kind, text, True, attention[0] if attention else None, warnings)
 
 

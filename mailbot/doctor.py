@@ -70,7 +70,7 @@ def doctor(config_path: str, today: str | None, say: Callable[[str], None]) -> b
     try:
         sender = open_sender(cfg.smtp, cfg.base, cfg.password("smtp") if not cfg.smtp.get("backend") else None)
         if isinstance(sender, SmtpSender):
-            sender._connect()            # login only, nothing is sent
+            sender.check()               # connect and log in, nothing is sent
             sender.close()
             line(True, f"发信：{cfg.smtp.get('host')} 登录成功，发件人 {cfg.from_address}")
         else:

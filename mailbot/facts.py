@@ -341,14 +341,14 @@ _CN_DATE = re.compile(
 _ISO_DATE = re.compile(
     r"(?<![\d.])(?P<y>(?:19|20)\d{2}) *(?P<sep>[-/.]) *(?P<m>1[0-2]|0?[1-9]) *(?P=sep) *(?P<d>3[01]|[12]\d|0?[1-9])(?![\d])")
 _COMPACT_DATE = re.compile(r"(?<!\d)(?P<y>20\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)")
-_SHORT_DATE = re.compile(r"(?<![\d.:/-])(?P<m>1[0-2]|0?[1-9]) *[./] *(?P<d>3[01]|[12]\d|0?[1-9])(?![\d.:%])(?! *[%元万米])")
+_SHORT_DATE = re.compile(r"(?<![\d./-])(?P<m>1[0-2]|0?[1-9]) *[./] *(?P<d>3[01]|[12]\d|0?[1-9])(?![\d.:%])(?! *[%元万米])")
 _MONTH_ONLY = re.compile(
     rf"(?<![\d])(?:(?P<y>{_Y}) *年 *)?(?P<m>{_M}) *月 *(?:份)? *(?P<part>中下旬|上中旬|上旬|中旬|下旬|初|中|底|末)?(?![\d一二三四五六七八九十])")
 # what may follow a date: weekday, then a time of day
 _AFTER = re.compile(
     r"^ *(?:\(? *(?:星期|周|礼拜)[一二三四五六日天] *\)?)? *(?:\((?:暂定|拟定|待定)\))? *"
     r"(?P<ampm>上午|下午|晚上|早上|早晨|中午|傍晚)? *"
-    r"(?:(?P<h>[01]?\d|2[0-3]) *(?:[:] *(?P<mi>[0-5]\d)|[点时] *(?:(?P<mi2>[0-5]?\d) *分|半)?))?")
+    r"(?:(?P<h>[01]?\d|2[0-3]) *(?:[:] *(?P<mi>[0-5]\d)|(?<=\d)\.(?P<mi3>[0-5]\d)(?!\d)|[点时] *(?:(?P<mi2>[0-5]?\d) *分|半)?))?")
 _RANGE_TAIL = re.compile(
     rf"^ *{_RSEP} *(?:(?P<y>{_Y}) *年 *)?(?:(?P<m>{_M}) *月 *)?(?P<d>{_D}) *(?P<suf>[日号])")
 _ISO_RANGE_TAIL = re.compile(
@@ -385,7 +385,7 @@ def _fmt_time(m: re.Match) -> str | None:
     if h is None:
         return None
     hh = int(h)
-    mi = m.group("mi") or m.group("mi2") or ("30" if m.group(0).rstrip().endswith("半") else "00")
+    mi = m.group("mi") or m.group("mi2") or m.group("mi3") or ("30" if m.group(0).rstrip().endswith("半") else "00")
     if m.group("ampm") in ("下午", "晚上", "傍晚") and hh < 12:
         hh += 12
     return f"{hh:02d}:{int(mi):02d}"
@@ -960,7 +960,7 @@ class _Extractor:
                 return f
         for pat in (r"以[“\"「](?P<t>[^”\"」\n]{2,40})[”\"」]为(?:主题|题)",
                     r"主题(?:为|是)[: ]*[“\"「]?(?P<t>[^”\"」。;\n]{2,40}?)[”\"」]?(?:[,。;\n]|的)",
-                    r"(?:开展|举办|举行|组织)[“\"「](?P<t>[^”\"」\n]{4,40})[”\"」](?:主题|为主题)?(?:政府开放日|开放日|主题活动|活动)"):
+                    r"(?:开展|举办|举行|组织)(?:了|以)?[“\"「](?P<t>[^”\"」\n]{4,40})[”\"」](?:主题|为主题)?[“\"「]?(?:政府开放日|开放日|主题活动|活动)"):
             for m in re.finditer(pat, self.t):
                 if "开放日" in m.group("t") and len(m.group("t")) < 12:
                     continue
@@ -988,9 +988,19 @@ class _Extractor:
             if m:
                 p = m.group("p").strip()
                 return self.fact(p, s + m.start("p"), s + m.start("p") + len(p))
-        m = re.search(r"(?:^|[,。;\n])[^,。;\n]{0,16}?在(?P<p>[^,。;\n在]{3,30}?)(?:举行|开展|举办|召开|进行|组织)", self.t)
-        if m and not re.search(r"范围|期间|过程|基础|方面|工作中", m.group("p")):
-            return self.fact(m.group("p"), m.start("p"), m.end("p"))
+        # prose: …将于9月23日上午9:30在县林业和草原局三楼会议室开展…
+        anchors = [f.span for f in date_hits]
+        best = None
+        for m in re.finditer(r"在(?P<p>[^,。;\n在]{3,30}?)(?:举行|开展|举办|召开|进行|组织)", self.t):
+            if re.search(r"范围|期间|过程|基础|方面|工作中|全县|各|之际|当天|以来", m.group("p")):
+                continue
+            near = any(0 <= self.nt.span(m.start(), m.start())[0] - b <= 40 for a, b in anchors)
+            if best is None or near:
+                best = m
+                if near:
+                    break
+        if best:
+            return self.fact(best.group("p"), best.start("p"), best.end("p"))
         return None
 
     def long_field(self, key: str, min_len: int) -> Fact | None:

@@ -237,6 +237,11 @@ class Ledger:
                               tuple(row.values()))
         return int(cur.lastrowid)
 
+    def clear_files(self, message: int) -> None:
+        """Forget a message's attachment and finding rows (before it is filed anew)."""
+        self.db.execute("DELETE FROM findings WHERE message=?", (message,))
+        self.db.execute("DELETE FROM attachments WHERE message=?", (message,))
+
     def attachments(self, message: int) -> list[sqlite3.Row]:
         return self.q("SELECT * FROM attachments WHERE message=? ORDER BY seq", (message,))
 

@@ -127,8 +127,9 @@ _CHARSET_ALIASES = {
     "big5-hkscs": "big5hkscs",
     # Western: what browsers do.
     "iso-8859-1": "cp1252", "iso8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252",
-    "l1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252", "ansi_x3.4-1968": "cp1252",
-    "iso_8859-1": "cp1252",
+    "l1": "cp1252", "iso_8859-1": "cp1252", "windows-1252": "cp1252",
+    # "us-ascii" on 8-bit text means the client did not know: guess (UTF-8, GB18030, ...).
+    "us-ascii": None, "ascii": None, "ansi_x3.4-1968": None, "us": None,
     "ks_c_5601-1987": "cp949", "euc-kr": "cp949", "ks_c_5601": "cp949", "ksc5601": "cp949",
     "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "x-sjis": "cp932",
     "windows-31j": "cp932", "iso-2022-jp": "iso2022_jp_ext",
@@ -249,16 +250,22 @@ def _guess_decode(b: bytes) -> tuple[str, bool]:
 
 
 def _decode_bytes(b: bytes, label: str | None) -> tuple[str, str]:
-    """Decode with a declared charset.  Returns (text, status) where status is
-    "ok", "guessed" (label wrong or unknown but a plausible reading was found),
-    "unknown" (no codec for the label) or "lossy" (replacement characters used)."""
+    """Decode text with its declared charset.  Returns (text, status): "ok",
+    "guessed" (label wrong or absent, a plausible reading was found), "unknown" (a
+    label with no codec) or "lossy" (replacement characters were needed)."""
     codec = _codec_for(label)
     if codec is None:
         text, confident = _guess_decode(b)
-        if label and _codec_for(label) is None and label.strip().lower() not in (
-                "unknown-8bit", "x-unknown", "unknown", "default", "binary"):
+        lab = (label or "").strip().strip('"\'').lower()
+        if lab and lab not in _CHARSET_ALIASES:
             return text, "unknown"
         return text, "guessed" if confident else "lossy"
+    if codec == "cp1252" and not b.isascii():
+        # Old clients label UTF-8 text "iso-8859-1"; Latin text is never valid UTF-8.
+        try:
+            return b.decode("utf-8"), "guessed"
+        except UnicodeDecodeError:
+            pass
     try:
         return _strict(b, codec), "ok"
     except (ValueError, LookupError):
@@ -300,7 +307,9 @@ def _fix_8bit(s: str, fallback: str | None = None) -> str:
         return b.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    if fallback and fallback not in ("utf-8", "utf-7"):
+    # A Western body charset says little about a raw header (Chinese clients set it for
+    # ASCII bodies); the guess below prefers GB2312 text, then Latin letters, anyway.
+    if fallback and fallback not in ("utf-8", "utf-7", "cp1252"):
         try:
             text = _strict(b, fallback)
             if not _has_controls(text):

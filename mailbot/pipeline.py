@@ -119,11 +119,18 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
     if status != "filed":
         folder = HOLD_FOLDERS[status] + (f"/{who.unit}" if status == "unconfirmed" else "")
         raw_path = app.archive.store(folder, f"{day}_邮件{fetched.uid}.eml", raw)
+        # held mail keeps its attachments too, beside its raw mail, so nothing must be dug out later
+        used: set[str] = set()
+        held_files = [(a, app.archive.store(folder, _unique(f"{day}_邮件{fetched.uid}_{_display_name(a)}", used),
+                                            a.data)) for a in (mail.attachments if mail else ())]
         crashpoint("archived")
         with app.ledger.transaction():
-            app.ledger.add_message(**base, **header, sha256=_sha(raw), status=status, reason=reason,
-                                   unit=who.unit, kind=who.kind, raw_path=raw_path,
-                                   problems=list(mail.problems) if mail else [])
+            mid = app.ledger.add_message(**base, **header, sha256=_sha(raw), status=status, reason=reason,
+                                         unit=who.unit, kind=who.kind, raw_path=raw_path,
+                                         problems=list(mail.problems) if mail else [])
+            for seq, (a, path) in enumerate(held_files, start=1):
+                app.ledger.add_attachment(mid, seq, filename=a.filename, content_type=a.content_type,
+                                          size=a.size, sha256=a.sha256, path=path)
             app.ledger.set_source_position(source, uidvalidity, fetched.uid)
         report.held[status] = report.held.get(status, 0) + 1
         return status
@@ -349,6 +356,7 @@ def confirm_waiting(app: App, report: PollReport | None = None) -> int:
         with app.ledger.transaction():
             app.ledger.update_message(msg.id, status="filed", reason=f"发件地址已加入单位名单，确认为{unit.name}",
                                       **sub.message_fields())
+            app.ledger.clear_files(msg.id)
             sub.record(app, msg.id)
             if queue_ack(app, msg.id, mail) and report is not None:
                 report.acks_queued += 1

@@ -5,10 +5,10 @@ ignored). Recording it and queueing the 审核结果 mail happen in one ledger t
 the mail's dedupe key is `review:<campaign>:<message id>:<decision>`, so the same version
 and decision is never mailed twice, whether it came from the command line or the workbook.
 
-From the workbook: `apply_workbook_decisions` gets what the clerk typed in 审核状态 per
-unit and acts only on a *change* of that cell since the last time it was read (remembered
-in the ledger). A stale 已备案 left in the cell therefore never approves a newer version
-by itself; the clerk changes the cell (or clears and retypes it) to decide again.
+From the workbook: `apply_workbook_decisions` gets the 审核状态 cells the clerk changed
+(workbook.keep_hand_columns detects the edits against the ledger, and workbook.compile
+resets the column to the decision in force when a new version arrives, so an old 已备案
+never approves a new version by itself).
 """
 from __future__ import annotations
 
@@ -31,7 +31,6 @@ VIAS = ("命令行", "跟踪表")
 ALIASES = {"已备案": APPROVED, "备案": APPROVED, "通过": APPROVED, "同意备案": APPROVED,
            "退回修改": RETURNED, "退回": RETURNED, "退回重报": RETURNED}
 DEFAULT_WORKBOOK_REASON = "请查看跟踪表中的备注，或与县政务公开办公室联系了解具体修改意见。"
-_SEEN = "workbook_review."
 
 
 class ReviewError(Exception):
@@ -47,6 +46,9 @@ class ReviewResult:
     recorded: bool           # a new reviews row was written
     queued: bool             # a new 审核结果 mail was queued
     text: str                # Chinese, for the CLI / log
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def normalize_decision(value: str | None) -> str | None:
@@ -119,10 +121,14 @@ def apply_workbook_decisions(ledger: Ledger, config: Config, campaign: Campaign,
                              values: Mapping[str, str], today: date, *,
                              reasons: Mapping[str, str] | None = None,
                              templates: compose.Templates | None = None) -> list[ReviewResult]:
-    """Apply 审核状态 cells the clerk changed since the last read; each change exactly once.
+    """Turn 审核状态 edits from the workbook into decisions on each unit's current plan version.
 
-    `values`: unit name (as in the workbook) → the cell's text. `reasons`: unit → the
-    return reason (e.g. the row's 备注); falls back to the hand-kept 备注, then a default."""
+    `values`: unit name → what the clerk typed, for the cells that changed (as returned by
+    workbook.keep_hand_columns). A value that is already the decision in force on the
+    unit's latest version changes nothing, so delivering the same edit twice is harmless;
+    blank or unknown text is ignored. `reasons`: unit → the return reason; falls back to
+    the unit's hand-kept 备注, then a default sentence. Returns what was recorded, plus a
+    result (message None) for each edit that could not take effect (e.g. no plan yet)."""
     results: list[ReviewResult] = []
     hand = None
     for name, raw in values.items():
@@ -131,27 +137,20 @@ def apply_workbook_decisions(ledger: Ledger, config: Config, campaign: Campaign,
             log.warning("workbook names unknown unit %r; ignored", name)
             continue
         value = unicodedata.normalize("NFKC", "" if raw is None else str(raw)).strip()
-        key = _SEEN + u.name
-        if ledger.get_meta(key) == value:
-            continue
         chosen = normalize_decision(value)
-        if chosen is None:                       # cleared or free text: remember, do nothing
-            with ledger.transaction():
-                ledger.set_meta(key, value)
+        if chosen is None:                       # cleared, or free text: not a decision
             continue
         reason = (reasons or {}).get(name) or (reasons or {}).get(u.name)
         if not reason and chosen == RETURNED:
             if hand is None:
                 hand = ledger.hand_kept()
             reason = hand.get((u.name, "备注")) or DEFAULT_WORKBOOK_REASON
-        with ledger.transaction():               # the decision and "seen" land together
-            try:
-                result = decide(ledger, config, campaign, roster, u.name, chosen, reason, "跟踪表", today,
-                                templates=templates)
-            except ReviewError as exc:
-                result = ReviewResult(u.name, chosen, None, None, False, False,
-                                      f"跟踪表中{u.name}的审核状态“{value}”未生效：{exc}")
-            ledger.set_meta(key, value)
+        try:
+            result = decide(ledger, config, campaign, roster, u.name, chosen, reason, "跟踪表", today,
+                            templates=templates)
+        except ReviewError as exc:
+            result = ReviewResult(u.name, chosen, None, None, False, False,
+                                  f"跟踪表中{u.name}的审核状态“{value}”未生效：{exc}")
         if result.recorded or result.message is None:   # skip "already so": nothing changed
             results.append(result)
     return results

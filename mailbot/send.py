@@ -55,7 +55,10 @@ _BAD_ADDR = re.compile(r"[\x00-\x20\x7f<>]")
 
 
 class Sender(Protocol):
-    def send(self, envelope_from: str, recipients: list[str], raw: bytes) -> None: ...
+    def send(self, envelope_from: str, recipients: list[str], raw: bytes) -> dict[str, tuple[int, str]]:
+        """Deliver or raise TemporaryFailure/PermanentFailure. Returns the
+        recipients refused while others accepted the mail (normally {})."""
+        ...
 
     def close(self) -> None: ...
 
@@ -128,6 +131,9 @@ def _check_addresses(envelope_from: str, recipients: list[str]) -> None:
     for a in [envelope_from, *recipients]:
         if not isinstance(a, str) or _BAD_ADDR.search(a) or (a and "@" not in a):
             raise PermanentFailure(f"邮件地址格式不正确：{a!r}。")
+        if not a.isascii():
+            # would need SMTPUTF8, which 163.com and most relays do not offer
+            raise PermanentFailure(f"邮件地址含有中文或其他非 ASCII 字符，无法投递：{a}。")
 
 
 # ---------------------------------------------------------------------------
@@ -269,6 +275,14 @@ class SmtpSender:
         log.info("smtp connected %s:%s (%s)%s", self.host, self.port, self.security,
                  f" as {self.username}" if self.username else "")
         return conn
+
+    def check(self) -> None:
+        """Connect (and log in when a username is set) without sending, for
+        ``doctor``. Raises TemporaryFailure/AuthFailure/PermanentFailure like
+        ``send``. The connection stays open for ``send``; ``close()`` ends it."""
+        if self._conn is None:
+            self._conn = self._connect()
+            self._used = 0
 
     def _drop(self) -> None:
         conn, self._conn = self._conn, None

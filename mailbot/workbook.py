@@ -102,6 +102,7 @@ SEVERITY_FILL = {"错误": "red", "提醒": "amber"}
 PAPER_A4 = "9"
 ROW_POINTS = 18         # CJK glyphs need more than the default 15 pt at 11 pt
 LINE_POINTS = 14.5
+CJK_SLACK = 1.07        # a 宋体 11 pt CJK glyph is ~2.14 Excel width units, not 2
 MAX_ROW_LINES = 12      # a longer text is still all there: the clerk can widen the row
 DATE_FMT = "yyyy-mm-dd"
 DATETIME_FMT = "yyyy-mm-dd hh:mm"
@@ -291,7 +292,7 @@ def keep_hand_columns(ledger: Ledger, values: dict[str, dict[str, str]]) -> dict
 @dataclass(frozen=True)
 class Col:
     name: str
-    kind: str = "text"       # text | wrap | date | datetime | int | size | link | hash
+    kind: str = "text"       # text | center | wrap | date | datetime | int | size | link | hash
     cap: int = 30            # widest the column gets (character units)
     min: int = 6
 
@@ -339,8 +340,8 @@ class _Styles:
             if header:
                 c.border = self.border
             wrap = header or kind == "wrap"
-            c.alignment = Alignment(vertical="center" if header else "top", wrap_text=wrap,
-                                    horizontal="center" if header else None)
+            centre = header or kind in ("date", "datetime", "int", "center")
+            c.alignment = Alignment(vertical="center", wrap_text=wrap, horizontal="center" if centre else None)
             if kind == "date":
                 c.number_format = DATE_FMT
             elif kind == "datetime":
@@ -388,8 +389,9 @@ class _Table:
         out = []
         for i, col in enumerate(self.cols):
             w = display_width(col.name) + 2       # header + filter button
-            if col.kind == "hash":
-                w = 66
+            if col.kind == "hash":       # the full value is in the cell; its start is enough to see
+                out.append(18)
+                continue
             elif col.kind == "date":
                 w = max(w, 11)
             elif col.kind == "datetime":
@@ -408,7 +410,7 @@ class _Table:
                     if len(s) * 2 + 1 <= w:
                         continue
                     for line in s.split("\n"):
-                        w = max(w, display_width(line) + 1)
+                        w = max(w, math.ceil(display_width(line) * CJK_SLACK) + 1)
             out.append(min(max(w, col.min), max(col.cap, display_width(col.name) + 2)) + 1)
         return out
 
@@ -431,7 +433,7 @@ class _Table:
                 usable = max(w - 2, 1)
                 n = 0
                 for par in v.split("\n"):
-                    n += max(1, math.ceil(display_width(par) / usable))
+                    n += max(1, math.ceil(display_width(par) * CJK_SLACK / usable))
                     if n >= MAX_ROW_LINES:
                         break
                 lines = max(lines, n)
@@ -481,7 +483,8 @@ def _page_setup(ws) -> None:
     ws.print_options.gridLines = True
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.top, ws.page_margins.bottom = 0.5, 0.7
+    ws.page_margins.header, ws.page_margins.footer = 0.3, 0.3
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
 
 
@@ -566,14 +569,14 @@ def _effective_review(s: UnitState) -> str:
 # --- the sheets --------------------------------------------------------------------------
 
 def _overview(wb, styles, title, campaign, states, hand, pending, tz):
-    cols = [Col("单位", cap=30), Col("活动日期", "date"), Col("开放主题", "wrap", cap=28),
-            Col("参加人数", "int"), Col("方案状态", cap=12), Col("方案提交时间", "datetime"),
-            Col("方案版本", cap=12), Col("问题", "wrap", cap=44), Col(REVIEW_COL, cap=10),
-            Col(PAPER_COL, cap=8), Col("公告发布截止", "date"), Col("开展情况状态", cap=12),
-            Col("开展情况提交时间", "datetime"), Col("反馈截止", "date"), Col(NOTE_COL, "wrap", cap=30, min=20),
+    cols = [Col("单位", cap=30), Col("活动日期", "date"), Col("开放主题", "wrap", cap=24),
+            Col("参加人数", "int"), Col("方案状态", "center", cap=12), Col("方案提交时间", "datetime"),
+            Col("方案版本", "center", cap=12), Col("问题", "wrap", cap=36, min=16), Col(REVIEW_COL, "center", cap=10),
+            Col(PAPER_COL, "center", cap=8), Col("公告发布截止", "date"), Col("开展情况状态", "center", cap=12),
+            Col("开展情况提交时间", "datetime"), Col("反馈截止", "date"), Col(NOTE_COL, "wrap", cap=24, min=16),
             Col("方案截止", "date"), Col("调整截止", "date"), Col("开展情况截止", "date"),
-            Col("催报次数", "int"), Col("反馈状态", cap=12), Col("反馈提交时间", "datetime"),
-            Col("日期来源", cap=10), Col("联系人", cap=10), Col("电话", cap=16)]
+            Col("催报次数", "int"), Col("反馈状态", "center", cap=12), Col("反馈提交时间", "datetime"),
+            Col("日期来源", "center", cap=10), Col("联系人", cap=10), Col("电话", cap=16)]
     assert tuple(c.name for c in cols) == OVERVIEW_HEADERS
     t = _Table(wb, styles, OVERVIEW, cols, title)
     base_rows = []
@@ -607,6 +610,8 @@ def _overview(wb, styles, title, campaign, states, hand, pending, tz):
     n = len(t.rows)
     ws = t.ws
     t.write(freeze="B3")
+    # On paper, the office's own columns (SPEC §4, 单位 … 备注); the rest is for the screen.
+    ws.print_area = f"A1:{get_column_letter(OVERVIEW_HEADERS.index(NOTE_COL) + 1)}{n + 2}"
     if n:
         last = n + 2
         rcol = get_column_letter(OVERVIEW_HEADERS.index(REVIEW_COL) + 1)
@@ -633,9 +638,9 @@ def _overview(wb, styles, title, campaign, states, hand, pending, tz):
 
 
 def _records(wb, styles, title, messages, attachments, archive_root, folder, campaign, tz):
-    cols = [Col("时间", "datetime"), Col("单位", cap=22), Col("类型", cap=8), Col("版本", "int"),
-            Col("发件人", cap=34), Col("主题", cap=40), Col("文件名", "link", cap=40), Col("大小", "size", cap=12),
-            Col("SHA-256", "hash"), Col("结果", cap=30), Col("原始邮件", "link", cap=10)]
+    cols = [Col("时间", "datetime"), Col("单位", cap=26), Col("类型", "center", cap=8), Col("版本", "int"),
+            Col("发件人", cap=30), Col("主题", "wrap", cap=36), Col("文件名", "link", cap=36), Col("大小", "size", cap=12),
+            Col("SHA-256", "hash"), Col("结果", "wrap", cap=30), Col("原始邮件", "link", cap=10)]
     t = _Table(wb, styles, RECORDS, cols, title)
     by_id = {m.id: m for m in messages}
     for m in sorted(messages, key=lambda m: (m.received_at, m.id), reverse=True):
@@ -664,9 +669,9 @@ def _records(wb, styles, title, messages, attachments, archive_root, folder, cam
 
 
 def _findings(wb, styles, title, rows, current_ids, campaign, tz):
-    cols = [Col("单位", cap=22), Col("类型", cap=8), Col("版本", "int"), Col("文件", cap=30),
-            Col("严重程度", cap=8), Col("事项", cap=14), Col("说明", "wrap", cap=50), Col("条款", cap=10),
-            Col("收到时间", "datetime"), Col("是否当前版本", cap=8)]
+    cols = [Col("单位", cap=26), Col("类型", "center", cap=8), Col("版本", "int"), Col("文件", cap=30),
+            Col("严重程度", "center", cap=8), Col("事项", cap=14), Col("说明", "wrap", cap=50), Col("条款", "center", cap=10),
+            Col("收到时间", "datetime"), Col("是否当前版本", "center", cap=8)]
     t = _Table(wb, styles, FINDINGS, cols, title)
     for r in rows:
         received = _local(datetime.fromisoformat(r["received_at"]), tz)
@@ -677,7 +682,7 @@ def _findings(wb, styles, title, rows, current_ids, campaign, tz):
 
 
 def _schedule(wb, styles, title, campaign, roster, states, today, is_workday):
-    cols = [Col("日期", "date"), Col("星期", cap=4), Col("工作日", cap=8), Col("通知指定", "wrap", cap=30),
+    cols = [Col("日期", "date"), Col("星期", "center", cap=6), Col("工作日", "center", cap=8), Col("通知指定", "wrap", cap=30),
             Col("开展单位", "wrap", cap=50, min=30), Col("单位数", "int"), Col("说明", "wrap", cap=24, min=14)]
     t = _Table(wb, styles, SCHEDULE, cols, title)
     by_day: dict[date, list[str]] = defaultdict(list)
@@ -722,7 +727,7 @@ def _schedule(wb, styles, title, campaign, roster, states, today, is_workday):
 
 def _unmatched(wb, styles, title, messages, attachments, archive_root, folder, roster, tz):
     cols = [Col("时间", "datetime"), Col("发件人", cap=34), Col("主题", "wrap", cap=40), Col("附件", "wrap", cap=36),
-            Col("原因", "wrap", cap=36), Col("疑似单位", cap=22), Col("原文", "link", cap=10)]
+            Col("原因", "wrap", cap=36), Col("疑似单位", cap=26), Col("原文", "link", cap=12)]
     t = _Table(wb, styles, UNMATCHED, cols, title)
     for m in sorted(messages, key=lambda m: (m.received_at, m.id), reverse=True):
         if m.status not in ("unmatched", "unconfirmed", "oversize", "unparsable"):

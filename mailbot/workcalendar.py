@@ -14,6 +14,7 @@ Local overrides always win over the library.
 from __future__ import annotations
 
 import tomllib
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,6 +32,17 @@ _HOLIDAY_NAMES = {
     "Labour Day": "劳动节", "Dragon Boat Festival": "端午节", "National Day": "国庆节",
     "Mid-autumn Festival": "中秋节", "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
 }
+
+
+@lru_cache(maxsize=None)
+def _library_knows(year: int) -> bool:
+    if _cc is None:
+        return False
+    try:
+        _cc.is_workday(date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
 
 
 class CalendarError(Exception):
@@ -87,24 +99,15 @@ class WorkCalendar:
     # --- questions -------------------------------------------------------------------
     def known(self, year: int) -> bool:
         """True when the holiday arrangement of `year` is in the library."""
-        if not self.use_library or _cc is None:
-            return False
-        try:
-            _cc.is_workday(date(year, 6, 1))
-        except NotImplementedError:
-            return False
-        return True
+        return self.use_library and _library_knows(year)
 
     def is_workday(self, day: date) -> bool:
         if day in self.extra_workdays:
             return True
         if day in self.extra_holidays:
             return False
-        if self.use_library and _cc is not None:
-            try:
-                return bool(_cc.is_workday(day))
-            except NotImplementedError:
-                pass
+        if self.use_library and _library_knows(day.year):
+            return bool(_cc.is_workday(day))
         return day.weekday() < 5
 
     def holiday_name(self, day: date) -> str | None:
@@ -113,14 +116,10 @@ class WorkCalendar:
             return None
         if day in self.extra_holidays:
             return "本地放假"
-        if self.use_library and _cc is not None:
-            try:
-                on, name = _cc.get_holiday_detail(day)
-            except NotImplementedError:
-                name = None
-            else:
-                if on and name:
-                    return _HOLIDAY_NAMES.get(name, name)
+        if self.use_library and _library_knows(day.year):
+            on, name = _cc.get_holiday_detail(day)
+            if on and name:
+                return _HOLIDAY_NAMES.get(name, name)
         return "周末"
 
     def is_makeup_workday(self, day: date) -> bool:

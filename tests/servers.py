@@ -10,6 +10,7 @@ If the binary is missing the fixtures fail loudly: CI installs it (.ci/run).
 
 from __future__ import annotations
 
+import atexit
 import collections
 import dataclasses
 import email.utils
@@ -76,6 +77,7 @@ def tls_cert() -> tuple[Path, Path]:
         )
         os.chmod(key, 0o644)
         _CERT = (cert, key)
+        atexit.register(shutil.rmtree, d, True)
     return _CERT
 
 
@@ -92,6 +94,21 @@ def server_ssl_context() -> "ssl.SSLContext":
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(*map(str, tls_cert()))
     return ctx
+
+
+def _wait_exit_unreaped(pid: int, timeout: float) -> bool:
+    """Wait until child ``pid`` has exited, without reaping it (WNOWAIT)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG)
+        except ChildProcessError:
+            return True
+        if info is not None:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
 
 
 def _connectable(port: int) -> bool:
@@ -256,7 +273,12 @@ class Dovecot:
 
     @property
     def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        if self._proc is None or self._proc.returncode is not None:
+            return False
+        try:  # look without reaping, so stop() can still sweep the group safely
+            return os.waitid(os.P_PID, self._proc.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is None
+        except ChildProcessError:
+            return False
 
     def start(self, timeout: float = 10.0) -> None:
         if self.running:
@@ -302,15 +324,13 @@ class Dovecot:
         if proc is None:
             return
         pgid = proc.pid
-        if proc.poll() is None:
+        if proc.returncode is None:
             # SIGTERM: sessions get "BYE Server shutting down". The master then
             # lingers 1 s (6 s right after start) for its helpers; no need to wait.
             proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(min(timeout, 1.5))
-            except subprocess.TimeoutExpired:
-                pass
-        # sweep what is left in our own process group (never anything else)
+            _wait_exit_unreaped(proc.pid, min(timeout, 1.5))
+        # sweep what is left in our own process group (never anything else);
+        # the unreaped master keeps the group id from being reused meanwhile
         try:
             os.killpg(pgid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -330,7 +350,7 @@ class Dovecot:
         if proc is None:
             return
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
+            os.killpg(proc.pid, signal.SIGKILL)  # master not reaped yet: group id is ours
         except ProcessLookupError:
             pass
         proc.wait()

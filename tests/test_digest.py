@@ -41,7 +41,7 @@ def test_contents(w):
     t = d.text
     assert "首次汇总" in t and "西吉县财政局 实施方案 第1版" in t and "温馨提示：缺少温馨提示" in t
     assert "待审核方案 2 件" in t and "需人工审阅" in t                      # 民政局 + 统计局(manual)
-    assert "实施方案 8月26日（星期五）截止" in t and "尚缺 23 家" in t       # 26 − 民政局 − 统计局 − (财政局 需修改 stays)
+    assert "实施方案 8月26日（星期五）截止" in t and "尚缺 24 家" in t       # 26 − 民政局 − 统计局(需人工审核); 财政局 需修改 and unconfirmed 审计局 still owe
     assert "西吉县财政局（需修改）" in t
     assert "12345@qq.com" in t and "待确认" in t and "999@qq.com" in t
     assert "554 DT:SPM" in t and "发送失败 1 封" in t
@@ -57,10 +57,11 @@ def test_activities_and_overdue(w):
     t = build_digest(w.ledger, w.config, w.campaign, w.roster, w.calendar(), D(2022, 9, 1)).text
     assert "9月6日（星期二）西吉县民政局“低保政策”，30人；方案待审核" in t
     assert "9月5日（星期一）西吉县农业农村局；方案逾期未提交（日期为通知指定）" in t
-    assert "西吉县水务局 实施方案：8月26日截止，已逾期 4 个工作日" in t
+    assert "实施方案 8月26日截止，已逾期 4 个工作日，仍缺 24 家：" in t
+    assert "西吉县财政局（需修改）、西吉县自然资源局" in t
     t = build_digest(w.ledger, w.config, w.campaign, w.roster, w.calendar(), D(2022, 9, 22)).text
-    assert "西吉县水务局 开展情况：9月20日截止" in t
-    assert "西吉县农业农村局 反馈：9月20日截止" in t
+    assert "开展情况 9月20日截止，已逾期 2 个工作日，仍缺 26 家：" in t
+    assert "反馈 9月20日截止，已逾期 2 个工作日，仍缺 2 家：\n     西吉县农业农村局、西吉县乡村振兴局" in t
 
 
 def test_once_per_working_day_with_watermark_and_workbook(w):

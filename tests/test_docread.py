@@ -10,6 +10,7 @@ and fail, not skip, when it is missing.
 from __future__ import annotations
 
 import io
+import os
 import random
 import struct
 import time
@@ -383,6 +384,14 @@ def test_docx_with_only_a_picture_is_a_scan():
     assert (doc.readable, doc.reason) == (False, REASON_SCAN)
 
 
+def test_docx_with_pictures_and_few_words_is_flagged():
+    d = docx.Document()
+    d.add_paragraph("西吉县民政局“政府开放日”活动实施方案（正文为扫描页，见下图）")
+    d.add_picture(io.BytesIO(png_1x1()))
+    doc = read1(save(d))
+    assert doc.readable and doc.reason == docread.WARN_FEW_WORDS_IMAGES
+
+
 def test_empty_docx():
     doc = read1(base_docx())
     assert (doc.readable, doc.reason) == (False, REASON_EMPTY)
@@ -571,6 +580,23 @@ def test_xml_part_over_size_cap_is_truncated():
     assert doc.readable and doc.text.startswith("段落0")
     assert docread.WARN_XML_CAPPED in doc.warnings
     assert "段落1999" not in doc.text
+
+
+def test_one_giant_table_over_size_cap_keeps_what_was_parsed():
+    rows = "".join(f"<w:tr><w:tc>{P(f'第{i}行')}</w:tc><w:tc>{P('内容' * 40)}</w:tc></w:tr>" for i in range(3000))
+    data = docx_with_body(P("标题") + f"<w:tbl>{rows}</w:tbl>")
+    doc = read1(data, limits=Limits(max_xml_bytes=64 * 1024))
+    assert doc.readable and docread.WARN_XML_CAPPED in doc.warnings
+    lines = doc.text.split("\n")
+    assert lines[0] == "标题" and lines[1] == "第0行\t" + "内容" * 40
+    assert 50 < len(lines) < 3000
+
+
+def test_broken_xml_keeps_text_before_the_damage():
+    xml = doc_xml(P("完好的第一段") + P("完好的第二段")).replace(b"</w:body>", "<w:p><w:r><w:t>坏</w:r></w:body>".encode())
+    doc = read1(rezip(base_docx(), replace={"word/document.xml": xml}))
+    assert doc.readable and doc.text.startswith("完好的第一段\n完好的第二段")
+    assert docread.WARN_XML_BROKEN in doc.warnings
 
 
 def test_encrypted_ooxml_cfb():
@@ -889,16 +915,37 @@ def test_libreoffice_bundle_with_doc_inside(soffice):
     assert (doc.name, doc.kind, doc.readable, doc.text) == ("材料.zip/方案.doc", "doc", True, EXPECTED_PLAN)
 
 
+def _processes_mentioning(marker: str) -> list[str]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if marker in cmd:
+            found.append(f"{pid}: {cmd}")
+    return found
+
+
 @pytest.mark.soffice
-def test_libreoffice_timeout_kills_and_reports(soffice):
+def test_libreoffice_timeout_kills_the_process_group(soffice, tmp_path):
     doc_bytes = soffice.convert(plan_docx(), ".docx", "doc")
+    conv = Converter(tmp_dir=str(tmp_path))
     t0 = time.perf_counter()
-    doc = read1(doc_bytes, "方案.doc", converter=soffice, limits=Limits(convert_timeout_s=0.05))
+    doc = read1(doc_bytes, "方案.doc", converter=conv, limits=Limits(convert_timeout_s=0.5))
     assert time.perf_counter() - t0 < 10
-    assert not doc.readable and doc.reason == "文档转换超时（超过 0.05 秒），需人工审核"
+    assert not doc.readable and doc.reason == "文档转换超时（超过 0.5 秒），需人工审核"
+    time.sleep(0.2)
+    assert _processes_mentioning(str(tmp_path)) == []
+    assert list(tmp_path.iterdir()) == []  # the private profile and files are gone
 
 
 @pytest.mark.soffice
-def test_libreoffice_garbage_rtf(soffice):
+def test_libreoffice_exit_zero_without_output(soffice):
+    # soffice prints "source file could not be loaded" and exits 0: the missing output is what tells
     doc = read1(b"{\\rtf1" + bytes(range(256)) * 50, "坏.rtf", converter=soffice)
-    assert not doc.readable and doc.reason
+    assert (doc.kind, doc.readable) == ("rtf", False)
+    assert doc.reason == "LibreOffice 无法转换该文件（可能已损坏或加密），需人工审核"

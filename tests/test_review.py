@@ -120,17 +120,27 @@ def test_workbook_changes_apply_exactly_once(w):
     assert len(mails(w)) == 2 and len(w.ledger.reviews()) == 2
 
 
-def test_stale_workbook_value_does_not_approve_a_new_version(w):
+def test_workbook_edit_on_a_new_version(w):
     w.submit("财政局", "plan", D(2022, 8, 22))
     apply_workbook_decisions(*args(w), {"西吉县财政局": "已备案"}, D(2022, 8, 23))
-    w.submit("财政局", "plan", D(2022, 8, 24))               # v2 arrives; the cell still says 已备案
-    assert apply_workbook_decisions(*args(w), {"西吉县财政局": "已备案"}, D(2022, 8, 24)) == []
+    w.submit("财政局", "plan", D(2022, 8, 24))               # v2 arrives: 待审核 again
     assert status(w, "财政局") == "待审核"
-    # the clerk clears and retypes: v2 is approved, one more mail
+    # the workbook resets the cell for v2; the clerk types 已备案 again: v2 approved, one more mail
     apply_workbook_decisions(*args(w), {"西吉县财政局": ""}, D(2022, 8, 25))
     [r] = apply_workbook_decisions(*args(w), {"西吉县财政局": "已备案"}, D(2022, 8, 25))
-    assert r.version == 2 and r.queued
+    assert r.version == 2 and r.queued and str(r) == r.text
     assert status(w, "财政局") == "已备案" and len(mails(w)) == 2
+
+
+def test_change_of_mind_is_recorded_but_the_same_mail_is_not_resent(w):
+    w.submit("财政局", "plan", D(2022, 8, 22))
+    apply_workbook_decisions(*args(w), {"财政局": "已备案"}, D(2022, 8, 23))
+    decide(*args(w), "财政局", "退回修改", "缺少联系电话", "命令行", D(2022, 8, 23))
+    assert status(w, "财政局") == "退回修改"
+    [r] = apply_workbook_decisions(*args(w), {"财政局": "已备案"}, D(2022, 8, 24))
+    assert r.recorded and not r.queued and "此前已通知过" in r.text
+    assert status(w, "财政局") == "已备案"
+    assert len(mails(w)) == 2 and len(w.ledger.reviews()) == 3
 
 
 def test_cli_then_workbook_same_decision_is_no_change(w):

@@ -58,6 +58,16 @@ def test_auth_login_and_envelope(auth_server, caplog):
     assert "AuthCode-123" not in caplog.text
 
 
+def test_check_logs_in_without_sending(auth_server):
+    s = sender(auth_server, username=FROM, password="AuthCode-123")
+    s.check()
+    s.send(FROM, ["a@xiji.test"], make_message())  # reuses the checked connection
+    s.close()
+    assert auth_server.connections == 1 and len(auth_server.received) == 1
+    with pytest.raises(AuthFailure):
+        sender(auth_server, username=FROM, password="nope").check()
+
+
 def test_auth_wrong_password_is_temporary_auth_failure(auth_server, caplog):
     caplog.set_level(logging.DEBUG)
     with pytest.raises(AuthFailure) as e:
@@ -277,3 +287,10 @@ def test_open_sender_from_config(tmp_path, smtp_server):
     for bad in ({"backend": "mbox"}, {"host": "h", "port": "x"}, {"host": "h", "security": "tls"}, {}):
         with pytest.raises(SendConfigError):
             open_sender(bad, tmp_path, "p")
+
+
+def test_non_ascii_address_is_permanent(smtp_server):
+    with pytest.raises(PermanentFailure) as e:
+        sender(smtp_server).send(FROM, ["民政局@xiji.test"], make_message())
+    assert "非 ASCII" in str(e.value)
+    assert smtp_server.attempts == []

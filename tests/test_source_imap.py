@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
-from mailbot.source import Fetched, ImapSource, MaildirSource, SourceError, open_source
+from mailbot.source import ImapSource, MaildirSource, SourceError, open_source
 from servers import Dovecot, client_ssl_context, make_message, unique_user
 
 BIG = 10 * 1024 * 1024
