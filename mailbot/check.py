@@ -533,8 +533,9 @@ def compile_checks(campaign: Campaign) -> tuple[Rule, ...]:
         rules.append(RULE_TYPES[t](spec))
     if len(_COMPILED) > 16:
         _COMPILED.clear()
-    _COMPILED[id(campaign)] = (campaign, tuple(rules))
-    return tuple(rules)
+    compiled = tuple(rules)
+    _COMPILED[id(campaign)] = (campaign, compiled)
+    return compiled
 
 
 # --- checking ----------------------------------------------------------------------------
@@ -589,7 +590,9 @@ def guess_kind(file_name: str, text: str, campaign: Campaign) -> str:
     found = _kind_from_words(name, campaign)
     if found:
         return found
-    title = "\n".join([ln for ln in (text or "").splitlines() if ln.strip()][:3])[:200]
+    # the title: the first short lines (a body sentence may say 如有调整 about any plan)
+    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()][:3]
+    title = "\n".join(ln for ln in lines if len(ln) <= 50 and not ln.endswith(("。", ".", "；", ";")))
     found = _kind_from_words(title, campaign)
     if found:
         return found

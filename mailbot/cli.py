@@ -220,8 +220,38 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_run(app: App, args: argparse.Namespace) -> int:
-    from .daemon import run_app
-    return run_app(app)
+    """The daemon: the same functions as the commands, on a schedule."""
+    from . import daemon, digest, remind
+    from .deliver import deliver
+    from .pipeline import poll
+
+    def set_day(day: date) -> None:
+        app.today = day
+
+    def do_poll():
+        sync_workbook_decisions(app)
+        app.reload_roster()            # the office may have added an address to units.csv
+        return poll(app)
+
+    def do_remind(day: date):
+        set_day(day)
+        return remind.queue_reminders(app.ledger, app.config, app.campaign, app.roster, calendar(app), day,
+                                      templates=app.templates)
+
+    def do_digest(day: date):
+        set_day(day)
+        wb = compile_workbook(app)
+        return digest.queue_digest(app.ledger, app.config, app.campaign, app.roster, calendar(app), day,
+                                   templates=app.templates, workbook=wb.path)
+
+    try:
+        return daemon.run(app.config, poll=do_poll, deliver=lambda: deliver(app), remind=do_remind,
+                          digest=do_digest, workbook=lambda: compile_workbook(app),
+                          today=app.today if app.pretend else None, ledger=app.ledger,
+                          calendar=lambda: calendar(app))
+    except daemon.DaemonError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 1
 
 
 def cmd_doctor(app: App | None, args: argparse.Namespace) -> int:
@@ -298,8 +328,9 @@ FREE_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command != "run":           # the daemon sets up its own log file and stderr handler
+        logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.command:
         parser.print_help()
         return 2

@@ -275,7 +275,8 @@ def test_guess_kind(campaign):
     assert guess_kind("开展情况.docx", "", campaign) == "summary"
     assert guess_kind("新建文档.docx", "西吉县民政局“政府开放日”活动工作总结\n……", campaign) == "summary"
     assert guess_kind("1.docx", "西吉县民政局关于“政府开放日”活动延期的函", campaign) == "adjustment"
-    assert guess_kind("1.docx", "正文……如有调整，请提前3天上报", campaign) == "plan"
+    body = "为认真贯彻落实县人民政府办公室要求，结合我局工作实际，特制定本方案。如有调整，请提前3天上报。"
+    assert guess_kind("1.docx", body, campaign) == "plan"
 
 
 def test_unknown_kind_is_refused(campaign, roster):
@@ -340,7 +341,7 @@ def test_custom_forbid_without_negation(campaign, roster):
     c = with_checks(campaign, {"id": "w", "type": "forbid", "kinds": ["plan"], "severity": "提醒", "item": "用词",
                                "message": "请勿使用{words}", "clause": "三(二)", "words": ["开放周"],
                                "negation": False})
-    r = check_text("不得使用开放周", campaign=c, roster=roster, kind="plan", unit=None, received=None)
+    r = check_text("本次活动统一名称，不得使用开放周等说法，请各股室认真组织实施。", campaign=c, roster=roster, kind="plan", unit=None, received=None)
     assert [f.message for f in r.findings] == ["请勿使用“开放周”"]
 
 

@@ -254,7 +254,7 @@ def test_replay_2022_through_the_daemon(w):
         return queue_digest(w.ledger, w.config, w.campaign, w.roster, cal, today, templates=w.templates)
 
     def poll():
-        # the office's workbook is read on every poll: the same cells again and again
+        # the same workbook edits delivered on every poll (harmless: already in force)
         values = {"西吉县民政局": "已备案"} if clock().date() >= D(2022, 8, 22) else {}
         if clock().date() >= D(2022, 8, 30):
             values["西吉县财政局"] = "退回修改"

@@ -115,8 +115,9 @@ def test_workbook_changes_apply_exactly_once(w):
     text = next(m for m in mails(w) if "民政局" in m["Subject"]).get_body(("plain",)).get_content()
     assert "公告缺少温馨提示" in text
     assert {r["via"] for r in w.ledger.reviews()} == {"跟踪表"}
-    # the next poll/workbook reads the same cells: nothing happens
-    assert apply_workbook_decisions(*args(w), values, D(2022, 8, 25)) == []
+    # the same edits delivered again: nothing is recorded or mailed twice
+    again = apply_workbook_decisions(*args(w), values, D(2022, 8, 25))
+    assert [(r.unit, r.recorded) for r in again] == [("西吉县水务局", False)]
     assert len(mails(w)) == 2 and len(w.ledger.reviews()) == 2
 
 
