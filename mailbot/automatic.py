@@ -76,12 +76,7 @@ def automatic_reason(mail: ParsedMail, own_addresses: Iterable[str] = ()) -> str
     if sender and sender in own:
         return f"本系统自己发出的邮件（发件人为 {sender}）"
 
-    auto = _header(mail, "auto-submitted")
-    if auto is not None:
-        token = auto.split(";")[0].strip().lower()
-        if token and token != "no":
-            return f"自动回复（Auto-Submitted: {auto.strip()[:60]}）"
-
+    # Bounces first: "退信" tells the office more than "自动回复" does.
     ctype, params = _content_type(mail)
     if ctype == "multipart/report":
         rtype = params.get("report-type", "")
@@ -92,14 +87,20 @@ def automatic_reason(mail: ParsedMail, own_addresses: Iterable[str] = ()) -> str
         return f"自动报告（multipart/report; report-type={rtype or '未注明'}）"
     if any(a.depth == 0 and a.content_type == "message/delivery-status" for a in mail.attachments):
         return "退信（含投递状态报告 message/delivery-status）"
-
-    rp = _header(mail, "return-path")
-    if rp is not None and re.fullmatch(r"\s*<\s*>\s*", rp):
-        return "退信（Return-Path 为空 <>）"
-
     local = _local_part(sender)
     if local in _DAEMON_LOCALS:
         return f"退信（发件人为 {local.upper()}）"
+
+    auto = _header(mail, "auto-submitted")
+    if auto is not None:
+        token = auto.split(";")[0].strip().lower()
+        if token and token != "no":
+            return f"自动回复（Auto-Submitted: {auto.strip()[:60]}）"
+
+    rp = _header(mail, "return-path")
+    if rp is not None and re.fullmatch(r"\s*<\s*>\s*", rp):
+        return "退信或自动回复（Return-Path 为空 <>）"
+
     if local in _NOREPLY_LOCALS or local.startswith(("noreply", "no-reply", "no_reply",
                                                      "donotreply", "do-not-reply")):
         return f"系统通知（发件人为不接收回复的地址 {sender}）"

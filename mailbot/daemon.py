@@ -5,7 +5,8 @@
 The jobs are plain callables the caller wires to the rest of mailbot:
 
     poll()          fetch and process new mail once; returns the number of changes (int),
-                    or an object with `.changes` (int) and optionally `.summary` (str)
+                    an object with `.changes` (int), or a report with `.fetched`/`.confirmed`;
+                    a `.summary` (str or method) goes to the log
     deliver()       send what is queued and due
     remind(today)   queue today's 催报 (idempotent: dedupe keys)
     digest(today)   queue today's 每日汇总 (idempotent)
@@ -162,6 +163,7 @@ def _hhmm(value: str) -> time:
 
 
 def _changes(result: Any) -> int:
+    """How much a job changed: an int, `.changes`, or a poll/delivery report's counters."""
     if isinstance(result, bool):
         return int(result)
     if isinstance(result, int):
@@ -169,6 +171,9 @@ def _changes(result: Any) -> int:
     value = getattr(result, "changes", None)
     if isinstance(value, int):
         return value
+    counters = [getattr(result, a, None) for a in ("fetched", "confirmed", "sent", "failed", "retrying")]
+    if any(isinstance(c, int) for c in counters):
+        return sum(c for c in counters if isinstance(c, int))
     return 1 if result else 0
 
 
@@ -194,7 +199,8 @@ class Daemon:
                  remind: Callable[[date], Any], digest: Callable[[date], Any], workbook: Callable[[], Any],
                  ledger: Ledger | None = None, today: date | None = None,
                  clock: Callable[[], datetime] | None = None,
-                 calendar: Callable[[], WorkCalendar] | None = None):
+                 calendar: Callable[[], WorkCalendar] | None = None,
+                 record_ok: tuple[str, ...] = ("remind", "digest")):
         self.config = config
         self.jobs = dict(poll=poll, deliver=deliver, remind=remind, digest=digest, workbook=workbook)
         self.ledger = ledger or Ledger(config.ledger)
@@ -208,6 +214,8 @@ class Daemon:
         self._retry_at: dict[str, datetime] = {}
         self._retries: dict[str, int] = {}
         self.on_poll_interval: Callable[[int], None] | None = None   # the loop reschedules with it
+        # jobs whose success the daemon records as an `events` row (pipeline.poll records its own)
+        self.record_ok: set[str] = set(record_ok)
 
     # --- clock and calendar ------------------------------------------------------------
     def now(self) -> datetime:
@@ -240,8 +248,8 @@ class Daemon:
             log.error("job %s failed: %s\n%s", name, exc, traceback.format_exc())
             self._record(name, "error", f"{type(exc).__name__}: {exc}"[:500])
             return False, exc
-        log.info("job %s done in %.1fs", name, _time.monotonic() - started)
-        if name != "deliver" or _changes(result):
+        log.info("job %s done in %.1fs: %s", name, _time.monotonic() - started, _summary(name, result))
+        if name in self.record_ok:
             self._record(name, "ok", _summary(name, result))
         return True, result
 
@@ -325,12 +333,13 @@ def run(config: Config, *, poll: Callable[[], Any], deliver: Callable[[], Any],
         today: date | None = None, clock: Callable[[], datetime] | None = None,
         ledger: Ledger | None = None, calendar: Callable[[], WorkCalendar] | None = None,
         install_signals: bool = True, log_to_stderr: bool = True,
+        record_ok: tuple[str, ...] = ("remind", "digest"),
         sleep: Callable[[float], None] = _time.sleep) -> int:
     """Run the daemon until SIGTERM/SIGINT; returns 0. Raises DaemonError if another instance runs."""
     lock = InstanceLock(config.ledger).acquire()
     handlers = setup_logging(config.log, stderr=log_to_stderr)
     d = Daemon(config, poll=poll, deliver=deliver, remind=remind, digest=digest, workbook=workbook,
-               ledger=ledger, today=today, clock=clock, calendar=calendar)
+               ledger=ledger, today=today, clock=clock, calendar=calendar, record_ok=record_ok)
     signals_seen = []
 
     def on_signal(signum, _frame):

@@ -1021,10 +1021,13 @@ class _Extractor:
         f = self.text_field("signup", limit=120)
         if f:
             return f
-        for m in re.finditer(r"[^。;\n]*报名[^。;\n]*", self.t):
-            if re.search(r"电话|扫码|二维码|线上|线下|现场|邮箱|推荐|网站|公众号|微信|自愿", m.group(0)):
-                s, e = _trim(self.t, m.start(), m.end())
+        pos = self.t.find("报名")
+        while pos != -1:
+            s, e = _segment(self.t, pos, _SENT_BOUND)
+            if re.search(r"电话|扫码|二维码|线上|线下|现场|邮箱|推荐|网站|公众号|微信|自愿", self.t[s:e]):
+                s, e = _trim(self.t, s, e)
                 return self.fact(self.t[s:e], s, e)
+            pos = self.t.find("报名", max(e, pos + 2))
         return None
 
     def flag(self, pattern: re.Pattern) -> Fact | None:

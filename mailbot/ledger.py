@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS messages (
     UNIQUE (source, uidvalidity, uid));
 CREATE INDEX IF NOT EXISTS messages_unit ON messages (unit, kind, version);
 CREATE INDEX IF NOT EXISTS messages_mid ON messages (message_id);
+CREATE INDEX IF NOT EXISTS messages_status ON messages (status);
 CREATE TABLE IF NOT EXISTS attachments (
     id INTEGER PRIMARY KEY,
     message INTEGER NOT NULL REFERENCES messages(id),

@@ -20,7 +20,17 @@ text, because real Chinese mail needs more than the standard library does:
 * raw 8-bit header bytes are retried as UTF-8, then GB18030 (GB2312 repertoire), then
   Windows-1252 when that reads as letters, then GB18030 with replacement;
 * the filename comes from Content-Disposition ``filename``, then its ``name``, then
-  Content-Type ``name``; iPhone's ``_____.txt`` placeholder loses to a real name.
+  Content-Type ``name``; iPhone's ``_____.txt`` placeholder, and a name holding "?"
+  (an encoder's stand-in for a lost character), lose to a real name.
+
+Hardening (CPython email bugs: cpython#136063 quadratic header parsing, #151857
+IndexError, #143712 re-serialising): the parser's policy hands Message plain unfolded
+header strings capped at 16 KiB instead of structured header objects; every header
+value we decode is capped at ``max_header_bytes``; at most ``max_parts`` MIME entities
+are read, multiparts nest at most 30 deep and forwarded messages 5 deep; each part is
+read under its own ``try``.  Two common breakages are repaired on a copy used only for
+parsing: top-level header lines folded without indentation, and a top-level boundary
+that the body never uses while it plainly uses another.
 
 Attachments are every non-body leaf of the tree, at every depth: inline images with or
 without a name, nameless non-text parts, uuencoded blocks inside a text body, and each
@@ -46,7 +56,6 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email import policy as email_policy
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import EmailPolicy
@@ -62,6 +71,7 @@ DEFAULT_MAX_PARTS = 1000               # MIME entities visited
 DEFAULT_MAX_BODY_CHARS = 200_000       # body_text length
 MAX_DEPTH = 30                          # multipart nesting within one message
 MAX_MESSAGE_DEPTH = 5                   # forwarded messages inside forwarded messages
+MAX_HEADERS = 2000                      # top-level header fields listed in ParsedMail.headers
 _STRUCTURED_PARSE_CAP = 16 * 1024       # what the stdlib header parser may see (quadratic)
 _HTML_INPUT_CAP = 4 * 1024 * 1024
 _DEBUG = False                          # tests/fuzzing: let per-part errors propagate
@@ -323,23 +333,32 @@ def _fix_8bit(s: str, fallback: str | None = None) -> str:
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _clean(s: str) -> str:
     """No lone surrogates may leave this module (they break JSON, files, SQLite)."""
     return _SURROGATES.sub("\ufffd", s) if not s.isascii() else s
+
+
+def _clean_text(s: str) -> str:
+    """Display text: also without NULs and other C0 controls (tab and newline stay)."""
+    return _CONTROLS.sub("", _clean(s))
 
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\r\n]*)\?=")
 _WS_ONLY = re.compile(r"[ \t\r\n]*\Z")
 
 
-def _b_decode(text: str) -> bytes:
-    t = re.sub(r"[^A-Za-z0-9+/]", "", text)
-    t = t[: len(t) - len(t) % 4] if len(t) % 4 == 1 else t
-    t += "=" * (-len(t) % 4)
+def _b_decode(text: str) -> bytes | None:
+    """RFC 2047 "B" text; missing padding is forgiven, other damage gives None."""
+    t = re.sub(r"\s+", "", text).rstrip("=")
+    if not re.fullmatch(r"[A-Za-z0-9+/]*", t) or len(t) % 4 == 1:
+        return None
     try:
-        return base64.b64decode(t)
+        return base64.b64decode(t + "=" * (-len(t) % 4))
     except (binascii.Error, ValueError):
-        return b""
+        return None
 
 
 def _q_decode(text: str) -> bytes:
@@ -366,15 +385,24 @@ def decode_header_value(value: str, fallback: str | None = None) -> str:
         _key, label, data, raw_text = pending
         codec = _codec_for(label)
         text = None
-        if codec is not None:
+        if data is None:
+            text = raw_text                      # damaged word: keep it as written
+        elif codec is not None:
             try:
                 text = _strict(bytes(data), codec)
             except (ValueError, LookupError):
-                text = None
-        if text is None:
+                # Mislabelled Chinese (GBK bytes under a UTF-8 label) is common enough.
+                try:
+                    gb = bytes(data).decode("gb18030")
+                    if not _has_controls(gb) and _all_gb2312(gb):
+                        text = gb
+                except UnicodeDecodeError:
+                    pass
+        else:
             guess, confident = _guess_decode(bytes(data))
-            text = guess if confident else raw_text
-        out.append(text)
+            if confident:
+                text = guess
+        out.append(raw_text if text is None else text)
         pending.clear()
 
     for m in _ENCODED_WORD.finditer(value):
@@ -385,12 +413,12 @@ def decode_header_value(value: str, fallback: str | None = None) -> str:
         label, enc, payload = m.group(1), m.group(2).upper(), m.group(3)
         data = _b_decode(payload) if enc == "B" else _q_decode(payload)
         key = _codec_for(label) or label.lower()
-        if pending and pending[0] == key:
+        if data is not None and pending and pending[0] == key and pending[2] is not None:
             pending[2] += data
             pending[3] += m.group(0)
         else:
             flush()
-            pending.extend([key, label, bytearray(data), m.group(0)])
+            pending.extend([key, label, None if data is None else bytearray(data), m.group(0)])
         prev_word = True
         pos = m.end()
     flush()
@@ -624,6 +652,9 @@ def _decode_uu_payload(data: bytes) -> tuple[bytes, str | None, bool]:
     return body, name, clean
 
 
+_UU_CTES = ("x-uuencode", "uuencode", "x-uue", "uue")
+
+
 def _decode_cte(payload: bytes, cte: str) -> tuple[bytes, str | None]:
     """Returns (decoded bytes, problem kind or None)."""
     cte = (cte or "").strip().lower()
@@ -634,7 +665,7 @@ def _decode_cte(payload: bytes, cte: str) -> tuple[bytes, str | None]:
         return binascii.a2b_qp(payload), None
     if cte in ("", "7bit", "8bit", "binary", "7-bit", "8-bit"):
         return payload, None
-    if cte in ("x-uuencode", "uuencode", "x-uue", "uue"):
+    if cte in _UU_CTES:
         data, _name, clean = _decode_uu_payload(payload)
         return data, None if clean else "uuencode"
     return payload, "cte:" + cte
@@ -890,6 +921,39 @@ def _repair_header_block(raw: bytes) -> bytes | None:
     return b"\n".join(lines) + raw[end:]
 
 
+def _repair_boundary(raw: bytes, msg: Message) -> bytes | None:
+    """A top-level multipart whose declared boundary never occurs, while its body is
+    plainly split by another one ("--token" lines): parse with the boundary actually
+    used.  Only the Content-Type header of the copy that is parsed changes."""
+    if msg.get_content_maintype() != "multipart" or isinstance(_payload(msg), list):
+        return None
+    body_start = _header_end(raw, 0, len(raw))
+    seps = re.findall(rb"(?m)^--([0-9A-Za-z'()+_,./:=?-]{1,70}?)(--)?[ \t]*\r?$", raw[body_start:])
+    counts: dict[bytes, int] = {}
+    for token, _close in seps:
+        if re.search(rb"[0-9A-Za-z]", token):     # not a "----------" text rule
+            counts[token] = counts.get(token, 0) + 1
+    if not counts:
+        return None
+    token, n = max(counts.items(), key=lambda kv: kv[1])
+    if n < 2 and not any(t == token and c for t, c in seps):
+        return None
+    head = raw[:body_start]
+    m = re.search(rb"(?im)^content-type:", head)
+    if not m:
+        return None
+    # Put the real boundary first among the parameters; a later duplicate is ignored.
+    eol = re.compile(rb"\r?\n").search(head, m.end())
+    line_end = eol.start() if eol else len(head)
+    line = head[m.end():line_end]
+    ctype, sep, rest = line.partition(b";")
+    new_line = ctype + b'; boundary="' + token + b'"' + (b";" + rest if sep else b"")
+    return head[:m.end()] + new_line + head[line_end:] + raw[body_start:]
+
+
+_FORWARDED_TYPES = ("message/rfc822", "message/global")
+
+
 def _describe(filename, ctype):
     return f"附件「{filename}」" if filename else f"一个 {ctype} 部分"
 
@@ -960,8 +1024,8 @@ class _Walker:
         if maintype == "multipart":
             if isinstance(payload, list):
                 return payload
-            # A multipart without a usable boundary: keep its bytes rather than lose them.
-            self.problem("邮件的 MIME 结构不完整（找不到分隔边界），按单个部分读取")
+            # A multipart whose boundary never occurs: its bytes become one nameless
+            # attachment rather than being lost (the defect is reported separately).
         ct_raw = _raw_header(part, "content-type") or ""
         cd_raw = _raw_header(part, "content-disposition") or ""
         cte = (_raw_header(part, "content-transfer-encoding") or "").strip().lower()
@@ -976,19 +1040,20 @@ class _Walker:
         for text in name_problems:
             self.problem(text)
 
-        if maintype == "message" and isinstance(payload, list) and ctype != "message/delivery-status":
+        if ctype in _FORWARDED_TYPES and isinstance(payload, list):
             self.forwarded(part, payload, ctype, filename, disposition, cte, raw, depth, get_locs)
             return []
-        if maintype == "message" or ctype == "message/delivery-status":
+        if maintype == "message":
+            # delivery-status, disposition-notification, ...: the body bytes as received.
             data = self.entity_body(part, raw, get_locs)
-            data, kind = _decode_cte(data, cte) if not isinstance(payload, list) else (data, None)
+            data, kind = _decode_cte(data, cte)
             self.note_cte(kind, filename, ctype)
             self.attachments.append(Attachment(filename, ctype, data, disposition, depth))
             return []
 
         body = _raw_to_bytes(payload) if isinstance(payload, str) else b""
         data, kind = _decode_cte(body, cte)
-        if kind in ("uuencode",) or cte in ("x-uuencode", "uuencode", "x-uue", "uue"):
+        if cte in _UU_CTES:
             if filename is None:
                 m = _UU_BEGIN.search(body)
                 if m:
@@ -1098,7 +1163,7 @@ class _Walker:
                 self.problem(f"附件「{name}」的 uuencode 编码已损坏，已尽量解码，文件可能不完整")
             found = True
         if found:
-            text = re.sub(r"(?ms)^begin(?:-base64)? +[0-7]{3,4} +.+?^end[ \t]*$", "", text)
+            text = re.sub(r"(?ms)^begin(?:-base64)? +[0-7]{3,4} +.+?^end[ \t]*\r?$", "", text)
         return text
 
 
@@ -1146,7 +1211,7 @@ def _parse_date(value: str | None, problems: list[str]) -> datetime | None:
 _DEFECT_PROBLEMS = {
     "StartBoundaryNotFoundDefect": "邮件的 MIME 结构不完整（找不到起始边界），附件可能没有读出",
     "CloseBoundaryNotFoundDefect": "邮件不完整（缺少 MIME 结束边界），最后一个附件可能被截断",
-    "MultipartInvariantViolationDefect": "邮件声明为多部分，但实际只有一个部分",
+    "NoBoundaryInMultipartDefect": "邮件声明为多部分，但没有给出分隔边界，附件可能没有读出",
 }
 
 
@@ -1203,6 +1268,17 @@ def _parse(raw, max_header_bytes, max_parts, max_body_chars) -> ParsedMail:
                     problems.append("邮件头格式不规范（有的行缺少缩进），已按续行读取")
         except Exception:
             pass
+    if any(type(d).__name__ == "StartBoundaryNotFoundDefect" for d in msg.defects):
+        try:
+            repaired = _repair_boundary(raw, msg)
+            if repaired is not None:
+                msg2 = _bytes_parse(repaired)
+                if isinstance(_payload(msg2), list) and not any(
+                        type(d).__name__ == "StartBoundaryNotFoundDefect" for d in msg2.defects):
+                    msg, raw = msg2, repaired
+                    problems.append("邮件声明的 MIME 分隔边界与正文实际使用的不一致，已按实际边界读取")
+        except Exception:
+            pass
     fallback = None
     try:
         fallback = _message_charset(msg)
@@ -1212,7 +1288,11 @@ def _parse(raw, max_header_bytes, max_parts, max_body_chars) -> ParsedMail:
     # ---- top-level headers, decoded
     headers: list[tuple[str, str]] = []
     long_noted = False
-    for name, value in msg.raw_items():
+    items = list(msg.raw_items())
+    if len(items) > MAX_HEADERS:
+        problems.append(f"邮件头超过 {MAX_HEADERS} 行，其余的没有读取")
+        items = items[:MAX_HEADERS]
+    for name, value in items:
         value = value if isinstance(value, str) else str(value)
         if len(value) > max_header_bytes:
             if not long_noted:
@@ -1269,14 +1349,14 @@ def _parse(raw, max_header_bytes, max_parts, max_body_chars) -> ParsedMail:
         else Attachment(_clean(a.filename), a.content_type, a.data, a.disposition, a.depth)
         for a in walker.attachments)
     return ParsedMail(
-        message_id=_clean(message_id) if message_id else None,
-        subject=_clean(subject),
-        from_addr=_clean(from_addr),
-        from_name=_clean(from_name),
-        to_addrs=tuple(_clean(a) for a in to_addrs),
+        message_id=_clean_text(message_id) if message_id else None,
+        subject=_clean_text(subject),
+        from_addr=_clean_text(from_addr),
+        from_name=_clean_text(from_name),
+        to_addrs=tuple(_clean_text(a) for a in to_addrs),
         date=date,
-        headers=tuple((_clean(k), _clean(v)) for k, v in headers),
-        body_text=_clean(body),
+        headers=tuple((_clean_text(k), _clean_text(v)) for k, v in headers),
+        body_text=_clean_text(body),
         attachments=attachments,
         problems=tuple(_clean(p) for p in problems),
     )

@@ -317,7 +317,7 @@ def queue_ack(app: App, mid: int, mail: ParsedMail) -> bool:
     from . import progress
     msg = app.ledger.message(mid)
     to = msg.from_addr
-    today = app.now().date().isoformat()
+    today = datetime.now().astimezone().date().isoformat()   # the real day: queued_at is wall-clock
     if app.ledger.acks_to_sender_on(to, today) >= app.config.max_acks_per_sender_per_day:
         app.ledger.update_message(mid, reason=f"今日已向 {to} 发送 {app.config.max_acks_per_sender_per_day} 封回执，"
                                               f"达到上限，本封不再回复。")

@@ -171,10 +171,19 @@ def plan_status(plan: Message | None, review: sqlite3.Row | None, due: date, tod
 
 # --- the one entry point ----------------------------------------------------------------
 
-def unit_states(ledger: Ledger, campaign: Campaign, roster: Roster, today: date) -> list[UnitState]:
-    """One UnitState per roster unit, in roster order."""
+def unit_states(ledger: Ledger, campaign: Campaign, roster: Roster, today: date, *,
+                only: Unit | None = None) -> list[UnitState]:
+    """One UnitState per roster unit, in roster order (or just ONLY's: reads only its rows)."""
     by_unit: dict[str, dict[str, list[Message]]] = defaultdict(lambda: defaultdict(list))
-    for m in ledger.messages("status='filed' AND duplicate_of IS NULL AND unit IS NOT NULL"):
+    where, params = "status='filed' AND duplicate_of IS NULL AND unit IS NOT NULL", ()
+    if only is not None:
+        # the unit as the ledger spells it: usually only.name, but a renamed 单位 keeps old rows
+        names = [r[0] for r in ledger.q("SELECT DISTINCT unit FROM messages WHERE status='filed' "
+                                         "AND unit IS NOT NULL")
+                 if r[0] == only.name or roster.by_name(r[0]) is only] or [only.name]
+        where += f" AND unit IN ({','.join('?' * len(names))})"
+        params = tuple(names)
+    for m in ledger.messages(where, params):
         u = roster.by_name(m.unit) if m.unit else None
         if u is None:
             continue
@@ -206,7 +215,7 @@ def unit_states(ledger: Ledger, campaign: Campaign, roster: Roster, today: date)
         return error_findings[msg.id]
 
     states: list[UnitState] = []
-    for unit in roster.units:
+    for unit in ((only,) if only else roster.units):
         mine = by_unit.get(unit.name, {})
         plan = _latest([*mine.get("plan", ()), *mine.get("adjustment", ())])
 
@@ -248,11 +257,7 @@ def unit_states(ledger: Ledger, campaign: Campaign, roster: Roster, today: date)
 
 def unit_state(ledger: Ledger, campaign: Campaign, roster: Roster, unit: str, today: date) -> UnitState:
     """The state of one unit, named loosely (民政局 = 西吉县民政局)."""
-    u = roster.get(unit)
-    for s in unit_states(ledger, campaign, roster, today):
-        if s.unit is u:
-            return s
-    raise KeyError(unit)   # unreachable: roster.get found it
+    return unit_states(ledger, campaign, roster, today, only=roster.get(unit))[0]
 
 
 __all__ = ["Deadlines", "UnitState", "unit_states", "unit_state", "deadlines_for", "plan_status",

@@ -32,13 +32,15 @@ import os
 import re
 import tempfile
 import unicodedata
+import warnings
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.chart import BarChart, LineChart, Reference
@@ -46,6 +48,7 @@ from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .campaign import Campaign, Roster
@@ -94,6 +97,7 @@ _FILLS = {  # background, font colour: Excel's own good/bad/neutral palette wher
     "blue": ("DDEBF7", "1F4E78"),
     "grey": ("EDEDED", None),
     "header": ("D9E1F2", None),
+    "input": ("FFF9E6", None),      # the columns the clerk fills in
 }
 STATUS_FILL = {"逾期未提交": "red", "需修改": "amber", "已备案": "green", "退回修改": "orange",
                "待审核": "blue", "需人工审核": "blue", "已提交": "green"}
@@ -212,6 +216,30 @@ def _read_table(ws, key: str, wanted: Sequence[str], scan_rows: int = 10) -> dic
     return out
 
 
+class _HandReader(ExcelReader):
+    """openpyxl's own reader (read_only, data_only), opening only 总览 and _底稿.
+
+    load_workbook would also parse every other sheet's relationships (提交记录 holds two
+    hyperlinks per row) and, in files without a <dimension>, every other sheet's rows."""
+
+    def read_worksheets(self):
+        for sheet, rel in self.parser.find_sheets():
+            if sheet.name in (OVERVIEW, BASE) and rel.target in self.valid_files \
+                    and "chartsheet" not in rel.Type:
+                ws = ReadOnlyWorksheet(self.wb, sheet.name, rel.target, self.shared_strings)
+                ws.sheet_state = sheet.state
+                self.wb._sheets.append(ws)
+
+
+def load_workbook(path: Path):
+    reader = _HandReader(path, read_only=True, data_only=True)
+    with warnings.catch_warnings():
+        # print titles of the sheets not opened; extensions openpyxl does not read (LibreOffice)
+        warnings.simplefilter("ignore", UserWarning)
+        reader.read()
+    return reader.wb
+
+
 def read_back(path: Path) -> HandValues:
     """The hand-kept columns of the workbook at `path`, by header name.
 
@@ -220,6 +248,7 @@ def read_back(path: Path) -> HandValues:
     out = HandValues()
     path = Path(path)
     if not path.exists():
+        log.info("read_back: no workbook at %s yet", path)
         return out
 
     def warn(text: str) -> HandValues:
@@ -230,7 +259,7 @@ def read_back(path: Path) -> HandValues:
         return out
 
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = load_workbook(path)
     except PermissionError:
         return warn(f"跟踪表 {path.name} 被占用，无法读取手工填写的列；请关闭 Excel/WPS 后再试。")
     except Exception as exc:  # zip, XML, openpyxl: a damaged file must not stop the daemon
@@ -407,7 +436,7 @@ class _Table:
                     if v is None:
                         continue
                     s = v if isinstance(v, str) else (f"{v:,}" if col.kind == "size" and isinstance(v, int) else str(v))
-                    if len(s) * 2 + 1 <= w:
+                    if len(s) * 2 * CJK_SLACK + 1 <= w:          # cannot be wider: skip the count
                         continue
                     for line in s.split("\n"):
                         w = max(w, math.ceil(display_width(line) * CJK_SLACK) + 1)
@@ -428,7 +457,7 @@ class _Table:
                 v = row[i] if i < len(row) else None
                 if isinstance(v, V):
                     v = v.value
-                if not isinstance(v, str) or (len(v) * 2 < w - 1 and "\n" not in v):
+                if not isinstance(v, str) or (len(v) * 2 * CJK_SLACK <= w - 2 and "\n" not in v):
                     continue
                 usable = max(w - 2, 1)
                 n = 0
@@ -467,7 +496,6 @@ class _Table:
         if filter_ and self.rows:
             ws.auto_filter.ref = f"A2:{get_column_letter(n)}{len(self.rows) + 2}"
         ws.print_title_rows = "2:2"
-        self.rows_written = len(self.rows)
         self.rows = []                      # free them: the sheet is on disk now
 
 
@@ -498,21 +526,58 @@ def _local(value: datetime | None, tz) -> datetime | None:
     return value.replace(microsecond=0)
 
 
-def _link(archive_root: Path, rel: str | None, folder: Path) -> str | None:
-    """A hyperlink target to an archived file, relative to the workbook's folder.
-
-    Excel resolves relative targets against the workbook; characters that end or break a
-    URL are escaped the way Excel itself writes them (Chinese stays as is)."""
-    if not rel:
-        return None
-    target = Path(os.path.relpath(archive_root / rel, folder)).as_posix()
-    for a, b in (("%", "%25"), ("#", "%23"), (" ", "%20"), ('"', "%22"), ("<", "%3C"), (">", "%3E"),
-                 ("[", "%5B"), ("]", "%5D"), ("^", "%5E"), ("`", "%60"), ("{", "%7B"), ("}", "%7D")):
-        target = target.replace(a, b)
-    return target
+# What ends or breaks a URL, escaped the way Excel itself writes file links (Chinese stays).
+_URL_ESCAPES = str.maketrans({"%": "%25", "#": "%23", " ": "%20", '"': "%22", "<": "%3C", ">": "%3E",
+                              "[": "%5B", "]": "%5D", "^": "%5E", "`": "%60", "{": "%7B", "}": "%7D"})
 
 
-def _sender(m: Message) -> str:
+class _Linker:
+    """Hyperlink targets for archived files, relative to the workbook's folder (Excel and
+    LibreOffice resolve them against the workbook, so the folder can be moved as a whole)."""
+
+    def __init__(self, archive_root: Path, folder: Path):
+        try:
+            self.prefix = Path(os.path.relpath(archive_root, folder)).as_posix().rstrip("/") + "/"
+        except ValueError:                      # Windows: archive on another drive
+            self.prefix = "file:///" + Path(archive_root).resolve().as_posix().lstrip("/") + "/"
+        if self.prefix == "./":
+            self.prefix = ""
+
+    def __call__(self, rel: str | None) -> str | None:
+        if not rel:
+            return None
+        return (self.prefix + rel.replace("\\", "/").lstrip("/")).translate(_URL_ESCAPES)
+
+
+@dataclass(frozen=True, slots=True)
+class _Mail:
+    """The columns of a ledger message the sheets show (lighter than ledger.Message: no facts)."""
+    id: int
+    received_at: datetime
+    size: int
+    sha256: str | None
+    subject: str
+    from_addr: str
+    from_name: str
+    status: str
+    reason: str | None
+    unit: str | None
+    kind: str | None
+    version: int | None
+    duplicate_of: int | None
+    outcome: str | None
+    raw_path: str | None
+
+
+def _mails(ledger: Ledger) -> list[_Mail]:
+    """Every message, newest first."""
+    rows = ledger.q("SELECT id, received_at, size, sha256, subject, from_addr, from_name, status, reason, unit, "
+                    "kind, version, duplicate_of, outcome, raw_path FROM messages ORDER BY received_at DESC, id DESC")
+    return [_Mail(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4] or "", r[5] or "", r[6] or "", *r[7:])
+            for r in rows]
+
+
+def _sender(m: _Mail) -> str:
     if m.from_name and m.from_addr:
         return f"{m.from_name} <{m.from_addr}>"
     return m.from_addr or m.from_name or ""
@@ -523,7 +588,7 @@ _STATUS_TEXT = {"automatic": "自动回复/系统邮件，未处理", "oversize"
                 "unmatched": "未识别单位", "unconfirmed": "待确认发件人"}
 
 
-def _result(m: Message, versions: dict[int, Message]) -> str:
+def _result(m: _Mail, versions: dict[int, _Mail]) -> str:
     if m.status == "filed":
         text = m.outcome or "已归档"
         if m.duplicate_of is not None:
@@ -600,10 +665,10 @@ def _overview(wb, styles, title, campaign, states, hand, pending, tz):
             V(s.plan_status, fill=_fill(s.plan_status)),
             _local(s.plan.received_at, tz) if s.plan else None,
             _version_text(s.plan, campaign), problems,
-            V(review or None, fill=_fill(review)), paper or None,
+            V(review or None, fill="input"), V(paper or None, fill="input"),
             dl.announce_due, V(s.summary_status, fill=_fill(s.summary_status)),
             _local(s.summary.received_at, tz) if s.summary else None,
-            dl.feedback_due, note or None, dl.plan_due, dl.adjust_cutoff, dl.summary_due,
+            dl.feedback_due, V(note or None, fill="input"), dl.plan_due, dl.adjust_cutoff, dl.summary_due,
             s.reminders_sent, V(s.feedback_status, fill=_fill(s.feedback_status)),
             _local(s.feedback.received_at, tz) if s.feedback else None,
             s.activity_source, s.unit.contact or None, s.unit.phone or None])
@@ -637,20 +702,20 @@ def _overview(wb, styles, title, campaign, states, hand, pending, tz):
     return base_rows
 
 
-def _records(wb, styles, title, messages, attachments, archive_root, folder, campaign, tz):
+def _records(wb, styles, title, messages, attachments, link, campaign, tz):
     cols = [Col("时间", "datetime"), Col("单位", cap=26), Col("类型", "center", cap=8), Col("版本", "int"),
             Col("发件人", cap=30), Col("主题", "wrap", cap=36), Col("文件名", "link", cap=36), Col("大小", "size", cap=12),
             Col("SHA-256", "hash"), Col("结果", "wrap", cap=30), Col("原始邮件", "link", cap=10)]
     t = _Table(wb, styles, RECORDS, cols, title)
     by_id = {m.id: m for m in messages}
-    for m in sorted(messages, key=lambda m: (m.received_at, m.id), reverse=True):
+    for m in messages:
         if m.status == "own":
             continue
         when = _local(m.received_at, tz)
         unit = m.unit or None
         kind = _kind_label(campaign, m.kind) or None
         result = _result(m, by_id)
-        raw = V("打开", link=_link(archive_root, m.raw_path, folder)) if m.raw_path else None
+        raw = V("打开", link=link(m.raw_path)) if m.raw_path else None
         head = [when, unit, kind, m.version if m.status == "filed" else None, _sender(m), m.subject]
         atts = attachments.get(m.id, ())
         if not atts:
@@ -658,13 +723,13 @@ def _records(wb, styles, title, messages, attachments, archive_root, folder, cam
             continue
         for a in atts:
             name = a["filename"] or a["path"] and Path(a["path"]).name or "（无名附件）"
-            link = _link(archive_root, a["path"], folder)
+            target = link(a["path"])
             a_result = result
             if m.status == "filed" and m.duplicate_of is None and a["outcome"]:
                 a_result = a["outcome"] + (f"：{a['reason']}" if a["reason"] else "")
             elif a["reason"] and m.status == "filed":
                 a_result = f"{result}；{a['reason']}"
-            t.add(head + [V(name, link=link) if link else name, a["size"], a["sha256"], a_result, raw])
+            t.add(head + [V(name, link=target) if target else name, a["size"], a["sha256"], a_result, raw])
     t.write()
 
 
@@ -725,16 +790,16 @@ def _schedule(wb, styles, title, campaign, roster, states, today, is_workday):
     t.write(filter_=True)
 
 
-def _unmatched(wb, styles, title, messages, attachments, archive_root, folder, roster, tz):
+def _unmatched(wb, styles, title, messages, attachments, link, tz):
     cols = [Col("时间", "datetime"), Col("发件人", cap=34), Col("主题", "wrap", cap=40), Col("附件", "wrap", cap=36),
             Col("原因", "wrap", cap=36), Col("疑似单位", cap=26), Col("原文", "link", cap=12)]
     t = _Table(wb, styles, UNMATCHED, cols, title)
-    for m in sorted(messages, key=lambda m: (m.received_at, m.id), reverse=True):
+    for m in messages:
         if m.status not in ("unmatched", "unconfirmed", "oversize", "unparsable"):
             continue
         names = "\n".join(a["filename"] or "" for a in attachments.get(m.id, ()))
         reason = m.reason or _STATUS_TEXT.get(m.status, m.status)
-        raw = V("打开原邮件", link=_link(archive_root, m.raw_path, folder)) if m.raw_path else None
+        raw = V("打开原邮件", link=link(m.raw_path)) if m.raw_path else None
         t.add([_local(m.received_at, tz), _sender(m), m.subject, names or None, reason,
                m.unit or None, raw])
     t.write()
@@ -893,9 +958,10 @@ def compile(ledger: Ledger, campaign: Campaign, roster: Roster, config: Config, 
                 ledger.set_hand_kept(s.unit.name, REVIEW_COL, eff)
                 hand[(s.unit.name, REVIEW_COL)] = eff
 
-    messages = ledger.messages()
+    messages = _mails(ledger)
     attachments: dict[int, list] = defaultdict(list)
-    for a in ledger.q("SELECT * FROM attachments ORDER BY message, seq"):
+    for a in ledger.q("SELECT message, filename, size, sha256, path, outcome, reason FROM attachments "
+                      "ORDER BY message, seq"):
         attachments[a["message"]].append(a)
     finding_rows = ledger.q(
         "SELECT f.*, m.unit, m.kind, m.version, m.received_at, a.filename "
@@ -916,16 +982,15 @@ def compile(ledger: Ledger, campaign: Campaign, roster: Roster, config: Config, 
         wb.properties.title = f"{campaign.title}跟踪表"
         wb.properties.creator = "mailbot"
         styles = _Styles(wb)
-        archive_root = Path(config.archive)
+        link = _Linker(Path(config.archive), folder)
         base_rows = _overview(wb, styles, f"{campaign.title}跟踪表　{config.office_name}　{stamp}",
                               campaign, states, hand, pending, tz)
         _records(wb, styles, f"提交记录（每封邮件、每个附件一行，最新在前）　{stamp}", messages, attachments,
-                 archive_root, folder, campaign, tz)
+                 link, campaign, tz)
         _findings(wb, styles, f"检查明细（每条检查意见一行）　{stamp}", finding_rows, current_ids, campaign, tz)
         _schedule(wb, styles, f"活动日程（{campaign.window_start:%Y-%m-%d} 至 {campaign.window_end:%Y-%m-%d}）"
                               f"　{stamp}", campaign, roster, states, today, is_workday)
-        _unmatched(wb, styles, f"未识别或待确认的邮件　{stamp}", messages, attachments, archive_root, folder,
-                   roster, tz)
+        _unmatched(wb, styles, f"未识别或待确认的邮件　{stamp}", messages, attachments, link, tz)
         _progress(wb, styles, f"{campaign.title}进度　{stamp}", campaign, states, messages, today, tz)
         _base(wb, base_rows)
         wb.save(tmp)

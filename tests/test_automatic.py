@@ -130,7 +130,7 @@ Content-Type: multipart/report; report-type=disposition-notification; boundary="
     ("From: a@xiji.gov.cn\nPrecedence: auto_reply", "群发或自动邮件（Precedence: auto_reply）"),
     ("From: a@xiji.gov.cn\nList-Id: <gov.lists.nx.gov.cn>", "邮件列表（List-Id: <gov.lists.nx.gov.cn>）"),
     ("From: a@xiji.gov.cn\nList-Unsubscribe: <mailto:u@x>", "邮件列表（List-Unsubscribe: <mailto:u@x>）"),
-    ("Return-Path: <>\nFrom: a@xiji.gov.cn", "退信（Return-Path 为空 <>）"),
+    ("Return-Path: <>\nFrom: a@xiji.gov.cn", "退信或自动回复（Return-Path 为空 <>）"),
     ("From: postmaster@qq.com", "退信（发件人为 POSTMASTER）"),
     ("From: 10000@qq.com\nX-Autoreply: yes", "自动回复（X-Autoreply: yes）"),
     ("From: a@xiji.gov.cn\nX-Autorespond: 1", "自动回复（X-Autorespond: 1）"),

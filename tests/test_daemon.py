@@ -75,6 +75,7 @@ def test_timed_jobs_at_their_time_once_a_working_day(w):
     clock.set(D(2022, 9, 13), 9, 0)
     assert d.timed_step() == ["remind"]
     assert calls.log == [("remind", D(2022, 9, 13)), ("deliver",)]
+    assert [(e["job"], e["level"]) for e in w.ledger.events()] == [("remind", "ok")]
     assert d.timed_step() == []
     clock.set(D(2022, 9, 13), 17, 31)
     assert d.timed_step() == ["digest"]
@@ -124,7 +125,7 @@ def test_failed_timed_job_is_recorded_and_retried_with_backoff(w):
 
 def test_poll_failures_back_off_and_recover(w):
     calls, clock = Calls(), Clock(datetime(2022, 9, 13, 8, 0, tzinfo=TZ))
-    d = make(w, calls, clock)
+    d = make(w, calls, clock, record_ok=("poll",))     # pipeline.poll records its own; here the daemon does
     intervals = []
     d.on_poll_interval = intervals.append
     calls.fail.add("poll")
@@ -304,3 +305,25 @@ def test_replay_2022_through_the_daemon(w):
     assert [r.unit for r in reviews_today] == ["西吉县民政局", "西吉县财政局"]
     assert len(w.ledger.reviews()) == 2
     assert not w.ledger.q("SELECT * FROM events WHERE level='error'")
+
+
+def test_poll_report_counters_decide_the_workbook(w):
+    from dataclasses import dataclass
+
+    @dataclass
+    class Report:            # shaped like pipeline.PollReport
+        fetched: int = 0
+        confirmed: int = 0
+
+        def summary(self):
+            return f"收取新邮件 {self.fetched} 封"
+
+    calls, clock = Calls(), Clock(datetime(2022, 9, 13, 8, 0, tzinfo=TZ))
+    d = make(w, calls, clock)
+    calls.poll_result = Report()
+    d.poll_step()
+    assert calls.names() == ["poll", "deliver"]
+    calls.poll_result = Report(confirmed=1)
+    d.poll_step()
+    assert calls.names()[-3:] == ["poll", "workbook", "deliver"]
+    assert w.ledger.events() == []          # poll/deliver/workbook record their own ok events

@@ -458,3 +458,73 @@ def test_folded_subject_whitespace_and_attachment_properties():
     assert mail.subject == "Die Hasen und die Frösche"
     att = Attachment("a.txt", "text/plain", b"abc", None, 0)
     assert att.size == 3 and att.sha256 == sha(b"abc")
+
+
+def test_declared_boundary_never_used_is_recovered():
+    raw = crlf("From: a@b.cn\nSubject: b\nContent-Type: multipart/mixed; boundary=\"declared\"\n\n"
+               "--actual-7f3a\nContent-Type: text/plain; charset=utf-8\n\n正文\n"
+               "--actual-7f3a\nContent-Type: application/pdf; name=\"p.pdf\"\n"
+               "Content-Transfer-Encoding: base64\n\n") + b64_lines(PDF) + crlf("\n--actual-7f3a--\n")
+    mail = parse_message(raw)
+    assert [(a.filename, a.sha256) for a in mail.attachments] == [("p.pdf", sha(PDF))]
+    assert mail.body_text == "正文"
+    assert any("分隔边界" in p for p in mail.problems)
+
+
+def test_headers_folded_without_indentation_are_recovered():
+    raw = crlf("Received: from mx.example.cn\nby relay.example.cn with ESMTP\n"
+               "From: a@b.cn\nSubject: folded\nContent-Type: multipart/mixed; boundary=\"f\"\n\n"
+               "--f\nContent-Type: application/pdf; name=\"p.pdf\"\nContent-Transfer-Encoding: base64\n\n"
+               ) + b64_lines(PDF) + crlf("\n--f--\n")
+    mail = parse_message(raw)
+    assert mail.subject == "folded" and mail.from_addr == "a@b.cn"
+    assert [a.filename for a in mail.attachments] == ["p.pdf"]
+
+
+def test_damaged_encoded_word_is_kept_as_written():
+    assert decode_header_value(f"{ew('实施方案')} =?UTF-8?B?broken!!?= x") == "实施方案=?UTF-8?B?broken!!?= x"
+    # GBK bytes under a UTF-8 label are read as the Chinese they are.
+    word = "=?UTF-8?B?" + base64.b64encode("开放日方案".encode("gbk")).decode() + "?="
+    assert decode_header_value(word) == "开放日方案"
+
+
+# ------------------------------------------------------------------ inspect
+
+
+def test_inspect_message_is_the_spec_object():
+    from mailbot.inspect import inspect_message
+
+    out = inspect_message(foxmail_submission(), "m.eml", own_addresses=["xjxzwgkb@163.com"],
+                          identify=lambda mail: ("西吉县民政局", "plan"))
+    assert out == {
+        "file": "m.eml",
+        "message_id": "<202208241012330129876@163.com>",
+        "subject": "西吉县民政局“政府开放日”实施方案",
+        "from": "mzj_xiji@163.com",
+        "date": "2022-08-24T10:12:33+08:00",
+        "automatic": False,
+        "automatic_reason": None,
+        "unit": "西吉县民政局",
+        "kind": "plan",
+        "attachments": [{
+            "filename": "西吉县民政局政府开放日实施方案.docx",
+            "content_type": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "size": len(DOCX),
+            "sha256": sha(DOCX),
+        }],
+        "problems": [],
+    }
+
+
+def test_inspect_message_never_raises():
+    from mailbot.inspect import inspect_message
+
+    def broken_identify(mail):
+        raise RuntimeError("roster unreadable")
+
+    out = inspect_message(b"\xff\x00garbage", "bad.eml", identify=broken_identify)
+    assert out["file"] == "bad.eml" and out["unit"] is None and out["date"] is None
+    assert out["from"] is None and out["attachments"] == []
+    assert any("roster unreadable" in p for p in out["problems"])
+    out = inspect_message(b"", "empty.eml")
+    assert out["problems"] == ["邮件内容为空"]

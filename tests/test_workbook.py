@@ -210,6 +210,8 @@ def test_sheets_headers_and_values(office):
     assert ws.freeze_panes == "B3"
     assert ws.auto_filter.ref == f"A2:{openpyxl.utils.get_column_letter(len(OVERVIEW_HEADERS))}{ws.max_row}"
     assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$2:$2"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    assert ws.print_area == f"'{OVERVIEW}'!$A$1:$O${ws.max_row}"      # on paper: the SPEC's 15 columns
 
     rows = rows_by_unit(office.path)
     assert list(rows) == [u.name for u in office.roster.units]
