@@ -333,10 +333,12 @@ class Forbid(Rule):
 
     def negated(self, t: str, start: int, end: int) -> bool:
         s = start
-        while s > 0 and not _CLAUSE_BOUND.match(t[s - 1]):
+        lo = max(0, start - 120)
+        while s > lo and not _CLAUSE_BOUND.match(t[s - 1]):
             s -= 1
         e = end
-        while e < len(t) and not _CLAUSE_BOUND.match(t[e]):
+        hi = min(len(t), end + 120)
+        while e < hi and not _CLAUSE_BOUND.match(t[e]):
             e += 1
         before, after = t[s:start], t[end:e]
         if any(w in after[:8] for w in self.ignore_after):

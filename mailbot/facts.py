@@ -11,6 +11,7 @@ Nothing here knows a campaign: the caller passes the year that yearless dates be
 """
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass, field, fields
@@ -276,6 +277,10 @@ def _find_fields(text: str) -> list[_Field]:
     # next field line or top-level heading.
     out: list[_Field] = []
     empty = {id(f) for f, _ in pending}
+    first_label: dict[int, int] = {}
+    for g in found:
+        if g.label_start >= 0 and (g.line not in first_label or g.label_start < first_label[g.line]):
+            first_label[g.line] = g.label_start
     for f in found:
         if id(f) not in empty:
             out.append(f)
@@ -286,7 +291,7 @@ def _find_fields(text: str) -> list[_Field]:
             la, lb = lines[j]
             if j in field_lines:
                 # 杨丽娟，联系电话：…  — the text before the line's first label is the value
-                first = min((g.label_start for g in found if g.line == j and g.label_start >= la), default=la)
+                first = first_label.get(j, la)
                 if s is None and first > la and text[la:first].strip(" ,;、"):
                     s, e = la, first
                     while e > s and text[e - 1] in " ,;、":
@@ -402,10 +407,13 @@ def _expand(a: date, b: date) -> tuple[date, ...]:
 
 def _date_hits(text: str, year: int) -> list[_DateHit]:
     hits: list[_DateHit] = []
-    taken: list[tuple[int, int]] = []
+    covered = bytearray(len(text) + 1)
 
     def overlaps(s: int, e: int) -> bool:
-        return any(s < te and ts < e for ts, te in taken)
+        return covered.find(1, s, e) != -1
+
+    def take(s: int, e: int) -> None:
+        covered[s:e] = b"\x01" * (e - s)
 
     def tail(end: int, first: date, explicit: bool) -> tuple[tuple[date, ...], int]:
         """Ranges (至7日, -9月7日) and lists (、6日) after a date."""
@@ -442,7 +450,7 @@ def _date_hits(text: str, year: int) -> list[_DateHit]:
         if tr and time:
             end += len(tr.group(0))
         hits.append(_DateHit(dates, start, end, time, explicit, contextual))
-        taken.append((start, end))
+        take(start, end)
 
     for m in _CN_DATE.finditer(text):
         if overlaps(m.start(), m.end()):
@@ -467,7 +475,7 @@ def _date_hits(text: str, year: int) -> list[_DateHit]:
         d = _mk_date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
         if d:
             hits.append(_DateHit((d,), m.start(), m.end(), None, True, True))
-            taken.append((m.start(), m.end()))
+            take(m.start(), m.end())
     for m in _SHORT_DATE.finditer(text):
         if overlaps(m.start(), m.end()):
             continue
@@ -540,26 +548,27 @@ def parse_phone(text: str) -> str | None:
 def _phone_hits(text: str, *, anywhere_local: bool = False,
                 local_ok: Iterable[tuple[int, int]] = ()) -> list[tuple[str, int, int]]:
     out: list[tuple[str, int, int]] = []
-    taken: list[tuple[int, int]] = []
+    covered = bytearray(len(text) + 1)
     for m in _MOBILE.finditer(text):
         out.append((m.group("a") + m.group("b") + m.group("c"), m.start(), m.end()))
-        taken.append((m.start(), m.end()))
+        covered[m.start():m.end()] = b"\x01" * (m.end() - m.start())
     for m in _LANDLINE.finditer(text):
-        if any(m.start() < e and s < m.end() for s, e in taken):
+        if covered.find(1, m.start(), m.end()) != -1:
             continue
         out.append((f"{m.group('area')}-{m.group('num')}", m.start(), m.end()))
-        taken.append((m.start(), m.end()))
-    local_ok = list(local_ok)
+        covered[m.start():m.end()] = b"\x01" * (m.end() - m.start())
+    local_ok = sorted(local_ok)
+    ok_starts = [a for a, _ in local_ok]
     for m in _LOCAL.finditer(text):
-        if any(m.start() < e and s < m.end() for s, e in taken):
+        if covered.find(1, m.start(), m.end()) != -1:
             continue
         if len(m.group("num")) == 8 and _COMPACT_DATE.fullmatch(m.group("num")):
             continue
-        ok = anywhere_local or any(s <= m.start() < e for s, e in local_ok) or \
+        k = bisect.bisect_right(ok_starts, m.start()) - 1
+        ok = anywhere_local or any(local_ok[i][0] <= m.start() < local_ok[i][1] for i in range(max(0, k - 3), k + 1)) or \
             bool(_PHONE_CUE.search(text[max(0, m.start() - 12):m.start()]))
         if ok:
             out.append((m.group("num"), m.start(), m.end()))
-            taken.append((m.start(), m.end()))
     out.sort(key=lambda t: t[1])
     return out
 
@@ -600,16 +609,20 @@ _SEG_BOUND = re.compile(r"[,;。!?\n\t]")
 _SENT_BOUND = re.compile(r"[;。!?\n]")
 
 
-def _segment(text: str, pos: int, bound: re.Pattern, limit: int = 200) -> tuple[int, int]:
-    s = pos
-    lo = max(0, pos - limit)
-    while s > lo and not bound.match(text[s - 1]):
-        s -= 1
-    e = pos
-    hi = min(len(text), pos + limit)
-    while e < hi and not bound.match(text[e]):
-        e += 1
-    return s, e
+class _Bounds:
+    """Positions of boundary characters, to find the clause or sentence around a position fast."""
+
+    def __init__(self, text: str, bound: re.Pattern):
+        self.n = len(text)
+        self.at = [m.start() for m in bound.finditer(text)]
+
+    def around(self, pos: int, limit: int = 200) -> tuple[int, int]:
+        k = bisect.bisect_right(self.at, pos - 1)     # boundaries < pos are self.at[:k]
+        s = self.at[k - 1] + 1 if k else 0
+        e = self.at[k] if k < len(self.at) else self.n
+        if e < pos:                                   # pos itself is a boundary
+            e = pos
+        return max(s, pos - limit), min(e, pos + limit)
 
 
 @dataclass(frozen=True)
@@ -697,6 +710,10 @@ class _Extractor:
         self.t = self.nt.text
         self.kind = kind
         self.fields = _find_fields(self.t)
+        self.segs = _Bounds(self.t, _SEG_BOUND)
+        self.sents = _Bounds(self.t, _SENT_BOUND)
+        self._by_keys: dict[tuple[str, ...], list[_Field]] = {}
+        self._index: dict[tuple[str, ...], tuple[list[int], list[tuple[int, int]]]] = {}
         self.year = year or self._guess_year(received)
         self.dates = _date_hits(self.t, self.year)
 
@@ -715,10 +732,22 @@ class _Extractor:
         return Fact(value, (a, b), self.nt.original[a:b])
 
     def fields_for(self, *keys: str) -> list[_Field]:
-        return [f for f in self.fields if any(k in f.keys for k in keys)]
+        got = self._by_keys.get(keys)
+        if got is None:
+            got = [f for f in self.fields if any(k in f.keys for k in keys)]
+            self._by_keys[keys] = got
+        return got
 
     def in_fields(self, pos: int, *keys: str) -> bool:
-        return any(f.start <= pos < f.end for f in self.fields_for(*keys))
+        """Is pos inside the value of a field with one of these keys? (bisect: many fields, many dates)"""
+        idx = self._index.get(keys)
+        if idx is None:
+            spans = sorted((f.start, f.end) for f in self.fields_for(*keys) if f.end > f.start)
+            idx = ([a for a, _ in spans], spans)
+            self._index[keys] = idx
+        starts, spans = idx
+        k = bisect.bisect_right(starts, pos) - 1
+        return any(spans[i][0] <= pos < spans[i][1] for i in range(max(0, k - 3), k + 1))
 
     # -- text values from a field -----------------------------------------------------
 
@@ -776,8 +805,8 @@ class _Extractor:
             after = t[h.end:h.end + 6]
             if _DEADLINE_AFTER.match(after):
                 continue
-            ss, se = _segment(t, h.start, _SEG_BOUND)
-            sent_s, sent_e = _segment(t, h.start, _SENT_BOUND)
+            ss, se = self.segs.around(h.start)
+            sent_s, sent_e = self.sents.around(h.start)
             before = t[max(ss, start_from):h.start]
             seg = t[ss:se]
             # adjustments: 原定 … 调整为 …
@@ -828,7 +857,7 @@ class _Extractor:
             y = _year_of(m.group("y")) or self.year
             if not month:
                 continue
-            ss, se = _segment(t, m.start(), _SEG_BOUND)
+            ss, se = self.segs.around(m.start())
             seg = t[ss:se]
             if self.in_fields(m.start(), "deadline") or _STRONG_NEG.search(seg):
                 continue
@@ -868,7 +897,7 @@ class _Extractor:
             ctx = t[max(0, m.start() - 8):m.end() + 2]
             if _STAFF.search(ctx):
                 continue
-            ss, se = _segment(t, m.start(), _SEG_BOUND)
+            ss, se = self.segs.around(m.start())
             seg = t[ss:se]
             if self.in_fields(m.start(), "leaders", "contact", "organizer"):
                 continue
@@ -1023,7 +1052,7 @@ class _Extractor:
             return f
         pos = self.t.find("报名")
         while pos != -1:
-            s, e = _segment(self.t, pos, _SENT_BOUND)
+            s, e = self.sents.around(pos)
             if re.search(r"电话|扫码|二维码|线上|线下|现场|邮箱|推荐|网站|公众号|微信|自愿", self.t[s:e]):
                 s, e = _trim(self.t, s, e)
                 return self.fact(self.t[s:e], s, e)
@@ -1045,7 +1074,7 @@ class _Extractor:
     def suggestions(self) -> Fact | None:
         for pat in (_SUGGESTIONS_A, _SUGGESTIONS_B):
             for m in pat.finditer(self.t):
-                ss, se = _segment(self.t, m.start(), _SENT_BOUND)
+                ss, se = self.sents.around(m.start())
                 if not _SUGG_CUE.search(self.t[ss:se]):
                     continue
                 v = cn_to_int(m.group("n"))
@@ -1096,7 +1125,12 @@ class _Extractor:
         return Facts(**kw)
 
 
+# A plan or summary is a few pages; beyond this many characters the rest is not read (spans
+# stay valid: they point into the prefix). Keeps a hostile 1 MB "document" to a bounded cost.
+MAX_CHARS = 300_000
+
+
 def extract_facts(text: str, *, kind: str, year: int | None, received: date | None = None) -> Facts:
     """Facts of one document's text. `year` is the year of dates written without one
     (the campaign's); None means: the first year the document writes, else `received`'s."""
-    return _Extractor(text or "", kind, year, received).run()
+    return _Extractor((text or "")[:MAX_CHARS], kind, year, received).run()

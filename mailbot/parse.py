@@ -639,6 +639,7 @@ def _uudecode(lines: list[bytes]) -> tuple[bytes, bool]:
 
 
 _UU_BEGIN = re.compile(rb"^begin(?:-base64)? +[0-7]{3,4} +(.+?)[ \t]*\r?$", re.M)
+_UU_END = re.compile(rb"^end[ \t]*\r?$", re.M)
 
 
 def _decode_uu_payload(data: bytes) -> tuple[bytes, str | None, bool]:
@@ -959,8 +960,7 @@ def _describe(filename, ctype):
 
 
 class _Walker:
-    def __init__(self, raw: bytes, max_parts: int, max_header_bytes: int):
-        self.raw = raw
+    def __init__(self, max_parts: int, max_header_bytes: int):
         self.max_parts = max_parts
         self.max_header_bytes = max_header_bytes
         self.parts_seen = 0
@@ -1086,7 +1086,7 @@ class _Walker:
         if isinstance(payload, str):
             return _raw_to_bytes(payload)
         # Last resort: re-serialise only this part's content (never the whole mail).
-        self.problem("一个转发的邮件部分无法按原样截取，已重新生成其内容")
+        self.problem(f"一个 {_clean(part.get_content_type())} 部分无法按原样截取，已重新生成其内容")
         try:
             if isinstance(payload, list):
                 return b"\n".join(
@@ -1149,10 +1149,11 @@ class _Walker:
     def extract_uu(self, data: bytes, text: str, depth: int) -> str:
         """Uuencoded files inside a text body become attachments; the text loses them."""
         found = False
-        for m in _UU_BEGIN.finditer(data):
-            rest = data[m.end():]
-            endm = re.search(rb"^end[ \t]*\r?$", rest, re.M)
-            block = rest[: endm.start()] if endm else rest
+        for count, m in enumerate(_UU_BEGIN.finditer(data)):
+            if count >= 100:
+                break
+            endm = _UU_END.search(data, m.end())
+            block = data[m.end(): endm.start() if endm else len(data)]
             lines = block.splitlines()
             if not lines or not all(1 <= len(l.rstrip()) <= 62 for l in lines if l.strip()):
                 continue
@@ -1325,7 +1326,7 @@ def _parse(raw, max_header_bytes, max_parts, max_body_chars) -> ParsedMail:
     message_id = _message_id(first_raw("message-id"))
 
     # ---- body and attachments
-    walker = _Walker(raw, max_parts, max_header_bytes)
+    walker = _Walker(max_parts, max_header_bytes)
     try:
         walker.walk_message(msg, raw, 0)
     except Exception as exc:
