@@ -354,8 +354,9 @@ class Forbid(Rule):
             masked = masked.replace(ig, "\0" * len(ig))
         hits: list[tuple[str, int, int]] = []
         for w in self.words:
-            pos = masked.find(w)
-            while pos != -1:
+            pos, seen = masked.find(w), 0
+            while pos != -1 and seen < 500:          # bounded on hostile input
+                seen += 1
                 if not self.negated(t, pos, pos + len(w)):
                     hits.append((w, pos, pos + len(w)))
                     break

@@ -9,7 +9,7 @@ import json
 import logging
 import shutil
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
@@ -229,6 +229,8 @@ def cmd_run(app: App, args: argparse.Namespace) -> int:
         app.today = day
 
     def do_poll():
+        if not app.pretend:            # a daemon runs for months: acks must see the real day
+            app.today = datetime.now(app.config.timezone).date()
         sync_workbook_decisions(app)
         app.reload_roster()            # the office may have added an address to units.csv
         return poll(app)

@@ -712,6 +712,7 @@ class _Extractor:
         self.fields = _find_fields(self.t)
         self.segs = _Bounds(self.t, _SEG_BOUND)
         self.sents = _Bounds(self.t, _SENT_BOUND)
+        self.lines = _Bounds(self.t, re.compile("\n"))
         self._by_keys: dict[tuple[str, ...], list[_Field]] = {}
         self._index: dict[tuple[str, ...], tuple[list[int], list[tuple[int, int]]]] = {}
         self.year = year or self._guess_year(received)
@@ -793,11 +794,10 @@ class _Extractor:
             start_from = prev_end
             prev_end = h.end
             # 落款: a line that is only a date (and maybe a unit name)
-            ls = t.rfind("\n", 0, h.start) + 1
-            le = t.find("\n", h.end)
-            le = len(t) if le == -1 else le
+            ls, _ = self.lines.around(h.start, 40)
+            _, le = self.lines.around(h.end, 40)
             line_rest = (t[ls:h.start] + t[h.end:le]).strip()
-            if not line_rest or re.fullmatch(r"[\u4e00-\u9fff()]{0,30}", line_rest) and len(line_rest) < 2:
+            if len(line_rest) < 2:
                 if not self.in_fields(h.start, "time", "timeplace"):
                     continue
             if self.in_fields(h.start, "deadline"):

@@ -22,7 +22,7 @@ from . import compose
 from .campaign import Campaign, Roster
 from .config import Config
 from .ledger import Ledger
-from .progress import APPROVED, DECISIONS, RETURNED, unit_state
+from .progress import APPROVED, RETURNED, unit_state
 
 log = logging.getLogger("mailbot.review")
 
