@@ -89,11 +89,12 @@ def sync_workbook_decisions(app: App) -> int:
     values = workbook.read_back(app.config.workbook)
     if not values:
         return 0
-    changed = workbook.keep_hand_columns(app.ledger, values)
-    if not changed:
-        return 0
-    return len(review.apply_workbook_decisions(app.ledger, app.config, app.campaign, app.roster, changed,
-                                               app.today, templates=app.templates))
+    with app.ledger.transaction():     # a crash between the two must not lose a decision
+        changed = workbook.keep_hand_columns(app.ledger, values)
+        if not changed:
+            return 0
+        return len(review.apply_workbook_decisions(app.ledger, app.config, app.campaign, app.roster, changed,
+                                                   app.today, templates=app.templates))
 
 
 def cmd_workbook(app: App, args: argparse.Namespace) -> int:

@@ -121,7 +121,7 @@ _LABELS: dict[str, tuple[str, ...]] = {
                   "活动时间地点", "活动时间及地点", "活动时间和地点", "活动时间、地点",
                   "开放时间及地点", "开放时间和地点", "开放时间地点"),
     "place": ("活动地点", "开放地点", "集合地点", "举办地点", "活动场所", "开放场所", "参观地点",
-              "开放区域", "活动场地", "座谈地点", "会议地点", "地点"),
+              "开放区域", "活动场地", "座谈地点", "会议地点", "活动地址", "地点"),
     "theme": ("开放主题", "活动主题", "开放日主题", "主题"),
     "theme+content": ("活动主题及内容", "主题及内容", "主题和内容", "活动主题和内容"),
     "content": ("活动内容", "开放内容", "活动安排", "活动流程", "活动议程", "主要内容", "具体内容",
@@ -813,7 +813,9 @@ class _Extractor:
             new_cue = list(_NEW_CUE.finditer(before))
             orig_cue = list(_ORIG_CUE.finditer(before))
             if new_cue and (not orig_cue or new_cue[-1].start() > orig_cue[-1].start()):
-                cands.append((0, h))
+                # an adjustment's new date; in a plan, a fallback (如遇雨天顺延至…): not the date
+                if self.kind == "adjustment":
+                    cands.append((0, h))
                 continue
             if orig_cue:
                 originals.append(h)
@@ -870,49 +872,60 @@ class _Extractor:
 
     # -- headcount --------------------------------------------------------------------
 
+    def _pick_count(self, ms: list[re.Match], base: int) -> Fact:
+        """One headcount from the counts of one field or sentence: the total if one is marked
+        (共/合计), else the first before 其中, else the sum of an enumeration (企业代表10名、群众代表20名)."""
+        t = self.t
+        total = [m for m in ms if (m.group("pre") or "") in ("共", "共计", "合计", "总计", "计", "共有")]
+        if total:
+            m = total[0]
+            return self.fact(_headcount_value(m), base + m.start(), base + m.end())
+        first = ms[0]
+        if len(ms) >= 2 and "其中" not in t[base + first.end():base + ms[1].start()] and all(
+                re.search(r"[、,和及与]|\)", t[base + a.end():base + b.start()]) and
+                not re.search(r"[。;\n]|其中|每", t[base + a.end():base + b.start()])
+                for a, b in zip(ms, ms[1:])):
+            n = sum(_headcount_value(m) or 0 for m in ms)
+            return self.fact(n, base + first.start(), base + ms[-1].end())
+        return self.fact(_headcount_value(first), base + first.start(), base + first.end())
+
+    def _counts(self, s: int, e: int) -> list[re.Match]:
+        v = self.t[s:e]
+        return [m for m in _HEADCOUNT.finditer(v)
+                if not _STAFF.search(v[max(0, m.start() - 8):m.end() + 2])]
+
     def headcount(self) -> Fact | None:
         t = self.t
         # 1: a field that says how many
         for f in self.fields_for("participants", "invited"):
-            v = t[f.start:f.end]
-            ms = [m for m in _HEADCOUNT.finditer(v) if not _STAFF.search(v[max(0, m.start() - 8):m.end() + 2])]
+            ms = self._counts(f.start, f.end)
             if ms:
-                total_cue = [m for m in ms if (m.group("pre") or "") in ("共", "共计", "合计", "总计", "计", "共有")]
-                if total_cue:
-                    m = total_cue[0]
-                elif len(ms) >= 2 and "participants" not in f.keys and all(
-                        re.search(r"[(、]\s*$", v[max(0, m.start() - 1):m.start()]) or v[max(0, m.start() - 1):m.start()] == "(" for m in ms):
-                    n = sum(_headcount_value(m) or 0 for m in ms)
-                    return self.fact(n, f.start + ms[0].start(), f.start + ms[-1].end())
-                else:
-                    m = ms[0]
-                return self.fact(_headcount_value(m), f.start + m.start(), f.start + m.end())
+                return self._pick_count(ms, f.start)
             if "participants" in f.keys:
-                b = _HEADCOUNT_BARE.match(v)
+                b = _HEADCOUNT_BARE.match(t[f.start:f.end])
                 if b and b.group("n"):
                     return self.fact(cn_to_int(b.group("n")), f.start + b.start("n"), f.start + b.end())
-        # 2: a sentence about who takes part
-        best: tuple[int, re.Match] | None = None
+        # 2: a sentence about who takes part (one quoting the rule, 不得低于25人, only if nothing else)
+        fallback: tuple[int, int] | None = None
         for m in _HEADCOUNT.finditer(t):
-            ctx = t[max(0, m.start() - 8):m.end() + 2]
-            if _STAFF.search(ctx):
+            if _STAFF.search(t[max(0, m.start() - 8):m.end() + 2]):
+                continue
+            if self.in_fields(m.start(), "leaders", "contact", "organizer", "phone"):
                 continue
             ss, se = self.segs.around(m.start())
             seg = t[ss:se]
-            if self.in_fields(m.start(), "leaders", "contact", "organizer"):
+            if not re.search(r"参加|参与|邀请|群众|市民|代表|人数|名额|报名|规模|公众|嘉宾|限额|人员|对象|参观|出席|共|本次|活动", seg):
                 continue
-            if not re.search(r"参加|参与|邀请|群众|市民|代表|人数|名额|报名|规模|公众|嘉宾|限额|人员|对象|参观|出席|共", seg):
-                continue
-            tier = 2
+            sent = self.sents.around(m.start())
             if re.search(r"不得|要求|按照|根据|规定", seg):
-                tier = 3
-            if best is None or tier < best[0]:
-                best = (tier, m)
-                if tier == 2:
-                    break
-        if best:
-            m = best[1]
-            return self.fact(_headcount_value(m), m.start(), m.end())
+                fallback = fallback or sent
+                continue
+            ms = [x for x in self._counts(m.start(), sent[1])]
+            return self._pick_count(ms, m.start()) if ms else None
+        if fallback:
+            ms = self._counts(*fallback)
+            if ms:
+                return self._pick_count(ms[:1], fallback[0])
         return None
 
     # -- phones and contact ----------------------------------------------------------
@@ -983,13 +996,17 @@ class _Extractor:
             v = re.sub(r"^(?:以|为|是)", "", f.value)
             q = re.match(r"^[“\"「]?(.+?)[”\"」]?(?:主题活动|为主题|主题)?$", v)
             v = (q.group(1) if q else v).strip(" “”\"「」")
+            # 举办“政务公开暖民心”政府开放日活动，让群众…  → the quoted name
+            inner = re.search(r"[“\"「](?P<t>[^”\"」]{2,40})[”\"」] *(?:主题)? *[“\"「]?(?:政府开放[日周月]|开放[日周月]|主题活动|活动)", f.value)
+            if inner and "开放日" not in inner.group("t"):
+                v = inner.group("t").strip()
             if v and v != f.value:
                 f = Fact(v, f.span, f.source_text)
             if f.value:
                 return f
         for pat in (r"以[“\"「](?P<t>[^”\"」\n]{2,40})[”\"」]为(?:主题|题)",
                     r"主题(?:为|是)[: ]*[“\"「]?(?P<t>[^”\"」。;\n]{2,40}?)[”\"」]?(?:[,。;\n]|的)",
-                    r"(?:开展|举办|举行|组织)(?:了|以)?[“\"「](?P<t>[^”\"」\n]{4,40})[”\"」](?:主题|为主题)?[“\"「]?(?:政府开放日|开放日|主题活动|活动)"):
+                    r"(?:开展|举办|举行|组织)(?:了|以)?[“\"「](?P<t>[^”\"」\n]{4,40})[”\"」](?:主题|为主题)?[“\"「]?(?:政府开放[日周月]|开放[日周月]|主题活动|活动)"):
             for m in re.finditer(pat, self.t):
                 if "开放日" in m.group("t") and len(m.group("t")) < 12:
                     continue
