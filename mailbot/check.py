@@ -119,7 +119,7 @@ class _Spec:
     def error(self, key: str, what: str) -> CampaignError:
         return self.error_at(self.id, key, what)
 
-    def str(self, key: str, *, required: bool = True, default: str = "") -> str:
+    def text(self, key: str, *, required: bool = True, default: str = "") -> str:
         v = self.raw.get(key, None)
         if v is None:
             if required:
@@ -129,7 +129,7 @@ class _Spec:
             raise self.error(key, f"应为非空文字，现为“{v}”")
         return v
 
-    def int(self, key: str, *, required: bool = True, default: int | None = None) -> int | None:
+    def number(self, key: str, *, required: bool = True, default: int | None = None) -> int | None:
         v = self.raw.get(key, None)
         if v is None:
             if required and default is None:
@@ -139,7 +139,7 @@ class _Spec:
             raise self.error(key, f"应为不小于 0 的整数，现为“{v}”")
         return v
 
-    def bool(self, key: str, default: bool) -> bool:
+    def flag(self, key: str, default: bool) -> bool:
         v = self.raw.get(key, default)
         if not isinstance(v, bool):
             raise self.error(key, f"应为 true 或 false，现为“{v}”")
@@ -222,8 +222,8 @@ class Rule:
         self.id = spec.id
         self.kinds = spec.kinds()
         self.severity = spec.severity()
-        self.clause = spec.str("clause")
-        self.item = spec.str("item", required=self.item_required)
+        self.clause = spec.text("clause")
+        self.item = spec.text("item", required=self.item_required)
         self.message = spec.message("message", _COMMON_PLACEHOLDERS + self.placeholders)
         self.campaign = spec.campaign
 
@@ -327,7 +327,7 @@ class Forbid(Rule):
         self.words = spec.words("words", required=True)
         self.ignore = spec.words("ignore")
         self.ignore_after = spec.words("ignore_after")
-        self.negation = spec.bool("negation", True)
+        self.negation = spec.flag("negation", True)
         self.neg_before = spec.words("negations") or DEFAULT_NEGATIONS
         self.neg_after = spec.words("negations_after") or DEFAULT_NEGATIONS_AFTER
 
@@ -377,7 +377,7 @@ class MinNumber(Rule):
     def __init__(self, spec: _Spec):
         super().__init__(spec)
         self.fact = spec.fact("fact", _NUMERIC_FACTS)
-        self.min = spec.int("min")
+        self.min = spec.number("min")
 
     def run(self, doc: _Doc) -> list[Finding]:
         f = doc.facts.get(self.fact)
@@ -444,7 +444,7 @@ class LeadTime(Rule):
 
     def __init__(self, spec: _Spec):
         super().__init__(spec)
-        self.days = spec.int("days", required=False, default=spec.campaign.announce_days_before)
+        self.days = spec.number("days", required=False, default=spec.campaign.announce_days_before)
 
     def run(self, doc: _Doc) -> list[Finding]:
         dates = doc.facts.activity_dates
@@ -468,7 +468,7 @@ class AdjustmentCutoff(Rule):
         default = None
         for k in self.kinds:
             default = default or spec.campaign.kinds[k].days_before_activity
-        self.days = spec.int("days", required=default is None, default=default)
+        self.days = spec.number("days", required=default is None, default=default)
 
     def run(self, doc: _Doc) -> list[Finding]:
         facts = list(doc.facts.original_dates) + list(doc.facts.activity_dates)

@@ -767,7 +767,7 @@ class _Extractor:
             e = s + limit
         return (s, e) if e > s else None
 
-    def text_field(self, *keys: str, limit: int = 80, whole: bool = False) -> Fact | None:
+    def text_field(self, *keys: str, limit: int = 80, whole: bool = False, quotes: str = "\"“”'‘’「」《》") -> Fact | None:
         for f in self.fields_for(*keys):
             if whole:
                 if f.end > f.start:
@@ -776,7 +776,7 @@ class _Extractor:
                 continue
             r = self.first_sentence(f, limit)
             if r:
-                v = self.t[r[0]:r[1]].strip(" \t\"“”'‘’「」《》")
+                v = self.t[r[0]:r[1]].strip(" \t" + quotes)
                 if v:
                     return self.fact(v, r[0], r[1])
         return None
@@ -991,11 +991,13 @@ class _Extractor:
     # -- prose fallbacks ---------------------------------------------------------------
 
     def theme(self) -> Fact | None:
-        f = self.text_field("theme", limit=60)
+        f = self.text_field("theme", limit=60, quotes="")
         if f:
-            v = re.sub(r"^(?:以|为|是)", "", f.value)
-            q = re.match(r"^[“\"「]?(.+?)[”\"」]?(?:主题活动|为主题|主题)?$", v)
-            v = (q.group(1) if q else v).strip(" “”\"「」")
+            v = re.sub(r"^(?:以|为|是)", "", f.value).strip()
+            # “民政为民 温暖同行”(主题活动) → 民政为民 温暖同行; “四好农村路”建设进行时 stays whole
+            q = re.fullmatch(r"[“\"「《]([^“”\"「」《》]+)[”\"」》] *(?:主题活动|为主题|主题)?", v)
+            if q:
+                v = q.group(1).strip()
             # 举办“政务公开暖民心”政府开放日活动，让群众…  → the quoted name
             inner = re.search(r"[“\"「](?P<t>[^”\"」]{2,40})[”\"」] *(?:主题)? *[“\"「]?(?:政府开放[日周月]|开放[日周月]|主题活动|活动)", f.value)
             if inner and "开放日" not in inner.group("t"):
