@@ -558,8 +558,10 @@ def check_text(text: str, *, campaign: Campaign, roster: Roster | None, kind: st
         return CheckResult(kind, OUTCOME_HUMAN, facts, (Finding(
             "no-text", SEVERITY_HINT, "文字内容",
             "文档中几乎没有可识别的文字（可能是扫描件、图片或空文档），需人工审核。", ""),))
-    doc = _Doc(NormText(text, drop_spaces=True), facts, campaign,
-               roster if roster is not None else Roster((), campaign.region), kind, unit, received)
+    roster = roster if roster is not None else Roster((), campaign.region)
+    known = roster.by_name(unit) if unit else None
+    doc = _Doc(NormText(text, drop_spaces=True), facts, campaign, roster, kind,
+               known.name if known else unit, received)
     findings: list[Finding] = []
     for r in rules:
         if kind in r.kinds:
@@ -573,9 +575,10 @@ def check_document(doc: Any, *, campaign: Campaign, roster: Roster | None, kind:
     if kind is None:
         kind = guess_kind(doc.name, doc.text if doc.readable else "", campaign)
     if not doc.readable:
+        reason = (doc.reason or "无法读取文字").rstrip("。. ")
+        tail = "。" if "人工审核" in reason else "，需人工审核。"
         return CheckResult(kind, OUTCOME_HUMAN, Facts(), (Finding(
-            "unreadable", SEVERITY_HINT, "无法读取",
-            f"{doc.name}：{doc.reason or '无法读取文字'}，需人工审核。", ""),))
+            "unreadable", SEVERITY_HINT, "无法读取", f"{doc.name}：{reason}{tail}", ""),))
     return check_text(doc.text, campaign=campaign, roster=roster, kind=kind, unit=unit, received=received)
 
 

@@ -19,7 +19,7 @@ from . import check, docread
 from .app import App
 from .automatic import automatic_reason
 from .compose import AUTO_REPLIED, queue
-from .identify import Identity, identify, kind_from_words
+from .identify import Identity, identify
 from .parse import Attachment, ParsedMail, parse_message
 from .source import Fetched, open_source
 
@@ -255,9 +255,10 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
     docs_by_file = [docread.read_document(a.data, a.filename or "附件") if _doc_like(a) else [] for a in files_in]
     body_docs = [] if files_in else [docread.DocText(name="邮件正文", kind="text", text=mail.body_text,
                                                      readable=True)]
-    if kind is None:
-        text = "\n".join(d.text[:3000] for docs in docs_by_file for d in docs if d.readable)
-        kind = kind_from_words(text, app.campaign) or "plan"
+    if kind is None:     # nothing in subject or names: the documents' own titles decide
+        readable = [(a, d) for a, docs in zip(files_in, docs_by_file) for d in docs if d.readable]
+        kind = check.guess_kind(readable[0][0].filename or "", readable[0][1].text, app.campaign) \
+            if readable else "plan"
     label = app.campaign.kind(kind).label
     digests = [a.sha256 for a in files_in]
     dup = app.ledger.filed_with_same_files(who.unit, kind, digests)

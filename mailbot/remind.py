@@ -18,7 +18,6 @@ kind (see progress.PASSING), and is queued at most once: dedupe key
 from __future__ import annotations
 
 import logging
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Sequence
@@ -28,6 +27,7 @@ from .campaign import Campaign, CampaignError, Roster, Unit
 from .config import Config
 from .ledger import Ledger
 from .progress import NEEDS_FIX, RETURNED, UnitState, unit_states
+from .table import render_table
 from .workcalendar import WorkCalendar
 
 log = logging.getLogger("mailbot.remind")
@@ -214,23 +214,6 @@ def queue_reminders(ledger: Ledger, config: Config, campaign: Campaign, roster: 
 
 # --- `mailbot remind --dry-run` ---------------------------------------------------------
 
-def _width(s: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
-
-
-def _pad(s: str, w: int) -> str:
-    return s + " " * max(0, w - _width(s))
-
-
-def table(rows: list[list[str]], header: list[str]) -> str:
-    """A plain-text table that lines up Chinese (two columns per CJK character)."""
-    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(_pad(c, w) for c, w in zip(header, widths)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(_pad(c, w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    return "\n".join(lines)
-
-
 def format_reminders(reminders: list[Reminder], today: date, cal: WorkCalendar, *, dry_run: bool = True) -> str:
     """Who gets what and why, as a Chinese table (for `remind --dry-run` and logs)."""
     day = f"{today.year}年{today.month}月{today.day}日（星期{_WEEKDAY[today.weekday()]}）"
@@ -248,7 +231,7 @@ def format_reminders(reminders: list[Reminder], today: date, cal: WorkCalendar, 
     head.append(f"{day}{verb} {len(reminders)} 封催报：")
     rows = [[r.unit.name, r.label, r.due.isoformat(), r.step_label,
              "、".join(r.to) or "（名单中无邮箱，无法发送）", "、".join(r.cc) or "-", r.reason] for r in reminders]
-    return "\n".join(head) + "\n" + table(rows, ["单位", "材料", "截止日期", "催报节点", "收件人", "抄送", "原因"])
+    return "\n".join(head) + "\n" + render_table(["单位", "材料", "截止日期", "催报节点", "收件人", "抄送", "原因"], rows)
 
 
 def run_remind(ledger: Ledger, config: Config, campaign: Campaign, roster: Roster, today: date, *,
