@@ -37,7 +37,6 @@ OUTCOME_FIX = "需修改"
 OUTCOME_HUMAN = "需人工审核"
 
 _NUMERIC_FACTS = ("participants", "actual_participants", "suggestions_count")
-_DATE_FACTS = ("activity_dates", "held_dates", "original_dates")
 
 # Words that, before a forbidden word in the same clause, say it is NOT done (不含“两代表一委员”,
 # 不邀请人大代表, 不得冠以“校园开放日”), and after it (人大代表除外). Language, not office rules;

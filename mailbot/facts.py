@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from typing import Any, Iterable
 
@@ -788,7 +788,6 @@ class _Extractor:
         t = self.t
         cands: list[tuple[int, _DateHit]] = []
         originals: list[_DateHit] = []
-        lines = _lines(t)
         prev_end = 0
         for h in self.dates:
             start_from = prev_end
@@ -852,8 +851,11 @@ class _Extractor:
 
     def activity_month(self) -> Fact | None:
         t = self.t
+        covered = bytearray(len(t) + 1)
+        for h in self.dates:
+            covered[h.start:h.end] = b"\x01" * (h.end - h.start)
         for m in _MONTH_ONLY.finditer(t):
-            if any(h.start <= m.start() < h.end for h in self.dates):
+            if covered[m.start()]:
                 continue
             month = cn_to_int(m.group("m"))
             y = _year_of(m.group("y")) or self.year

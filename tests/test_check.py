@@ -428,3 +428,10 @@ def test_accuracy_floor(tmp_path, campaign, roster):
     assert p >= FINDINGS_FLOOR[0] and r >= FINDINGS_FLOOR[1], report
     assert s["outcomes_ok"] >= s["n"] - 1, report
     assert s["kinds_ok"] == s["n"], report
+
+
+def test_expected_json_in_sync():
+    """tests/docs/expected.json is the readable copy of the fixtures' expectations."""
+    fixtures = _load("make_fixtures_sync", ROOT / "tests" / "docs" / "make_fixtures.py")
+    on_disk = json.loads(fixtures.EXPECTED_JSON.read_text(encoding="utf-8"))
+    assert on_disk == fixtures.expected(), "run: python tests/docs/make_fixtures.py --write-expected"

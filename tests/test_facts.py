@@ -289,3 +289,12 @@ def test_garbage_does_not_raise():
     for text in ("", "\t\t\n", "：：：", "活动时间：", "活动时间\n", "1" * 5000, "月日" * 1000, "\x00\ufeff"):
         extract_facts(text, kind="plan", year=Y)
         extract_facts(text, kind="summary", year=None)
+
+
+def test_hostile_input_is_bounded():
+    import time
+    for text in ("活动时间：9月5日\n" * 10000, "9月5日-" * 20000, "30人" * 20000, "0954-3012103 " * 10000,
+                 "时" * 100000, "一、活动时间\n" * 20000, "活动时间\t" * 20000 + "\n" + "9月5日\t" * 20000):
+        t0 = time.perf_counter()
+        extract_facts(text, kind="summary", year=Y)
+        assert time.perf_counter() - t0 < 10, text[:20]

@@ -12,6 +12,8 @@ Each document is written the way departments really write: some copy the notice'
 some prose, some numbered lists; one comes from WPS with 仿宋 fonts and full-width characters.
 
 Run directly to write the set somewhere:  python tests/docs/make_fixtures.py OUT_DIR
+After editing a fixture, refresh the readable copy of the expectations:
+    python tests/docs/make_fixtures.py --write-expected      (→ tests/docs/expected.json)
 """
 from __future__ import annotations
 
@@ -904,6 +906,15 @@ def _to_doc(src: Path, out_dir: Path, timeout: float = 180.0) -> Path | None:
         return target
 
 
+def expected() -> dict[str, dict[str, Any]]:
+    """The expectations of every fixture (what tests/docs/expected.json holds)."""
+    return {f["file"]: {k: f[k] for k in ("unit", "kind", "received", "facts", "findings", "outcome",
+                                           "items_missing")} for f in FIXTURES}
+
+
+EXPECTED_JSON = Path(__file__).with_name("expected.json")
+
+
 def build(out_dir: Path, *, with_doc: bool = True) -> dict[str, dict[str, Any]]:
     """Write the accuracy set into out_dir; return {file path relative to out_dir: expected}.
 
@@ -913,8 +924,9 @@ def build(out_dir: Path, *, with_doc: bool = True) -> dict[str, dict[str, Any]]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest: dict[str, dict[str, Any]] = {}
+    every = expected()
     for f in FIXTURES:
-        meta = {k: f[k] for k in ("unit", "kind", "received", "facts", "findings", "outcome", "items_missing")}
+        meta = every[f["file"]]
         if f["fmt"] == "zip":
             zip_name, member = f["file"].split("/", 1)
             with tempfile.TemporaryDirectory() as tmp:
@@ -935,11 +947,19 @@ def build(out_dir: Path, *, with_doc: bool = True) -> dict[str, dict[str, Any]]:
         else:
             _write_docx(f["blocks"], out_dir / f["file"], f["style"])
         manifest[f["file"]] = meta
-    (out_dir / "expected.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out_dir / "expected.json").write_text(_dump(manifest), encoding="utf-8")
     return manifest
 
 
+def _dump(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--write-expected"]:
+        EXPECTED_JSON.write_text(_dump(expected()), encoding="utf-8")
+        print(f"已写入 {EXPECTED_JSON}")
+        sys.exit(0)
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "accuracy-set")
     m = build(target)
     print(f"{len(m)} 份文档已写入 {target}")
