@@ -64,9 +64,20 @@ def _content_type(mail: ParsedMail) -> tuple[str, dict[str, str]]:
     return ctype, params
 
 
+_NOT_FILES = ("message/delivery-status", "message/disposition-notification",
+              "text/rfc822-headers")
+
+
 def _has_files(mail: ParsedMail) -> bool:
-    return any(a.depth == 0 and not a.content_type.startswith("message/")
-               for a in mail.attachments)
+    """Does the mail carry a file a person attached?  A forwarded .eml counts (it may
+    hold the plan); report parts and inline images (signature logos) do not."""
+    for a in mail.attachments:
+        if a.content_type in _NOT_FILES:
+            continue
+        if a.content_type.startswith("image/") and a.disposition != "attachment":
+            continue
+        return True
+    return False
 
 
 def automatic_reason(mail: ParsedMail, own_addresses: Iterable[str] = ()) -> str | None:

@@ -638,7 +638,7 @@ def _uudecode(lines: list[bytes]) -> tuple[bytes, bool]:
     return bytes(out), clean
 
 
-_UU_BEGIN = re.compile(rb"^begin(?:-base64)? +[0-7]{3,4} +(.+?)[ \t]*\r?$", re.M)
+_UU_BEGIN = re.compile(rb"^begin(?:-base64)? +[0-7]{3,4} +([^\r\n]*[^\s])", re.M)
 _UU_END = re.compile(rb"^end[ \t]*\r?$", re.M)
 
 
@@ -711,10 +711,10 @@ def html_to_text(markup: str) -> str:
         p.close()
     except Exception:  # html.parser is lenient; this is belt and braces
         return html.unescape(re.sub(r"<[^>]*>", " ", markup[:_HTML_INPUT_CAP]))
-    text = "".join(p.parts).replace("\u00a0", " ")
-    text = re.sub(r"[ \t\r\f\v]+\n", "\n", text)
-    text = re.sub(r"[ \t\f\v]{2,}", " ", text)
-    text = re.sub(r"\n{3,}", "\n\n", text)
+    text = "".join(p.parts).replace("\u00a0", " ").replace("\r", "\n")
+    # Line by line: a regex spanning "spaces then newline" backtracks quadratically.
+    lines = [re.sub(r"[ \t\f\v]{2,}", " ", line).strip() for line in text.split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
     return text.strip()
 
 
@@ -1138,7 +1138,7 @@ class _Walker:
         if status == "unknown" and depth == 0:
             self.problem(f"正文使用了无法识别的字符集 {charset}，已按猜测解码")
         if ctype == "text/plain" and b"begin " in data:
-            text = self.extract_uu(data, text, depth)
+            text = self.extract_uu(data, text, depth, charset)
         if depth != 0:
             return
         if ctype == "text/plain":
@@ -1146,26 +1146,47 @@ class _Walker:
         else:
             self.html.append(text)
 
-    def extract_uu(self, data: bytes, text: str, depth: int) -> str:
+    def extract_uu(self, data: bytes, text: str, depth: int, charset: str | None) -> str:
         """Uuencoded files inside a text body become attachments; the text loses them."""
-        found = False
+        spans: list[tuple[int, int]] = []
+        pos = 0
         for count, m in enumerate(_UU_BEGIN.finditer(data)):
-            if count >= 100:
+            if count >= 100 or m.start() < pos:
                 break
+            first = data[m.end(): m.end() + 200].lstrip(b"\r\n").split(b"\n", 1)[0]
+            if not _looks_uu(first):
+                continue
             endm = _UU_END.search(data, m.end())
             block = data[m.end(): endm.start() if endm else len(data)]
-            lines = block.splitlines()
-            if not lines or not all(1 <= len(l.rstrip()) <= 62 for l in lines if l.strip()):
+            lines = [line for line in block.splitlines() if line.strip()]
+            if not lines or not all(_looks_uu(line) for line in lines):
                 continue
             decoded, clean = _uudecode(lines)
             name = _guess_decode(m.group(1))[0]
             self.attachments.append(Attachment(name, "application/octet-stream", decoded, None, depth))
             if not clean:
                 self.problem(f"附件「{name}」的 uuencode 编码已损坏，已尽量解码，文件可能不完整")
-            found = True
-        if found:
-            text = re.sub(r"(?ms)^begin(?:-base64)? +[0-7]{3,4} +.+?^end[ \t]*\r?$", "", text)
-        return text
+            pos = endm.end() if endm else len(data)
+            spans.append((m.start(), pos))
+        if not spans:
+            return text
+        kept = bytearray()
+        last = 0
+        for a, b in spans:
+            kept += data[last:a]
+            last = b
+        kept += data[last:]
+        return _decode_bytes(bytes(kept), charset)[0]
+
+
+def _looks_uu(line: bytes) -> bool:
+    """A uuencoded line: its first character gives the byte count, which fixes its length."""
+    line = line.rstrip(b"\r\n")
+    if line in (b"`", b" "):
+        return True
+    n = (line[0] - 32) & 63
+    want = 1 + (n + 2) // 3 * 4       # trailing spaces may have been stripped in transit
+    return len(line) <= want + 2 and all(32 <= c <= 96 for c in line)
 
 
 # ------------------------------------------------------------------------ envelope

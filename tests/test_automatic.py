@@ -168,3 +168,18 @@ def test_plain_question_without_files_is_human():
     m = mail(f"From: staff@xiji.gov.cn\nSubject: {b64w('请问方案模板在哪里下载？', 'UTF-8', 'utf-8')}")
     assert automatic_reason(m, OWN) is None
     assert automatic_reason(m, ()) is None
+
+
+def test_subject_signal_ignores_signature_logos_but_not_forwarded_mail():
+    logo = ("--zz\r\nContent-Type: image/png; name=\"image001.png\"\r\nContent-ID: <image001>\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--zz--\r\n")
+    head = f"From: staff@xiji.gov.cn\nSubject: {b64w('自动回复：我已休假', 'UTF-8', 'utf-8')}\n" \
+           "Content-Type: multipart/related; boundary=\"zz\""
+    m = mail(head, ("--zz\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>休假</p>\r\n" + logo).encode())
+    assert automatic_reason(m, OWN) == "自动回复（主题含“自动回复”且没有附件）"
+    fwd = mail(f"From: staff@xiji.gov.cn\nSubject: {b64w('转发：休假前报送的方案', 'UTF-8', 'utf-8')}\n"
+               "Content-Type: multipart/mixed; boundary=\"f\"",
+               b"--f\r\nContent-Type: text/plain\r\n\r\nfw\r\n--f\r\nContent-Type: message/rfc822\r\n\r\n"
+               b"Subject: plan\r\nContent-Type: application/pdf; name=\"p.pdf\"\r\n\r\nPDF\r\n--f--\r\n")
+    assert [a.depth for a in fwd.attachments] == [0, 1]
+    assert automatic_reason(fwd, OWN) is None
