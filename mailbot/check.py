@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from .identify import kind_from_words
 from .campaign import Campaign, CampaignError, Roster
 from .facts import FACT_NAMES, Facts, NormText, extract_facts
 from .table import render_table, width
@@ -581,24 +582,16 @@ def check_document(doc: Any, *, campaign: Campaign, roster: Roster | None, kind:
     return check_text(doc.text, campaign=campaign, roster=roster, kind=kind, unit=unit, received=received)
 
 
-def _kind_from_words(text: str, campaign: Campaign) -> str | None:
-    t = _compact(text)
-    for key in campaign.kind_order:
-        if any(_compact(k) in t for k in campaign.kinds[key].keywords):
-            return key
-    return None
-
-
 def guess_kind(file_name: str, text: str, campaign: Campaign) -> str:
     """Kind from the file name, else the document's title lines, else the first kind 'plan'."""
     name = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", Path(file_name or "").name)
-    found = _kind_from_words(name, campaign)
+    found = kind_from_words(name, campaign)
     if found:
         return found
     # the title: the first short lines (a body sentence may say 如有调整 about any plan)
     lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()][:3]
     title = "\n".join(ln for ln in lines if len(ln) <= 50 and not ln.endswith(("。", ".", "；", ";")))
-    found = _kind_from_words(title, campaign)
+    found = kind_from_words(title, campaign)
     if found:
         return found
     return "plan" if "plan" in campaign.kinds else campaign.kind_order[-1]
