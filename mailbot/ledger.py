@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS messages (
     size INTEGER NOT NULL,
     sha256 TEXT,                         -- of the raw bytes; NULL when not fetched (over the cap)
     message_id TEXT, subject TEXT, from_addr TEXT, from_name TEXT, date_header TEXT,
-    status TEXT NOT NULL,                -- filed | unconfirmed | unmatched | automatic | oversize | unparsable | own
+    status TEXT NOT NULL,                -- filed | unconfirmed | unmatched | automatic | oversize | unparsable
+                                         -- | own | noattach | resynced (same mail, mailbox renumbered)
     reason TEXT,                         -- Chinese: why it was skipped / held
     unit TEXT, kind TEXT, version INTEGER,
     duplicate_of INTEGER,                -- same files as an earlier message of this unit and kind
@@ -41,6 +42,7 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_unit ON messages (unit, kind, version);
 CREATE INDEX IF NOT EXISTS messages_mid ON messages (message_id);
 CREATE INDEX IF NOT EXISTS messages_status ON messages (status);
+CREATE INDEX IF NOT EXISTS messages_sha ON messages (sha256);
 CREATE TABLE IF NOT EXISTS attachments (
     id INTEGER PRIMARY KEY,
     message INTEGER NOT NULL REFERENCES messages(id),
@@ -195,10 +197,12 @@ class Ledger:
         return self.db.execute("SELECT 1 FROM messages WHERE source=? AND uidvalidity=? AND uid=?",
                                (source, uidvalidity, uid)).fetchone() is not None
 
-    def seen_message_id(self, message_id: str, sha256: str) -> bool:
-        """After a UIDVALIDITY change the same mail comes back under new UIDs: know it again."""
-        return self.db.execute("SELECT 1 FROM messages WHERE message_id=? AND sha256=?",
-                               (message_id, sha256)).fetchone() is not None
+    def same_mail_before(self, source: str, uidvalidity: int, sha256: str) -> Message | None:
+        """The same bytes recorded from this source under an earlier UIDVALIDITY: after the
+        server renumbers a mailbox, every old mail comes back under a new UID."""
+        row = self.db.execute("SELECT * FROM messages WHERE source=? AND uidvalidity<>? AND sha256=? "
+                              "AND status<>'resynced' ORDER BY id LIMIT 1", (source, uidvalidity, sha256)).fetchone()
+        return Message.from_row(row) if row else None
 
     # --- messages --------------------------------------------------------------------
     def add_message(self, **row: Any) -> int:

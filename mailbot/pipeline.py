@@ -51,7 +51,8 @@ class PollReport:
 
 
 _STATUS_CN = {"filed": "已登记", "unconfirmed": "待确认", "unmatched": "未识别单位", "automatic": "自动邮件",
-              "unparsable": "无法解析", "own": "本邮箱发出", "noattach": "无附件", "oversize": "超过大小上限"}
+              "unparsable": "无法解析", "own": "本邮箱发出", "noattach": "无附件", "oversize": "超过大小上限",
+              "resynced": "重新编号后再次出现"}
 
 
 def crashpoint(name: str) -> None:
@@ -106,6 +107,17 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
         report.held["oversize"] = report.held.get("oversize", 0) + 1
         return "oversize"
     raw = fetched.raw
+    earlier = app.ledger.same_mail_before(source, uidvalidity, _sha(raw))
+    if earlier is not None:
+        with app.ledger.transaction():
+            app.ledger.add_message(**base, sha256=earlier.sha256, message_id=earlier.message_id,
+                                   subject=earlier.subject, from_addr=earlier.from_addr,
+                                   from_name=earlier.from_name, status="resynced", duplicate_of=earlier.id,
+                                   reason=f"邮箱已重新编号（UIDVALIDITY 变化），这封邮件此前已于"
+                                          f"{earlier.received_at:%Y-%m-%d} 登记，不再重复处理。")
+            app.ledger.set_source_position(source, uidvalidity, fetched.uid)
+        report.held["resynced"] = report.held.get("resynced", 0) + 1
+        return earlier.status
     try:
         mail = parse_message(raw)
         who = identify(mail, app.campaign, app.roster)

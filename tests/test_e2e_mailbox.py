@@ -219,3 +219,22 @@ def test_killed_poll_replays_to_the_same_state(tmp_path, dovecot, smtp_server, c
     # SMTP's one exception: killed after the server accepted a mail and before the ledger
     # recorded it — that one mail is resent with the same Message-ID
     assert dupes == (1 if crash.startswith("sent") else 0)
+
+
+def test_renumbered_mailbox_is_not_filed_or_acknowledged_again(office):
+    """The server renumbers the mailbox (new UIDVALIDITY): every mail comes back under a new
+    UID; mailbot knows them by their bytes and neither files nor acknowledges them again."""
+    assert office.mailbot("poll").returncode == 0
+    before = office.snapshot()
+    acks = len(_acks(office.smtp))
+    old_validity = office.dovecot.uidvalidity(office.user)
+    office.dovecot.renumber(office.user)
+    assert office.dovecot.uidvalidity(office.user) != old_validity
+    r = office.mailbot("poll")
+    assert r.returncode == 0, r.stderr
+    assert "重新编号后再次出现 24 封" in r.stdout          # 25 mails, the oversize one is not fetched
+    assert len(_acks(office.smtp)) == acks
+    after = office.snapshot()
+    assert after["files"] == before["files"]
+    assert [m for m in after["messages"] if m[2] == "filed"] == [m for m in before["messages"] if m[2] == "filed"]
+    assert after["attachments"] == before["attachments"] and after["outgoing"] == before["outgoing"]
