@@ -192,6 +192,10 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
             else:
                 attachments.append((f"{wb.stem}-{today.isoformat()}{wb.suffix}", wb.read_bytes(), XLSX))
                 workbook_note = f"附件为截至今日的跟踪表（{wb.name}）。"
+        if wb.resolve() != Path(config.workbook).resolve():
+            # workbook.compile writes a dated copy when Excel/WPS holds the file open
+            workbook_note += (f"注意：{Path(config.workbook).name} 正被 Excel/WPS 打开，无法更新，"
+                              f"本次写入了副本 {wb.name}。请关闭该文件，下次会恢复写入原文件。")
 
     submitted_plans = sum(1 for s in states if s.plan is not None)
     counts = dict(new=len(new_filed), to_review=len(to_review), manual=len(manual) + sum(1 for r in to_review if r["manual"]),

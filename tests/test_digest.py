@@ -99,3 +99,18 @@ def test_dry_run_prints_and_queues_nothing(w):
 def test_coverage_note_for_an_unknown_year(w):
     t = build_digest(w.ledger, w.config, w.campaign, w.roster, w.calendar(), D(2099, 3, 2)).text
     assert "注意：" in t and "2099" in t and "周一至周五" in t
+
+
+
+def test_digest_says_when_the_workbook_was_locked(w, tmp_path):
+    """workbook.compile wrote a dated copy because Excel/WPS held the file: the digest says so."""
+    fill(w)
+    copy = tmp_path / "跟踪表-20220825-1730.xlsx"
+    copy.write_bytes(b"PK\x03\x04 xlsx")
+    d = build_digest(w.ledger, w.config, w.campaign, w.roster, w.calendar(), D(2022, 8, 25), workbook=copy)
+    assert "正被 Excel/WPS 打开" in d.text and copy.name in d.text
+    w.config.workbook.parent.mkdir(parents=True, exist_ok=True)
+    w.config.workbook.write_bytes(b"PK\x03\x04 xlsx")
+    d = build_digest(w.ledger, w.config, w.campaign, w.roster, w.calendar(), D(2022, 8, 25),
+                     workbook=w.config.workbook)
+    assert "正被 Excel/WPS 打开" not in d.text and "附件为截至今日的跟踪表" in d.text
