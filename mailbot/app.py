@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from .archive import Archive
-from .campaign import Campaign, CampaignError, Roster, load_campaign, load_roster
+from .campaign import Campaign, Roster, load_campaign, load_roster
 from .compose import Templates
 from .config import Config, ConfigError, load_config
 from .ledger import Ledger
@@ -56,10 +56,6 @@ def open_app(config_path: str | Path, today: str | None = None) -> App:
                               f"可运行 mailbot init 生成默认的 rules/ 和 templates/。")
     campaign = load_campaign(config.campaign_file)
     roster = load_roster(config.rules / "units.csv", campaign.region)
-    for day, names in campaign.fixed_dates:
-        for n in names:
-            if roster.by_name(n) is None:
-                raise CampaignError(f"规则文件 {campaign.source} 中 {day} 的固定日期单位“{n}”不在单位名单 units.csv 中。")
     pretended, pretend = resolve_today(today)
     return App(config=config, campaign=campaign, roster=roster, ledger=Ledger(config.ledger),
                archive=Archive(config.archive, campaign.id), templates=Templates(config.templates),

@@ -32,6 +32,12 @@ def doctor(config_path: str, today: str | None, say: Callable[[str], None]) -> b
                f"{len(app.campaign.kinds)} 类报送，{len(app.campaign.checks)} 条检查规则")
     line(len(app.roster.units) > 0, f"单位名单：{len(app.roster.units)} 个单位",
          "在 rules/units.csv 中填写单位、邮箱")
+    # a roster replaced for another county may not hold the units the campaign fixes dates for:
+    # that only loses those fixed dates, so it is a warning, not a refusal to run
+    for day, names in app.campaign.fixed_dates:
+        for n in names:
+            if app.roster.by_name(n) is None:
+                say(f"! 规则文件中 {day} 的固定日期单位“{n}”不在单位名单 units.csv 中，该日期不会用于任何单位。")
     no_mail = [u.name for u in app.roster.units if not u.emails]
     if no_mail:
         say(f"! 以下单位没有邮箱，回执和催报无法发给它们：{'、'.join(no_mail)}")

@@ -238,3 +238,38 @@ def test_renumbered_mailbox_is_not_filed_or_acknowledged_again(office):
     assert after["files"] == before["files"]
     assert [m for m in after["messages"] if m[2] == "filed"] == [m for m in before["messages"] if m[2] == "filed"]
     assert after["attachments"] == before["attachments"] and after["outgoing"] == before["outgoing"]
+
+
+OTHER_COUNTY = """单位,邮箱,联系人,电话,别名
+隆德县农业农村局,ldnyncj@126.com,马文,0954-6011201,农业农村局
+隆德县民政局,ldmzj@126.com,李敏,0954-6012103,民政局
+隆德县卫生健康局,ldwjj@126.com,张莉,0954-6013206,卫健局
+隆德县财政局,ldczj@126.com,王强,0954-6015210,财政局
+隆德县文化旅游广电局,ldwlj@126.com,周静,0954-6017214,文旅局
+隆德县司法局,ldsfj@126.com,虎平,0954-6020119,司法局
+"""
+
+
+def test_another_countys_roster_saved_by_excel_as_gbk(tmp_path, dovecot, smtp_server):
+    """The office replaces rules/units.csv (GBK, as Excel on Chinese Windows saves it) with units
+    the campaign's fixed dates do not name: mailbot still files, archives and acknowledges."""
+    user = unique_user("ld")
+    off = Office(tmp_path / "ld", dovecot, smtp_server, user)
+    (off.root / "rules" / "units.csv").write_bytes(OTHER_COUNTY.replace("\n", "\r\n").encode("gbk"))
+    mails = _demo(off.root)
+    _fill(dovecot, user, mails)
+    r = off.mailbot("poll")
+    assert r.returncode == 0, r.stderr
+    submissions = [m for m in mails if m.on_roster and m.kind]
+    assert {m.unit for m in submissions} >= {"隆德县农业农村局", "隆德县民政局", "隆德县卫生健康局"}
+    acks = _acks(smtp_server)
+    assert sorted(str(a["In-Reply-To"]) for a in acks) == sorted(
+        f"<{parse_message(m.raw).message_id.strip('<>')}>" for m in submissions)
+    archived = {hashlib.sha256(p.read_bytes()).hexdigest() for p in (off.root / "archive").rglob("*") if p.is_file()}
+    for s in dovecot.messages(user):
+        assert hashlib.sha256(s.raw).hexdigest() in archived
+        for a in parse_message(s.raw).attachments:
+            assert a.sha256 in archived
+    assert (off.root / "archive" / "2022-政府开放日" / "隆德县民政局" / "实施方案").is_dir()
+    doctor = off.mailbot("doctor")
+    assert "不在单位名单" in doctor.stdout
