@@ -28,7 +28,7 @@ class Config:
     workbook: Path
     log: Path
     campaign_file: Path
-    poll_minutes: int
+    poll_minutes: float          # minutes; a fraction is allowed (tests, a local relay)
     remind_at: str
     digest_at: str
     max_message_bytes: int
@@ -77,6 +77,17 @@ def _int(cp: configparser.ConfigParser, path: Path, section: str, key: str, low:
         raise ConfigError(f"{path} 的 [{section}] {key} 应为整数，现为“{raw}”。") from None
     if value < low:
         raise ConfigError(f"{path} 的 [{section}] {key} 不能小于 {low}，现为 {value}。")
+    return value
+
+
+def _minutes(cp: configparser.ConfigParser, path: Path, section: str, key: str) -> float:
+    raw = cp.get(section, key)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{path} 的 [{section}] {key} 应为分钟数（如 10），现为“{raw}”。") from None
+    if not 0.01 <= value <= 24 * 60:
+        raise ConfigError(f"{path} 的 [{section}] {key} 应在 0.01 到 1440 分钟之间，现为 {raw}。")
     return value
 
 
@@ -137,7 +148,7 @@ def load_config(path: str | os.PathLike) -> Config:
         timezone=tz, archive=p("archive"), rules=rules, templates=p("templates"), ledger=p("ledger"),
         workbook=p("workbook"), log=p("log"),
         campaign_file=(rules / cp.get("campaign", "rules").strip()),
-        poll_minutes=_int(cp, path, "schedule", "poll_minutes", 1),
+        poll_minutes=_minutes(cp, path, "schedule", "poll_minutes"),
         remind_at=_hhmm(cp, path, "schedule", "remind_at"), digest_at=_hhmm(cp, path, "schedule", "digest_at"),
         max_message_bytes=_int(cp, path, "limits", "max_message_mb", 1) * 1024 * 1024,
         max_acks_per_sender_per_day=_int(cp, path, "office", "max_acks_per_sender_per_day", 1),

@@ -274,7 +274,7 @@ class Daemon:
                 self.run_job("workbook")
         else:
             self.poll_failures += 1
-            log.warning("poll failed %d time(s) in a row; next poll in %d minutes",
+            log.warning("poll failed %d time(s) in a row; next poll in %g minutes",
                         self.poll_failures, self.poll_interval())
         if not self.stopping:
             self.run_job("deliver")
@@ -358,14 +358,14 @@ def run(config: Config, *, poll: Callable[[], Any], deliver: Callable[[], Any],
     sched = schedule.Scheduler()
     poll_job: list[schedule.Job] = []
 
-    def set_poll_interval(minutes: int) -> None:
+    def set_poll_interval(minutes: float) -> None:
         for j in poll_job:
             sched.cancel_job(j)
         poll_job[:] = [sched.every(minutes).minutes.do(d.poll_step)]
 
     d.on_poll_interval = set_poll_interval
     try:
-        log.info("mailbot daemon started (pid %d, ledger %s, poll every %d min, remind %s, digest %s%s)",
+        log.info("mailbot daemon started (pid %d, ledger %s, poll every %g min, remind %s, digest %s%s)",
                  os.getpid(), config.ledger, config.poll_minutes, config.remind_at, config.digest_at,
                  f", pretending today is {today}" if today else "")
         d._record("daemon", "ok", f"守护进程启动（进程号 {os.getpid()}）")

@@ -32,6 +32,7 @@ def test_config_paths_are_relative_to_the_file(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("edit, words", [
     (("poll_minutes = 10", "poll_minutes = 十"), ["[schedule]", "poll_minutes", "十"]),
+    (("poll_minutes = 10", "poll_minutes = 0"), ["[schedule]", "poll_minutes", "0"]),
     (("remind_at = 09:00", "remind_at = 25:00"), ["remind_at", "25:00"]),
     (("backend = maildir", "backend = mbox"), ["[imap]", "backend", "mbox"]),
     (("rules = open-day-2022.toml", ""), ["[campaign]", "rules"]),
