@@ -304,9 +304,12 @@ class Ledger:
                             "WHERE id=?", (error, oid))
 
     def acks_to_sender_on(self, address: str, day: str) -> int:
-        """Acks queued to this address on this local date (YYYY-MM-DD) — the reply-storm cap."""
+        """Acks to this address answering mail that arrived on this local date (YYYY-MM-DD): the
+        reply-storm cap. Counted by arrival, not by when we queued, so a backlog polled at once
+        (a first run, a long outage) is answered like the days it arrived on."""
         return self.db.execute(
-            "SELECT COUNT(*) FROM outgoing WHERE purpose='ack' AND recipients=? AND substr(queued_at,1,10)=?",
+            "SELECT COUNT(*) FROM outgoing o JOIN messages m ON o.answers = m.id "
+            "WHERE o.purpose='ack' AND o.recipients=? AND substr(m.received_at,1,10)=?",
             (json.dumps([address], ensure_ascii=False), day)).fetchone()[0]
 
     def outgoing(self, where: str = "1", params: Sequence[Any] = ()) -> list[sqlite3.Row]:

@@ -330,10 +330,11 @@ def queue_ack(app: App, mid: int, mail: ParsedMail) -> bool:
     from . import progress
     msg = app.ledger.message(mid)
     to = msg.from_addr
-    today = datetime.now().astimezone().date().isoformat()   # the real day: queued_at is wall-clock
-    if app.ledger.acks_to_sender_on(to, today) >= app.config.max_acks_per_sender_per_day:
-        app.ledger.update_message(mid, reason=f"今日已向 {to} 发送 {app.config.max_acks_per_sender_per_day} 封回执，"
-                                              f"达到上限，本封不再回复。")
+    day = msg.received_at.astimezone(app.config.timezone).date().isoformat()
+    if app.ledger.acks_to_sender_on(to, day) >= app.config.max_acks_per_sender_per_day:
+        app.ledger.update_message(mid, reason=f"{day} 收到的邮件已向 {to} 回复 "
+                                              f"{app.config.max_acks_per_sender_per_day} 封回执，达到每日上限"
+                                              f"（防止邮件循环），本封不再回复，请人工查看。")
         return False
     state = progress.unit_state(app.ledger, app.campaign, app.roster, msg.unit, app.today)
     kind = app.campaign.kind(msg.kind)

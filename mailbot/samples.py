@@ -1544,6 +1544,7 @@ def write_maildir(path: Path, messages: Iterable[tuple[datetime, bytes]]) -> Non
     once per simulated day with all mail arrived so far.
     """
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     mb = mailbox.Maildir(str(path), create=True)
     try:
         present = {name.split(":")[0] for sub in ("new", "cur") for name in os.listdir(path / sub)}

@@ -1,0 +1,44 @@
+"""The pipeline on the embedded backends (Maildir in, outbox folder out): no servers needed."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from mailbot import samples
+from mailbot.app import open_app
+from mailbot.defaults import init_folder
+from mailbot.pipeline import poll
+
+TZ = timezone(timedelta(hours=8))
+
+
+def _plan_mail(i: int, day: datetime) -> bytes:
+    b = samples.MailBuilder(from_addr="xjmzj@163.com", to="xjxzwgkb@163.com",
+                            subject=f"西吉县民政局政府开放日实施方案（第{i}稿）", date=day)
+    b.attach(f"民政局实施方案第{i}稿.docx", samples.plan_docx("西吉县民政局", activity=datetime(2022, 9, 6).date(),
+                                                        theme=f"民生政策第{i}讲"))
+    return b.build()
+
+
+def _office(tmp_path, arrivals):
+    init_folder(tmp_path)
+    samples.write_maildir(tmp_path / "var" / "maildir",
+                          [(t, _plan_mail(i, t)) for i, t in enumerate(arrivals, start=1)])
+    return open_app(tmp_path / "config.ini", "2022-08-31")
+
+
+def test_ack_cap_counts_by_arrival_day_not_by_poll_day(tmp_path):
+    """Seven versions sent over seven days and polled at once (a first run, a long outage):
+    each is answered. The per-sender cap (5 a day) is about a day's arrivals."""
+    app = _office(tmp_path, [datetime(2022, 8, 15 + i, 10, 0, tzinfo=TZ) for i in range(7)])
+    report = poll(app)
+    assert report.filed == 7 and report.acks_queued == 7
+    app.close()
+
+
+def test_ack_cap_stops_a_reply_storm_from_one_sender(tmp_path):
+    app = _office(tmp_path, [datetime(2022, 8, 22, 9, i, tzinfo=TZ) for i in range(7)])
+    report = poll(app)
+    assert report.filed == 7 and report.acks_queued == app.config.max_acks_per_sender_per_day == 5
+    held = [m for m in app.ledger.messages("status='filed'") if m.reason and "每日上限" in m.reason]
+    assert len(held) == 2
+    app.close()
