@@ -2,20 +2,17 @@
 from __future__ import annotations
 
 import shutil
-from importlib import resources
 from pathlib import Path
 
 
 def default_dir(name: str) -> Path:
-    """rules/ or templates/ as shipped: package data when installed, else the checkout."""
-    try:
-        found = resources.files(f"mailbot.{name}")
-        path = Path(str(found))
-        if path.is_dir() and any(path.iterdir()):
-            return path
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return Path(__file__).resolve().parent.parent / name
+    """rules/ or templates/ as shipped: inside the installed package (mailbot/rules), or at
+    the top of a checkout (rules/ beside mailbot/)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / name, here.parent / name):
+        if candidate.is_dir() and any(candidate.iterdir()):
+            return candidate
+    raise FileNotFoundError(f"找不到 mailbot 自带的 {name}/ 目录（安装不完整？请重新 pip install）。")
 
 
 def default_config_text() -> str:
