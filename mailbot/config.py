@@ -102,7 +102,7 @@ def _hhmm(cp: configparser.ConfigParser, path: Path, section: str, key: str) -> 
 def load_config(path: str | os.PathLike) -> Config:
     path = Path(path).resolve()
     if not path.is_file():
-        raise ConfigError(f"找不到配置文件 {path}。请用 --config 指定，或在当前目录放置 config.ini。")
+        raise ConfigError(f"找不到配置文件 {path}。请用 --config 指定，或运行 mailbot init 在当前目录生成 config.ini、rules/、templates/。")
     cp = configparser.ConfigParser(interpolation=None)
     cp.read_dict(DEFAULTS)
     try:
