@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import docx  # noqa: E402
 from lxml import etree  # noqa: E402
 
-from mailbot.docread import Converter, Limits, read_document  # noqa: E402
+from mailbot.docread import Converter, read_document  # noqa: E402
 
 UNITS = ["县农业农村局", "县乡村振兴局", "县民政局", "县医疗保障局", "县教育体育局",
          "县卫生健康局", "县人力资源社会保障局", "县住房城乡建设局", "县自然资源局", "县市场监管局"]

@@ -612,7 +612,7 @@ def main() -> int:
         if len(fm) >= 20:
             q = len(fm) // 4
             means = [statistics.mean(fm[k * q:(k + 1) * q]) for k in range(4)]
-            print(f"  file_message per mail (inclusive, fetch excluded), mean ms by quarter of the run: "
+            print("  file_message per mail (inclusive, fetch excluded), mean ms by quarter of the run: "
                   + " → ".join(ms(m) for m in means) + f"  (×{means[3] / means[0]:.2f})")
 
         accounted = sum(stages.excl.values())

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import shutil
 import sys
 from datetime import date, datetime
 from pathlib import Path

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import traceback
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +18,7 @@ from . import check, docread
 from .app import App
 from .automatic import automatic_reason
 from .compose import AUTO_REPLIED, queue
+from .facts import extract_facts
 from .identify import Identity, identify
 from .parse import Attachment, ParsedMail, parse_message
 from .source import Fetched, open_source
@@ -27,7 +27,7 @@ log = logging.getLogger("mailbot.poll")
 
 # Archive folders for mail that is not (yet) a unit's submission.
 HOLD_FOLDERS = {"unconfirmed": "_待确认", "unmatched": "_未识别", "automatic": "_自动邮件",
-                "unparsable": "_无法解析", "own": "_本邮箱发出", "noattach": "_无附件"}
+                "unparsable": "_无法解析", "own": "_本邮箱发出", "noattach": "_无附件", "error": "_处理出错"}
 SEVERITY_ERROR = "错误"
 
 
@@ -52,7 +52,7 @@ class PollReport:
 
 _STATUS_CN = {"filed": "已登记", "unconfirmed": "待确认", "unmatched": "未识别单位", "automatic": "自动邮件",
               "unparsable": "无法解析", "own": "本邮箱发出", "noattach": "无附件", "oversize": "超过大小上限",
-              "resynced": "重新编号后再次出现"}
+              "resynced": "重新编号后再次出现", "error": "处理出错"}
 
 
 def crashpoint(name: str) -> None:
@@ -126,27 +126,18 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
         log.exception("could not read uid %s", fetched.uid)
         mail, who = None, Identity(None, False, None, "")
         status, reason = "unparsable", f"无法解析这封邮件：{exc.__class__.__name__}。原文已保存，请人工查看。"
-    day = received.date().isoformat()
     header = _header_fields(mail)
     if status != "filed":
-        folder = HOLD_FOLDERS[status] + (f"/{who.unit}" if status == "unconfirmed" else "")
-        raw_path = app.archive.store(folder, f"{day}_邮件{fetched.uid}.eml", raw)
-        # held mail keeps its attachments too, beside its raw mail, so nothing must be dug out later
-        used: set[str] = set()
-        held_files = [(a, app.archive.store(folder, _unique(f"{day}_邮件{fetched.uid}_{_display_name(a)}", used),
-                                            a.data)) for a in (mail.attachments if mail else ())]
-        crashpoint("archived")
-        with app.ledger.transaction():
-            mid = app.ledger.add_message(**base, **header, sha256=_sha(raw), status=status, reason=reason,
-                                         unit=who.unit, kind=who.kind, raw_path=raw_path,
-                                         problems=list(mail.problems) if mail else [])
-            for seq, (a, path) in enumerate(held_files, start=1):
-                app.ledger.add_attachment(mid, seq, filename=a.filename, content_type=a.content_type,
-                                          size=a.size, sha256=a.sha256, path=path)
-            app.ledger.set_source_position(source, uidvalidity, fetched.uid)
-        report.held[status] = report.held.get(status, 0) + 1
-        return status
-    submission = prepare_submission(app, mail, who, received, raw, fetched.uid)
+        return _hold(app, base, header, raw, mail, who, status, reason, report)
+    try:
+        submission = prepare_submission(app, mail, who, received, raw, fetched.uid)
+    except OSError:
+        raise                          # disk full, permissions: stop and retry this mail next poll
+    except Exception as exc:           # a bug must not wedge the mailbox on one mail: hold it
+        log.exception("could not file uid %s", fetched.uid)
+        status, reason = "error", (f"处理这封邮件时程序出错（{exc.__class__.__name__}），原文和附件已保存，"
+                                   f"请人工处理，并把日志 {app.config.log.name} 发给维护人员。")
+        return _hold(app, base, header, raw, mail, who, status, reason, report)
     crashpoint("archived")
     with app.ledger.transaction():
         mid = app.ledger.add_message(**base, **header, sha256=_sha(raw), status="filed", reason=None,
@@ -157,6 +148,29 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
         app.ledger.set_source_position(source, uidvalidity, fetched.uid)
     report.filed += 1
     return "filed"
+
+
+def _hold(app: App, base: dict[str, Any], header: dict[str, Any], raw: bytes, mail: ParsedMail | None,
+          who: Identity, status: str, reason: str | None, report: PollReport) -> str:
+    """Keep a mail that is not (yet) a submission: raw and attachments archived, one ledger row."""
+    day, uid = base["received_at"].date().isoformat(), base["uid"]
+    folder = HOLD_FOLDERS[status] + (f"/{who.unit}" if status == "unconfirmed" else "")
+    raw_path = app.archive.store(folder, f"{day}_邮件{uid}.eml", raw)
+    # held mail keeps its attachments too, beside its raw mail, so nothing must be dug out later
+    used: set[str] = set()
+    held_files = [(a, app.archive.store(folder, _unique(f"{day}_邮件{uid}_{_display_name(a)}", used), a.data))
+                  for a in (mail.attachments if mail else ())]
+    crashpoint("archived")
+    with app.ledger.transaction():
+        mid = app.ledger.add_message(**base, **header, sha256=_sha(raw), status=status, reason=reason,
+                                     unit=who.unit, kind=who.kind, raw_path=raw_path,
+                                     problems=list(mail.problems) if mail else [])
+        for seq, (a, path) in enumerate(held_files, start=1):
+            app.ledger.add_attachment(mid, seq, filename=a.filename, content_type=a.content_type,
+                                      size=a.size, sha256=a.sha256, path=path)
+        app.ledger.set_source_position(base["source"], base["uidvalidity"], uid)
+    report.held[status] = report.held.get(status, 0) + 1
+    return status
 
 
 def _sha(data: bytes) -> str:
@@ -273,8 +287,8 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
             if readable else "plan"
     label = app.campaign.kind(kind).label
     digests = [a.sha256 for a in files_in]
-    dup = app.ledger.filed_with_same_files(who.unit, kind, digests)
     day = received.date().isoformat()
+    dup = app.ledger.filed_with_same_files(who.unit, kind, digests)
     folder = f"{who.unit}/{label}"
     stored: list[StoredFile] = []
     if dup is not None:
@@ -290,12 +304,9 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
             paths.append(app.archive.store(folder, name, a.data))
     raw_path = app.archive.store(folder, f"{day}_v{version}_邮件{uid}.eml", raw)
     for a, path, docs in zip(files_in, paths, docs_by_file):
-        results = [check.check_document(d, campaign=app.campaign, roster=app.roster, kind=kind,
-                                        unit=who.unit, received=received.date())
-                   for d in docs if d.readable]
+        results = [_check(app, d, kind, who.unit, received) for d in docs if d.readable]
         stored.append(StoredFile(a, path, docs, results))
-    body_results = [check.check_document(d, campaign=app.campaign, roster=app.roster, kind=kind,
-                                         unit=who.unit, received=received.date()) for d in body_docs]
+    body_results = [_check(app, d, kind, who.unit, received) for d in body_docs]
     results = [r for f in stored for r in f.results] + body_results
     if results:
         outcome = _worst([r.outcome for r in results])
@@ -304,6 +315,21 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
     else:
         outcome, facts = "需人工审核", {}
     return Submission(who.unit, kind, version, dup, raw_path, stored, outcome, facts, body_results)
+
+
+def _check(app: App, doc: Any, kind: str, unit: str, received: datetime) -> Any:
+    """check.check_document, but a bug or an unforeseen document never stops the filing:
+    the submission is kept, acknowledged, and handed to a person."""
+    try:
+        return check.check_document(doc, campaign=app.campaign, roster=app.roster, kind=kind, unit=unit,
+                                    received=received.date())
+    except Exception as exc:
+        log.exception("check failed on %s", doc.name)
+        return check.CheckResult(kind=kind, outcome="需人工审核",
+                                 facts=extract_facts("", kind=kind, year=None),
+                                 findings=(check.Finding("check-error", "提醒", "自动检查",
+                                                         f"{doc.name}：自动检查出错（{exc.__class__.__name__}），"
+                                                         f"已转工作人员人工审核。", ""),))
 
 
 def _display_name(a: Attachment) -> str:

@@ -247,4 +247,4 @@ def run_remind(ledger: Ledger, config: Config, campaign: Campaign, roster: Roste
 
 
 __all__ = ["Policy", "Reminder", "plan_reminders", "queue_reminders", "format_reminders", "run_remind",
-           "render", "table"]
+           "render"]

@@ -19,7 +19,6 @@ import zlib
 
 import docx
 import pytest
-from docx.enum.text import WD_BREAK
 
 from mailbot import docread
 from mailbot.docread import (

@@ -18,7 +18,7 @@ from mailbot.app import open_app
 from mailbot.deliver import deliver
 from mailbot.pipeline import poll
 from servers import Dovecot, unique_user
-from test_e2e_mailbox import OFFICE, PASSWORD, Office, _acks, _demo
+from test_e2e_mailbox import PASSWORD, Office, _acks, _demo
 
 
 def _start(off: Office) -> subprocess.Popen:

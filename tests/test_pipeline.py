@@ -42,3 +42,46 @@ def test_ack_cap_stops_a_reply_storm_from_one_sender(tmp_path):
     held = [m for m in app.ledger.messages("status='filed'") if m.reason and "每日上限" in m.reason]
     assert len(held) == 2
     app.close()
+
+
+def test_a_check_bug_never_stops_filing(tmp_path, monkeypatch):
+    """An exception inside the document checks: the plan is still filed and acknowledged, and
+    handed to a person (需人工审核) with a finding saying why."""
+    from mailbot import check
+
+    def broken(*a, **k):
+        raise ZeroDivisionError("boom")
+    app = _office(tmp_path, [datetime(2022, 8, 22, 9, 0, tzinfo=TZ)])
+    monkeypatch.setattr(check, "check_document", broken)
+    report = poll(app)
+    assert report.filed == 1 and report.acks_queued == 1
+    msg = app.ledger.messages("status='filed'")[0]
+    assert msg.outcome == "需人工审核"
+    assert [f["item"] for f in app.ledger.findings(msg.id)] == ["自动检查"]
+    app.close()
+
+
+def test_a_poison_mail_is_held_and_the_rest_filed(tmp_path, monkeypatch):
+    """A bug while filing one mail must not wedge the mailbox: that mail is held (raw and
+    attachments archived, status error, Chinese reason), the others are filed, and the next
+    poll does not try it again."""
+    import mailbot.pipeline as pipeline
+    real = pipeline.prepare_submission
+    calls = []
+
+    def flaky(app, mail, who, received, raw, uid):
+        calls.append(uid)
+        if "第2稿" in mail.subject:
+            raise KeyError("unexpected")
+        return real(app, mail, who, received, raw, uid)
+    app = _office(tmp_path, [datetime(2022, 8, 15 + i, 10, 0, tzinfo=TZ) for i in range(3)])
+    monkeypatch.setattr(pipeline, "prepare_submission", flaky)
+    report = poll(app)
+    assert report.filed == 2 and report.held == {"error": 1}
+    held = app.ledger.messages("status='error'")[0]
+    assert "程序出错" in held.reason and (app.archive.base / held.raw_path).is_file()
+    assert [a["filename"] for a in app.ledger.attachments(held.id)] == ["民政局实施方案第2稿.docx"]
+    assert "_处理出错" in held.raw_path
+    n = len(calls)
+    assert poll(app).fetched == 0 and len(calls) == n
+    app.close()

@@ -7,7 +7,6 @@ from email import policy as email_policy
 import pytest
 from schedsupport import World
 
-from mailbot import remind
 from mailbot.campaign import CampaignError
 from mailbot.remind import Policy, format_reminders, plan_reminders, queue_reminders, run_remind
 

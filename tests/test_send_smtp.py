@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import logging
-import os
 import socket
 from email import policy
 
