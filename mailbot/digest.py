@@ -35,7 +35,8 @@ ACTIVITY_HORIZON_DAYS = 7
 K_MESSAGE, K_EVENT, K_DAY = "digest.last_message_id", "digest.last_event_id", "digest.last_day"
 
 STATUS_LABEL = {"unconfirmed": "待确认", "unmatched": "未识别单位", "automatic": "自动邮件（不回复）",
-                "oversize": "超过大小上限（未下载）", "unparsable": "无法解析", "own": "本系统发出"}
+                "oversize": "超过大小上限（未下载）", "unparsable": "无法解析", "own": "本系统发出",
+                "noattach": "无附件（未登记）", "error": "处理出错（待人工处理）"}
 
 
 @dataclass(frozen=True)
@@ -153,8 +154,9 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
     waiting = [dict(sender=m.from_addr, subject=m.subject, received=_time(m.received_at), unit=m.unit or "",
                     kind=_label(campaign, m.kind) if m.kind else "", reason=m.reason or "")
                for m in ledger.messages("status='unconfirmed'")]
-    unmatched_new = [dict(sender=m.from_addr, subject=m.subject, received=_time(m.received_at), reason=m.reason or "")
-                     for m in new_rows if m.status == "unmatched"]
+    unmatched_new = [dict(sender=m.from_addr, subject=m.subject, received=_time(m.received_at), reason=m.reason or "",
+                          label=STATUS_LABEL.get(m.status, m.status))
+                     for m in new_rows if m.status in ("unmatched", "noattach", "error", "oversize", "unparsable")]
     unmatched_total = len(ledger.q("SELECT id FROM messages WHERE status='unmatched'"))
 
     # 7. sending

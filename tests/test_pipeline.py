@@ -84,4 +84,10 @@ def test_a_poison_mail_is_held_and_the_rest_filed(tmp_path, monkeypatch):
     assert "_处理出错" in held.raw_path
     n = len(calls)
     assert poll(app).fetched == 0 and len(calls) == n
+    # the office sees it in the digest
+    from mailbot import digest
+    from mailbot.workcalendar import WorkCalendar
+    text = digest.build_digest(app.ledger, app.config, app.campaign, app.roster,
+                               WorkCalendar.load(app.config.rules), app.today).text
+    assert "处理出错（待人工处理）：xjmzj@163.com" in text
     app.close()
