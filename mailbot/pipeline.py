@@ -373,7 +373,8 @@ def queue_ack(app: App, mid: int, mail: ParsedMail) -> bool:
                errors=[f for f in findings if f["severity"] == SEVERITY_ERROR],
                hints=[f for f in findings if f["severity"] != SEVERITY_ERROR],
                duplicate=duplicate, campaign=app.campaign, office=app.config.office_name,
-               state=state, ref=f"{app.campaign.id}-{mid:04d}", facts=msg.facts)
+               state=state, ref=f"{app.campaign.id}-{mid:04d}", facts=msg.facts,
+               received_day=msg.received_at.astimezone(app.config.timezone).date())
     subject, text, html = app.templates.render("ack", **ctx)
     ref = mail.message_id
     ref = f"<{ref.strip('<>')}>" if ref else None

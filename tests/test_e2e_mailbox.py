@@ -151,6 +151,12 @@ def test_poll_files_acknowledges_and_is_idempotent(office):
     text = next(a for a in acks if str(a["To"]).lower() == fix.sender).get_body(("plain",)).get_content()
     assert "温馨提示" in text and "二(五)" in text and "需修改" in text
 
+    # an adjustment reported in the mail text alone, 2 days before: filed from the text, flagged late
+    late = next(m for m in mails if m.scenario == "adjustment-late")
+    mid = f"<{parse_message(late.raw).message_id.strip('<>')}>"
+    text = next(a for a in acks if str(a["In-Reply-To"]) == mid).get_body(("plain",)).get_content()
+    assert "按邮件正文登记" in text and "提前3天" in text and "三(四)" in text
+
     # the oversize mail is recorded, not fetched, and shown
     db = sqlite3.connect(office.root / "var" / "mailbot.sqlite3")
     statuses = dict(db.execute("SELECT status, COUNT(*) FROM messages GROUP BY status").fetchall())
