@@ -61,6 +61,7 @@ class Campaign:
     reminders: dict[str, Any]                               # raw [reminders], used by remind.py
     source: Path
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    accept_from: date | None = None    # mail that arrived before this is kept but not filed
 
     def kind(self, key: str) -> Kind:
         return self.kinds[key]
@@ -251,4 +252,5 @@ def load_campaign(path: Path) -> Campaign:
         announce_days_before=int(a.get("announce_days_before", 15)),
         window_clause=a.get("window_clause", ""), announce_clause=a.get("announce_clause", ""),
         fixed_dates=fixed, checks=tuple(raw.get("checks", ())),
-        reminders=dict(raw.get("reminders", {})), source=path, raw=raw)
+        reminders=dict(raw.get("reminders", {})), source=path, raw=raw,
+        accept_from=_date(c["accept_from"], path, "campaign.accept_from") if "accept_from" in c else None)

@@ -27,7 +27,8 @@ log = logging.getLogger("mailbot.poll")
 
 # Archive folders for mail that is not (yet) a unit's submission.
 HOLD_FOLDERS = {"unconfirmed": "_待确认", "unmatched": "_未识别", "automatic": "_自动邮件",
-                "unparsable": "_无法解析", "own": "_本邮箱发出", "noattach": "_无附件", "error": "_处理出错"}
+                "unparsable": "_无法解析", "own": "_本邮箱发出", "noattach": "_无附件", "error": "_处理出错",
+                "before": "_活动开始前"}
 SEVERITY_ERROR = "错误"
 
 
@@ -52,7 +53,7 @@ class PollReport:
 
 _STATUS_CN = {"filed": "已登记", "unconfirmed": "待确认", "unmatched": "未识别单位", "automatic": "自动邮件",
               "unparsable": "无法解析", "own": "本邮箱发出", "noattach": "无附件", "oversize": "超过大小上限",
-              "resynced": "重新编号后再次出现", "error": "处理出错"}
+              "resynced": "重新编号后再次出现", "error": "处理出错", "before": "活动开始前的旧邮件"}
 
 
 def crashpoint(name: str) -> None:
@@ -121,7 +122,7 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
     try:
         mail = parse_message(raw)
         who = identify(mail, app.campaign, app.roster)
-        status, reason = _classify(app, mail, who)
+        status, reason = _classify(app, mail, who, received)
     except Exception as exc:   # parse never raises by contract; this is the last line of defence
         log.exception("could not read uid %s", fetched.uid)
         mail, who = None, Identity(None, False, None, "")
@@ -185,7 +186,7 @@ def _header_fields(mail: ParsedMail | None) -> dict[str, Any]:
                 from_name=mail.from_name, date_header=mail.date.isoformat() if mail.date else None)
 
 
-def _classify(app: App, mail: ParsedMail, who: Identity) -> tuple[str, str | None]:
+def _classify(app: App, mail: ParsedMail, who: Identity, received: datetime) -> tuple[str, str | None]:
     own = app.config.own_addresses
     if mail.from_addr and mail.from_addr in own:
         return "own", "本邮箱自己发出的邮件，不处理。"
@@ -194,6 +195,10 @@ def _classify(app: App, mail: ParsedMail, who: Identity) -> tuple[str, str | Non
     auto = automatic_reason(mail, own)
     if auto:
         return "automatic", auto
+    start = app.campaign.accept_from
+    if start and received.date() < start:
+        return "before", (f"邮件于 {received:%Y-%m-%d} 到达，早于本次活动的收件起始日 {start}"
+                          f"（规则文件 [campaign] accept_from），只存档，不登记、不回复。")
     if who.unit is None:
         return "unmatched", who.how
     if not who.confirmed:

@@ -91,3 +91,20 @@ def test_a_poison_mail_is_held_and_the_rest_filed(tmp_path, monkeypatch):
                                WorkCalendar.load(app.config.rules), app.today).text
     assert "处理出错（待人工处理）：xjmzj@163.com" in text
     app.close()
+
+
+def test_old_mail_before_accept_from_is_kept_not_answered(tmp_path):
+    """First install on a mailbox holding last year's mail: with [campaign] accept_from set,
+    older mail is archived and recorded, but neither filed nor acknowledged."""
+    app = _office(tmp_path, [datetime(2021, 8, 20, 10, 0, tzinfo=TZ), datetime(2022, 8, 20, 10, 0, tzinfo=TZ)])
+    rules = tmp_path / "rules" / "open-day-2022.toml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("# accept_from = 2022-08-01", "accept_from = 2022-08-01"),
+                     encoding="utf-8")
+    app.close()
+    app = open_app(tmp_path / "config.ini", "2022-08-31")
+    report = poll(app)
+    assert report.filed == 1 and report.acks_queued == 1 and report.held == {"before": 1}
+    old = app.ledger.messages("status='before'")[0]
+    assert old.received_at.year == 2021 and "accept_from" in old.reason
+    assert (app.archive.base / old.raw_path).is_file() and "_活动开始前" in old.raw_path
+    app.close()
