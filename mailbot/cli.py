@@ -15,6 +15,7 @@ from typing import Callable
 from .app import App, open_app
 from .campaign import CampaignError
 from .config import ConfigError
+from .locks import Busy
 
 log = logging.getLogger("mailbot")
 
@@ -347,6 +348,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, CampaignError, UsageError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
+    except Busy as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -42,6 +42,7 @@ from typing import Any, Callable
 
 import schedule
 
+from .locks import try_lock, unlock
 from .config import Config
 from .ledger import Ledger
 from .workcalendar import CalendarError, WorkCalendar
@@ -72,7 +73,7 @@ class InstanceLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fh = open(self.path, "a+", encoding="utf-8")
         try:
-            _lock(fh)
+            try_lock(fh)
         except OSError:
             try:
                 fh.seek(0)
@@ -97,7 +98,7 @@ class InstanceLock:
                 self._fh.seek(0)
                 self._fh.truncate()
                 self._fh.flush()
-                _unlock(self._fh)
+                unlock(self._fh)
             finally:
                 self._fh.close()
                 self._fh = None
@@ -108,25 +109,6 @@ class InstanceLock:
     def __exit__(self, *exc: Any) -> None:
         self.release()
 
-
-if os.name == "nt":  # pragma: no cover - Windows office PCs
-    import msvcrt
-
-    def _lock(fh) -> None:
-        fh.seek(0)
-        msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
-
-    def _unlock(fh) -> None:
-        fh.seek(0)
-        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
-else:
-    import fcntl
-
-    def _lock(fh) -> None:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-    def _unlock(fh) -> None:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 # --- logging -----------------------------------------------------------------------------

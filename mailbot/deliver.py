@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from .app import App
+from .locks import job_lock
 from .send import PermanentFailure, SendError, TemporaryFailure, open_sender
 
 log = logging.getLogger("mailbot.deliver")
@@ -37,9 +38,13 @@ class DeliveryReport:
 
 
 def deliver(app: App, now: datetime | None = None) -> DeliveryReport:
+    with job_lock(app.config.ledger, "send"):    # never two senders on one queue
+        return _deliver(app, now or datetime.now().astimezone())
+
+
+def _deliver(app: App, now: datetime) -> DeliveryReport:
     from .pipeline import crashpoint
     report = DeliveryReport()
-    now = now or datetime.now().astimezone()
     rows = app.ledger.due_outgoing(now)
     if not rows:
         return report

@@ -20,6 +20,7 @@ from .automatic import automatic_reason
 from .compose import AUTO_REPLIED, queue
 from .facts import extract_facts
 from .identify import Identity, identify
+from .locks import job_lock
 from .parse import Attachment, ParsedMail, parse_message
 from .source import Fetched, open_source
 
@@ -75,7 +76,7 @@ def poll(app: App) -> PollReport:
     report = PollReport()
     cfg = app.config
     source = open_source(cfg.imap, cfg.base, cfg.password("imap") if not cfg.imap.get("backend") else None)
-    with source:
+    with job_lock(cfg.ledger, "poll"), source:
         uidvalidity = source.uidvalidity()
         after = app.ledger.source_position(source.name, uidvalidity)
         for fetched in source.new_messages(after, cfg.max_message_bytes):
@@ -88,7 +89,7 @@ def poll(app: App) -> PollReport:
             crashpoint("committed")
             if status == "filed":
                 source.mark_filed(fetched.uid)
-    report.confirmed = confirm_waiting(app, report)
+        report.confirmed = confirm_waiting(app, report)
     app.ledger.event("poll", "ok", report.summary())
     return report
 

@@ -279,3 +279,21 @@ def test_another_countys_roster_saved_by_excel_as_gbk(tmp_path, dovecot, smtp_se
     assert (off.root / "archive" / "2022-政府开放日" / "隆德县民政局" / "实施方案").is_dir()
     doctor = off.mailbot("doctor")
     assert "不在单位名单" in doctor.stdout
+
+
+def test_two_polls_at_once_file_and_answer_each_mail_once(office):
+    """The clerk types `mailbot poll` while the daemon's poll runs: the second waits its turn
+    (poll and send locks beside the ledger); every mail is filed once and answered once."""
+    env = dict(os.environ, MB_E2E_PW=PASSWORD)
+    cmd = [sys.executable, "-m", "mailbot", "--config", str(office.root / "config.ini"), "--today", TODAY, "poll"]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-2000:]
+    submissions = [m for m in office.mails if m.on_roster and m.kind]
+    ids = [str(a["Message-ID"]) for a in _acks(office.smtp)]
+    assert len(ids) == len(set(ids)) == len(submissions)
+    db = sqlite3.connect(office.root / "var" / "mailbot.sqlite3")
+    assert db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == len(office.mails) + 1
+    db.close()
