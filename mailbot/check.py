@@ -345,7 +345,15 @@ class Forbid(Rule):
             return True
         if not self.negation:
             return False
-        return any(w in before for w in self.neg_before) or any(w in after for w in self.neg_after)
+        for w in self.neg_before:
+            k = before.rfind(w)
+            if k == -1:
+                continue
+            # 除群众代表外还邀请人大代表: the 除…外 closed before the word, so the word is invited
+            if w == "除" and re.search(r"除[^外]*(?:以外|之外|外)", before[k:]):
+                continue
+            return True
+        return any(w in after for w in self.neg_after)
 
     def run(self, doc: _Doc) -> list[Finding]:
         t = doc.text.text

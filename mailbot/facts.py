@@ -116,7 +116,9 @@ def cn_to_int(s: str) -> int | None:
 # key → labels. A label may name two fields (联系人及电话). Longest labels win.
 _LABELS: dict[str, tuple[str, ...]] = {
     "time": ("活动时间", "开放时间", "开展时间", "举办时间", "举行时间", "活动日期", "开放日期",
-             "具体时间", "时间安排", "召开时间", "开放日时间", "时间"),
+             "具体时间", "时间安排", "召开时间", "开放日时间", "时间", "日期", "活动日", "开放日期及时间"),
+    "time+form": ("活动时间及方式", "活动时间和方式", "时间及方式", "时间和方式", "活动时间及形式",
+                  "活动时间和形式", "时间及形式"),
     "timeplace": ("时间地点", "时间和地点", "时间及地点", "时间与地点", "时间、地点",
                   "活动时间地点", "活动时间及地点", "活动时间和地点", "活动时间、地点",
                   "开放时间及地点", "开放时间和地点", "开放时间地点"),
@@ -126,15 +128,18 @@ _LABELS: dict[str, tuple[str, ...]] = {
     "theme+content": ("活动主题及内容", "主题及内容", "主题和内容", "活动主题和内容"),
     "content": ("活动内容", "开放内容", "活动安排", "活动流程", "活动议程", "主要内容", "具体内容",
                 "活动环节", "日程安排", "活动程序", "开放项目", "内容安排", "议程安排", "议程",
-                "具体安排", "活动具体安排"),
+                "具体安排", "活动具体安排", "流程安排", "活动日程", "开放安排",
+                "活动流程及内容", "内容及流程", "开放内容及安排", "活动内容及安排"),
     "form": ("活动形式", "开放形式", "活动方式", "开放方式", "形式"),
     "form+content": ("活动形式及内容", "活动内容及形式", "内容及形式", "形式及内容"),
     "signup": ("报名方式", "参与方式", "报名办法", "报名途径", "报名渠道", "参加方式", "报名参加方式",
-               "报名须知", "参与途径", "报名"),
+               "报名须知", "参与途径", "报名方法", "报名流程", "参与办法",
+               "招募方式", "征集方式", "预约方式", "预约报名", "报名"),
     "invited+signup": ("邀请对象报名方式", "邀请对象及报名方式", "邀请对象和报名方式",
                        "参加对象及报名方式", "参与对象及报名方式"),
     "participants": ("参加人数", "参与人数", "活动人数", "邀请人数", "拟邀人数", "人数", "名额",
-                     "活动规模", "规模", "参加规模", "人员规模"),
+                     "活动规模", "规模", "参加规模", "人员规模", "参会人数",
+                     "招募人数", "活动名额", "报名名额", "邀请名额", "参加名额", "拟邀人员数量"),
     "invited": ("邀请对象", "参加对象", "参与对象", "开放对象", "活动对象", "邀请人员", "参加人员",
                 "参与人员", "参会人员", "受邀对象", "邀请范围"),
     "invited+participants": ("邀请对象及人数", "参加对象及人数", "参加人员及人数", "参与人员及人数"),
@@ -148,10 +153,12 @@ _LABELS: dict[str, tuple[str, ...]] = {
     "phone": ("联系电话", "咨询电话", "报名电话", "电话", "手机", "联系手机", "办公电话",
               "咨询热线", "报名热线"),
     "tips": ("温馨提示", "注意事项", "活动要求", "参加须知", "参观须知", "友情提示", "特别提示",
-             "活动须知", "须知", "其他事项", "有关事项", "其他要求", "其他说明", "提示", "相关要求"),
+             "活动须知", "须知", "其他事项", "有关事项", "其他要求", "其他说明", "提示", "相关要求",
+             "温馨提醒", "友情提醒", "特别提醒", "提醒事项", "参与须知", "参加要求"),
     # Dates under these labels are never the activity date.
     "deadline": ("报名时间", "报名截止时间", "截止时间", "报名截止", "报名日期", "发布时间", "公告时间",
-                 "报送时间", "印发时间", "成文日期", "上传时间", "征集时间", "发布日期", "报名期限"),
+                 "报送时间", "印发时间", "成文日期", "上传时间", "征集时间", "发布日期", "报名期限",
+                 "填报日期", "填表日期", "报送日期", "签发日期", "制表日期", "预约时间"),
 }
 
 _LABEL_KEYS: dict[str, tuple[str, ...]] = {}
@@ -174,6 +181,11 @@ _LABEL_COLON = re.compile(rf"(?P<label>{_LABEL_ALT}) *[:]")
 _LABEL_START = re.compile(
     rf"^ *(?P<head>{_HEAD})? *(?P<label>{_LABEL_ALT}) *(?P<sep>[:。.]|(?= +\S)| *$)")
 _LABEL_CELL = re.compile(rf"^ *(?:{_HEAD})? *(?P<label>{_LABEL_ALT}) *[:]? *$")
+# a signature line: the issuing office, or a date alone
+_SIGNATURE = re.compile(r"^ *(?:[\u4e00-\u9fff()]{2,24}(?:局|办公室|委员会|政府|中心|办事处|管委会)|"
+                        r"(?:19|20)\d{2} *年 *\d{1,2} *月 *\d{1,2} *日|(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}) *$")
+_SHORT_KEYS = frozenset(("time", "timeplace", "place", "theme", "participants", "contact", "phone"))
+_LIST_ITEM = re.compile(r"^ *(?:\d{1,2} *[、.)](?!\d)|\( *[\d一二三四五六七八九十]{1,3} *\)|[一二三四五六七八九十]{1,3} *[、.]|[一二三四五六七八九十]是)")
 _TOP_HEAD = re.compile(r"^ *(?:[一二三四五六七八九十]{1,3} *[、.,]|第[一二三四五六七八九十]{1,3}[条部分章])")
 
 
@@ -262,6 +274,28 @@ def _find_fields(text: str) -> list[_Field]:
                     found.append(f)
                     field_lines.add(i)
                 k += 1
+            # A cell of several paragraphs (a numbered list, "1.进机关:" then its text) comes out
+            # as the row's line followed by lines without tabs: they belong to the row's last value.
+            if found and found[-1].line == i and found[-1].end > found[-1].start:
+                last = found[-1]
+                tail_e = _trim(text, a, b)[1]
+                if last.end >= tail_e:
+                    j, e = i + 1, last.end
+                    prev = text[last.start:last.end]
+                    while j < len(lines) and j - i <= 15:
+                        la, lb = lines[j]
+                        ln = text[la:lb].strip()
+                        if not ln or "\t" in ln or _TOP_HEAD.match(ln) or _inline_fields(text, la, lb, j):
+                            break
+                        if not (_LIST_ITEM.match(ln) or prev.rstrip().endswith(":")):
+                            break
+                        e, prev = _trim(text, la, lb)[1], ln
+                        field_lines.add(j)
+                        j += 1
+                    if j > i + 1:
+                        found[-1] = _Field(last.keys, last.label, last.start, e, last.line, last.label_start)
+                        i = j
+                        continue
             i += 1
             continue
         fs = _inline_fields(text, a, b, i)
@@ -299,6 +333,11 @@ def _find_fields(text: str) -> list[_Field]:
                 break
             if _TOP_HEAD.match(text[la:lb]):
                 break
+            # a short value (时间：/ 地点：) already read, then a paragraph of prose: not the value
+            if s is not None and _SHORT_KEYS.intersection(f.keys) and (
+                    len(text[la:lb].strip()) > 40 and re.search(r"[。;]", text[la:lb])
+                    or _SIGNATURE.match(text[la:lb])):
+                break
             if text[la:lb].strip():
                 if s is None:
                     s = la
@@ -319,7 +358,9 @@ def _inline_fields(text: str, a: int, b: int, line: int) -> list[_Field]:
     m = _LABEL_START.match(seg)
     if m:
         sep = m.group("sep")
-        if sep == ":" or sep.strip() == "" or m.group("head"):
+        spaced_on = (" " in m.group("label") and sep.strip() == ""
+                     and re.match(r" *[\u4e00-\u9fff](?: |$)", seg[m.end():]))   # 其 他 事 项 安 排
+        if (sep == ":" or sep.strip() == "" or m.group("head")) and not spaced_on:
             hits.append((m.start("label"), m.end(), m.group("label")))
     for c in _LABEL_COLON.finditer(seg):
         if hits and c.start() < hits[-1][1]:
@@ -353,7 +394,8 @@ _MONTH_ONLY = re.compile(
 _AFTER = re.compile(
     r"^ *(?:\(? *(?:星期|周|礼拜)[一二三四五六日天] *\)?)? *(?:\((?:暂定|拟定|待定)\))? *"
     r"(?P<ampm>上午|下午|晚上|早上|早晨|中午|傍晚)? *"
-    r"(?:(?P<h>[01]?\d|2[0-3]) *(?:[:] *(?P<mi>[0-5]\d)|(?<=\d)\.(?P<mi3>[0-5]\d)(?!\d)|[点时] *(?:(?P<mi2>[0-5]?\d) *分|半)?))?")
+    r"(?:(?P<h>[01]?\d|2[0-3]|二十[一二三]?|十[一二三四五六七八九]?|[一二三四五六七八九]) *(?:[:] *(?P<mi>[0-5]\d)|(?<=\d)\.(?P<mi3>[0-5]\d)(?!\d)|"
+    r"[点时] *(?:(?P<mi2>[0-5]?\d|[一二三四五]?十[一二三四五六七八九]?|[〇零]?[一二三四五六七八九]) *分|半)?))?")
 _RANGE_TAIL = re.compile(
     rf"^ *{_RSEP} *(?:(?P<y>{_Y}) *年 *)?(?:(?P<m>{_M}) *月 *)?(?P<d>{_D}) *(?P<suf>[日号])")
 _ISO_RANGE_TAIL = re.compile(
@@ -389,11 +431,16 @@ def _fmt_time(m: re.Match) -> str | None:
     h = m.group("h")
     if h is None:
         return None
-    hh = int(h)
+    hh = cn_to_int(h)
+    if hh is None or hh > 23:
+        return None
     mi = m.group("mi") or m.group("mi2") or m.group("mi3") or ("30" if m.group(0).rstrip().endswith("半") else "00")
+    mi = cn_to_int(mi.lstrip("〇零") or "0")
+    if mi is None or mi > 59:
+        return None
     if m.group("ampm") in ("下午", "晚上", "傍晚") and hh < 12:
         hh += 12
-    return f"{hh:02d}:{int(mi):02d}"
+    return f"{hh:02d}:{mi:02d}"
 
 
 def _expand(a: date, b: date) -> tuple[date, ...]:
@@ -423,6 +470,8 @@ def _date_hits(text: str, year: int) -> list[_DateHit]:
         if r:
             y2 = _year_of(r.group("y")) or first.year
             m2 = cn_to_int(r.group("m")) if r.group("m") else first.month
+            if not r.group("y") and m2 and m2 < first.month:      # 12月30日至1月2日: into the next year
+                y2 += 1
             d2 = _mk_date(y2, m2, cn_to_int(r.group("d")) or 0)
             if d2 and d2 > first:
                 return _expand(first, d2), end + r.end()
@@ -508,7 +557,8 @@ _HEADCOUNT = re.compile(
     rf"拟邀请|邀请|计划|预计|控制在|达到|达|为)? *(?<![\d.第每])(?P<n>{_N}) *"
     rf"(?:(?:-|~|至|到|—|–) *(?P<n2>{_N}) *)?(?P<mod>余|多|来)? *(?P<u>名|人|位)(?!民|大|员|事|社|口|类|才)(?P<post>次|左右|以上|以内|上下|许)?")
 _HEADCOUNT_BARE = re.compile(rf"^ *(?:约|共|不少于|不低于|限额|限)? *(?P<n>{_N}) *(?:余|多)? *(?:名|人|位|个)?")
-_STAFF = re.compile(r"工作人员|讲解员|志愿者|安保|医护|服务人员|干部职工\d|局领导|班子成员|每组|每批|每团|每人")
+_STAFF = re.compile(r"工作人员|讲解员|志愿者|安保|医护|服务人员|干部职工\d|局领导|班子成员|每组|每批|每团|每人|"
+                    r"(?:本|我|局机关|单位|我局|本局|我单位)(?:参加|参会|出席)(?:人数|人员)")
 
 
 def parse_headcount(text: str) -> int | None:
@@ -585,8 +635,10 @@ class Fact:
 
 FORM_NAMES = ("进机关", "进现场", "进会议")
 _FORM_PATTERNS = {
-    "进机关": re.compile(r"进机关|机关开放|走进(?:[^,。;\n]{0,8})?机关|参观(?:[^,。;\n]{0,6})?(?:机关|办公区|办公场所|办公楼|办公环境|工作场所)|机关开放日"),
-    "进现场": re.compile(r"进现场|现场开放|走进(?:[^,。;\n]{0,10})?(?:现场|一线|工地|项目)|实地参观|现场参观|现场观摩|实地观摩|实地查看|实地走访|深入(?:[^,。;\n]{0,6})?现场|参观(?:[^,。;\n]{0,10})?(?:现场|基地|项目|窗口|大厅|中心)"),
+    "进机关": re.compile(r"进机关|机关开放|走进(?:[^,。;\n]{0,8})?机关|参观(?:[^,。;\n]{0,6})?(?:机关|办公区|办公场所|办公楼|办公环境|工作场所)|机关开放日|"
+                       r"观摩(?:[^,。;\n]{0,8})?(?:机关|股室|科室|办公)|(?:体验|模拟)办事|体验(?:[^,。;\n]{0,4})?办事流程"),
+    "进现场": re.compile(r"进现场|现场开放|走进(?:[^,。;\n]{0,10})?(?:现场|一线|工地|项目)|实地参观|现场参观|现场观摩|实地观摩|实地查看|实地走访|深入(?:[^,。;\n]{0,6})?现场|参观(?:[^,。;\n]{0,10})?(?:现场|基地|项目|窗口|大厅|中心)|"
+                       r"现场体验|实地考察|实地调研|前往[^,。;\n]{0,12}(?:馆|中心|基地|现场|厂|园|站|所|项目)"),
     "进会议": re.compile(r"进会议|会议开放|列席(?:[^,。;\n]{0,12})?会|旁听(?:[^,。;\n]{0,8})?会|走进(?:[^,。;\n]{0,6})?会议|参加(?:[^,。;\n]{0,4})?(?:局务会|论证会|评审会|听证会|常务会)"),
 }
 _QA = re.compile(r"座谈|问答|答疑|互动交流|交流互动|面对面交流|恳谈|现场提问|解答(?:[^,。;\n]{0,6})?问题|交流发言|现场交流")
@@ -599,7 +651,14 @@ _SUGGESTIONS_B = re.compile(
     rf"(?<![\d.])(?P<n>{_N}) *(?:条|项|个|件)[^。;\n,]{{0,6}}?(?:意见建议|意见和建议|意见|建议|问题|诉求)")
 _SUGG_CUE = re.compile(r"征集|收集|收到|提出|梳理|汇总|反映|共|形成|记录|整理")
 
-_STRONG_NEG = re.compile(r"报送|报名|截止|备案|印发|提交|上报|成文|征集|公示|下发|报县|前报|审核|签发|落款")
+# Prose announcements: "届时将组织群众代表参观…并召开座谈会" is the 活动内容; "请参加人员携带身份证" a 温馨提示.
+_PROSE_CONTENT = re.compile(r"届时|活动当天|当天|将组织|组织(?:群众|市民|公众|参会|与会|受邀|代表)|带领|邀请")
+_PROSE_CONTENT_ACT = re.compile(r"参观|观摩|座谈|体验|列席|旁听|走进|实地")
+_RULE_QUOTE = re.compile(r"须设置|应包括|应当包括|要求|按照|根据|通知")
+_PROSE_TIPS = re.compile(r"(?:(?<=[。;\n])|^)请")
+_PROSE_TIPS_WHAT = re.compile(r"携带|准时|提前(?:\d|[一二三四五六七八九十])|佩戴|遵守|听从|着装|注意安全")
+_PROSE_TIPS_SKIP = re.compile(r"报名|预约|截止")
+_STRONG_NEG = re.compile(r"报送|报名|截止|备案|印发|提交|上报|成文|征集|公示|下发|报县|前报|审核|签发|落款|填报|填表|制表|预约")
 _WEAK_NEG = re.compile(r"发布|公告|反馈|通知|结束后|之后|以后|通报|答复")
 _POSITIVE = re.compile(r"开展|举办|举行|召开|定于|将于|拟于|计划于|开放日|组织|于|走进|参观|活动当天|当日")
 _ORIG_CUE = re.compile(r"原定|原计划|原拟|原于|原为|原来|原安排|原日期|原时间")
@@ -716,6 +775,15 @@ class _Extractor:
         self._by_keys: dict[tuple[str, ...], list[_Field]] = {}
         self._index: dict[tuple[str, ...], tuple[list[int], list[tuple[int, int]]]] = {}
         self.year = year or self._guess_year(received)
+        if year:
+            # A document whose every full date is in one later year (a 2023 plan checked against
+            # the 2022 rules) means that year by 12月5日. An earlier year is more likely last year's
+            # template left in a signature, so the campaign's year stands then.
+            years = {_year_of(m.group("y")) for m in _CN_DATE.finditer(self.t) if m.group("y") and m.group("suf")}
+            years |= {int(m.group("y")) for m in _ISO_DATE.finditer(self.t)}
+            years.discard(None)
+            if len(years) == 1 and next(iter(years)) > year:
+                self.year = next(iter(years))
         self.dates = _date_hits(self.t, self.year)
 
     def _guess_year(self, received: date | None) -> int:
@@ -959,8 +1027,9 @@ class _Extractor:
             v2 = v2[:p[1]] + " " * (p[2] - p[1]) + v2[p[2]:]
         v2 = re.sub(r"电话|手机|联系电话|办公电话|座机|邮箱|[:;,/、]|@\S*", lambda m: " " * len(m.group(0)), v2)
         toks = [(m.group(0), m.start(), m.end()) for m in re.finditer(r"[\u4e00-\u9fff·]+", v2)]
-        toks = [(re.sub(r"(?:同志|先生|女士)$", "", w), a, a + len(re.sub(r"(?:同志|先生|女士)$", "", w)))
-                for w, a, b in toks]
+        # 李红霞同志 → 李红霞; 张女士 stays 张女士 (a surname alone is not a name)
+        toks = [(w2, a, a + len(w2)) for w, a, b in toks
+                for w2 in [re.sub(r"(?:同志|先生|女士|老师)$", "", w) if len(re.sub(r"(?:同志|先生|女士|老师)$", "", w)) >= 2 else w]]
         toks = [tk for tk in toks if tk[0]]
         people = [tk for tk in toks if len(tk[0]) <= 5 and not self._NOT_NAME.search(tk[0])
                   and not self._ORG_TAIL.search(tk[0])]
@@ -1051,6 +1120,14 @@ class _Extractor:
                     break
         if best:
             return self.fact(best.group("p"), best.start("p"), best.end("p"))
+        # prose: …于9月7日上午组织开展…活动，…走进县人民医院，实地参观… (the sentence of the date)
+        first = min(anchors, default=None)
+        hit = next((h for h in self.dates if first and self.nt.span(h.start, h.end) == first), None)
+        if hit is not None:
+            s, e = self.sents.around(hit.start, 300)
+            m = re.search(r"(?:走进|来到|前往|赴)(?P<p>[^,。;\n、]{3,20}?)(?=[,。;]|开展|参观|实地|观摩|召开)", self.t[s:e])
+            if m and not re.search(r"(?:机关|一线|基层|群众|企业)$", m.group("p")):
+                return self.fact(m.group("p"), s + m.start("p"), s + m.end("p"))
         return None
 
     def long_field(self, key: str, min_len: int) -> Fact | None:
@@ -1078,6 +1155,20 @@ class _Extractor:
                 s, e = _trim(self.t, s, e)
                 return self.fact(self.t[s:e], s, e)
             pos = self.t.find("报名", max(e, pos + 2))
+        return None
+
+    def prose_sentence(self, must: re.Pattern, also: re.Pattern | None = None,
+                       skip: re.Pattern | None = None) -> Fact | None:
+        """The first sentence that says what a label would have said (a prose announcement)."""
+        for m in must.finditer(self.t):
+            s, e = self.sents.around(m.start())
+            sent = self.t[s:e]
+            if also is not None and not also.search(sent):
+                continue
+            if skip is not None and skip.search(sent):
+                continue
+            s, e = _trim(self.t, s, e)
+            return self.fact(self.t[s:e], s, e)
         return None
 
     def flag(self, pattern: re.Pattern) -> Fact | None:
@@ -1134,8 +1225,10 @@ class _Extractor:
             signup=self.signup(),
             invited_groups=self.text_field("invited", limit=120) or self.regex_fact(
                 r"邀请(?P<v>[^。;\n]{2,60}?)(?:参加|参与|走进|出席|代表参加)"),
-            content=self.text_field("content", limit=300, whole=True) or self.long_field("form", 30),
-            tips=self.text_field("tips", limit=300, whole=True),
+            content=self.text_field("content", limit=300, whole=True) or self.long_field("form", 30)
+            or (None if summary else self.prose_sentence(_PROSE_CONTENT, _PROSE_CONTENT_ACT, _RULE_QUOTE)),
+            tips=self.text_field("tips", limit=300, whole=True)
+            or (None if summary else self.prose_sentence(_PROSE_TIPS, _PROSE_TIPS_WHAT, _PROSE_TIPS_SKIP)),
             forms=self.forms(), has_qa=self.flag(_QA), has_survey=self.flag(_SURVEY),
         )
         if summary:

@@ -298,3 +298,109 @@ def test_hostile_input_is_bounded():
         t0 = time.perf_counter()
         extract_facts(text, kind="summary", year=Y)
         assert time.perf_counter() - t0 < 10, text[:20]
+
+
+# --- forms seen in published announcements from other governments (2026-11 batch) -----------
+
+def _facts(text, year=Y):
+    return extract_facts(text, kind="plan", year=year).as_json()
+
+
+@pytest.mark.parametrize("text, want", [
+    ("活动时间：9月6日上午九时", "09:00"),
+    ("活动时间：2022年9月7日上午九时三十分", "09:30"),
+    ("开放时间：九月八日下午三点半", "15:30"),
+    ("兹定于9月20日9时在局会议室举办政府开放日活动", "09:00"),
+    ("活动时间：2022年9月5日（星期一）上午9:00—11:30", "09:00"),
+])
+def test_chinese_numeral_times(text, want):
+    assert _facts(text)["time"] == want
+
+
+def test_yearless_range_across_the_new_year():
+    want = ["2022-12-30", "2022-12-31", "2023-01-01", "2023-01-02"]
+    assert _facts("活动时间：12月30日至1月2日")["activity_dates"] == want
+    assert parse_dates("12月30日至1月2日", Y) == [d(12, 30), d(12, 31), d(1, 1, 2023), d(1, 2, 2023)]
+    assert parse_dates("2022年12月30日至2023年1月2日", Y) == [d(12, 30), d(12, 31), d(1, 1, 2023), d(1, 2, 2023)]
+
+
+def test_month_under_time_and_form_label():
+    f = _facts("一、活动时间及方式\n9月中旬，采取现场观摩和座谈方式\n二、活动主题\n水的生命之旅")
+    assert f["activity_dates"] == [] and f["activity_month"] == "2022-09 中旬"
+
+
+def test_bare_date_label_and_prose_after_a_short_value():
+    text = ("日期：\n二零二五年九月三十日（星期二）\n时间：\n上午九时至下午六时\n"
+            "有兴趣的市民可由二零二五年九月二十五日起至九月二十九日致电热线预约，名额先到先得。")
+    f = _facts(text)
+    assert f["activity_dates"] == ["2025-09-30"]
+
+
+@pytest.mark.parametrize("text, want", [
+    ("参加人数：名额有限，限额30人", 30),
+    ("本次活动共招募20名市民代表。", 20),
+    ("参加人数：不超过50人", 50),
+    ("参与人数：30人以内", 30),
+    ("活动规模：约40人", 40),
+    ("招募市民代表15名、企业代表10名，共25名。", 25),
+    ("参与对象：企业安全员、群众代表等不少于二十五人", 25),
+    ("（一）进机关。将于9月16日开展，进行座谈交流，参与人数上限为30人。", 30),
+])
+def test_headcount_forms_in_announcements(text, want):
+    assert _participants(text) == want
+
+
+def test_own_staff_are_not_the_headcount():
+    assert _participants("五、参加人员\n根据实际情况，单位参加人数3人，邀请有关企业群众代表15人。") == 15
+    assert _participants("参加人数：邀请群众代表25名，局机关参加人员5名") == 25
+
+
+def test_contact_keeps_a_courtesy_title_when_only_a_surname_is_given():
+    assert _facts("联系人：张女士，咨询电话：0954-3012345")["contact"] == "张女士"
+    assert _facts("联系人：王先生　联系电话：13709541122")["contact"] == "王先生"
+    assert _facts("联系人：李红霞同志，电话：0954-3012103")["contact"] == "李红霞"
+
+
+def test_table_cell_with_a_numbered_list_keeps_all_its_paragraphs():
+    text = ("活动主题\t科技赋能\n活动形式\t1.进机关：\n组织代表走进局机关，参观办公运行情况，了解主要职责。\n"
+            "2.座谈交流：\n介绍全县工业经济运行情况，听取意见建议。\n出席领导\t局长")
+    f = _facts(text)
+    assert "座谈交流" in f["content"] and "听取意见建议" in f["content"]
+
+
+def test_spaced_label_is_not_split_into_label_and_value():
+    f = _facts("其 他 事 项 安 排\t1.党政办负责会议场地准备；2.文化站负责宣传报道")
+    assert f["tips"] is None
+
+
+def test_prose_announcement_content_and_tips():
+    text = ("我局定于2022年9月6日上午9:30在局三楼会议室开展“政府开放日”活动。届时将组织群众代表参观局机关办公场所，"
+            "并召开座谈会听取意见建议。有意参加者请拨打电话0954-3012345报名。请参加人员携带身份证准时到场。")
+    f = _facts(text)
+    assert f["content"] and "参观局机关" in f["content"]
+    assert f["tips"] == "请参加人员携带身份证准时到场"
+    # a sign-up instruction is not a 温馨提示
+    assert _facts("请报名人员于8月24日前报名，并保持电话畅通。")["tips"] is None
+
+
+def test_new_form_patterns():
+    assert _facts("组织受邀代表观摩林业局各股室及现场办公情况")["forms"] == ["进机关"]
+    assert _facts("参会人员到局属各单位现场体验、模拟办事")["forms"] == ["进机关", "进现场"]
+    assert _facts("前往吴忠市文化馆，了解数字文化馆发展情况")["forms"] == ["进现场"]
+
+
+def test_yearless_date_takes_the_documents_later_year():
+    text = "二、活动时间\n12月5日15:00\n景德镇市工业和信息化局\n2025年11月21日"
+    assert _facts(text)["activity_dates"] == ["2025-12-05"]
+    # last year's signature left in a template does not move the campaign's year
+    assert _facts("二、活动时间\n9月6日上午9:00\n2021年8月20日")["activity_dates"] == ["2022-09-06"]
+
+
+def test_prose_place_and_content_in_the_sentence_of_the_date():
+    text = ("我局计划于2022年9月7日上午组织开展“健康西吉 你我共建”政府开放日活动，计划邀请各界群众代表二十五名，"
+            "走进县人民医院，实地参观智慧医院建设成效，并召开座谈会。")
+    f = _facts(text)
+    assert f["activity_dates"] == ["2022-09-07"] and f["participants"] == 25
+    assert f["place"] == "县人民医院" and "实地参观" in f["content"]
+    # inviting people is not, by itself, a description of the activity
+    assert _facts("邀请对象：社区工作者、群众代表等30人。")["content"] is None
