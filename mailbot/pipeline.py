@@ -8,6 +8,7 @@ the message it answers.
 from __future__ import annotations
 
 import logging
+import re
 import os
 import signal
 from dataclasses import dataclass, field
@@ -211,10 +212,27 @@ def _classify(app: App, mail: ParsedMail, who: Identity, received: datetime) -> 
 
 BODY_MIN_CHARS = 30
 
+# 163/126/QQ "超大附件" and cloud-drive shares put a download link in the text instead of a file.
+_LARGE_LINK = re.compile(r"https?://[^\s<>\"']*(?:ftn|largeattach|large_attach|dashi\.163\.com|"
+                         r"pan\.baidu\.com|share\.weiyun\.com|cowtransfer|wenshushu)[^\s<>\"']*", re.I)
+_LARGE_WORDS = ("超大附件", "文件中转站", "网盘链接", "百度网盘", "下载链接")
+LARGE_ATTACHMENT_REASON = ("材料是超大附件或网盘下载链接，系统不会自动下载，已转工作人员人工下载审核；"
+                           "如方便，请把文件直接作为附件重新发送")
+
+
+def large_attachment_links(text: str) -> list[str]:
+    """Download links (or the words for them) standing in for attached files."""
+    links = _LARGE_LINK.findall(text or "")
+    if not links and any(w in (text or "") for w in _LARGE_WORDS):
+        links = [next(w for w in _LARGE_WORDS if w in text)]
+    return links
+
 
 def _body_is_submission(mail: ParsedMail, who: Identity) -> bool:
     """A mail without attachments counts when its subject names a kind and its text says
     something (departments often report an adjustment in the mail text itself)."""
+    if large_attachment_links(mail.body_text):
+        return True
     return who.kind is not None and len("".join(mail.body_text.split())) >= BODY_MIN_CHARS
 
 
@@ -285,8 +303,10 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
     files_in = list(mail.attachments)
     kind = who.kind
     docs_by_file = [docread.read_document(a.data, a.filename or "附件") if _doc_like(a) else [] for a in files_in]
-    body_docs = [] if files_in else [docread.DocText(name="邮件正文", kind="text", text=mail.body_text,
-                                                     readable=True)]
+    links = large_attachment_links(mail.body_text)
+    body_docs = [] if files_in else [
+        docread.DocText(name="邮件正文", kind="text", text=mail.body_text, readable=not links,
+                        reason=(LARGE_ATTACHMENT_REASON + "（" + "、".join(links[:3]) + "）") if links else None)]
     if kind is None:     # nothing in subject or names: the documents' own titles decide
         readable = [(a, d) for a, docs in zip(files_in, docs_by_file) for d in docs if d.readable]
         kind = check.guess_kind(readable[0][0].filename or "", readable[0][1].text, app.campaign) \

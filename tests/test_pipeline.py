@@ -108,3 +108,26 @@ def test_old_mail_before_accept_from_is_kept_not_answered(tmp_path):
     assert old.received_at.year == 2021 and "accept_from" in old.reason
     assert (app.archive.base / old.raw_path).is_file() and "_活动开始前" in old.raw_path
     app.close()
+
+
+def test_large_attachment_link_goes_to_a_person_and_the_ack_says_so(tmp_path):
+    """QQ/163 超大附件: the plan is a download link in the text. It is filed as the unit's plan,
+    handed to a person (需人工审核), and the ack asks for the file as an attachment."""
+    init_folder(tmp_path)
+    b = samples.MailBuilder(from_addr="xjmzj@163.com", to="xjxzwgkb@163.com",
+                            subject="西吉县民政局政府开放日实施方案", date=datetime(2022, 8, 22, 9, 0, tzinfo=TZ),
+                            text="您好！我局实施方案文件较大，以超大附件发送：\n"
+                                 "https://wx.mail.qq.com/ftn/download?func=3&key=7a2b9c&code=1f3e\n"
+                                 "下载有效期至2022年9月6日。")
+    samples.write_maildir(tmp_path / "var" / "maildir", [(datetime(2022, 8, 22, 9, 0, tzinfo=TZ), b.build())])
+    app = open_app(tmp_path / "config.ini", "2022-08-22")
+    report = poll(app)
+    assert report.filed == 1 and report.acks_queued == 1
+    msg = app.ledger.messages("status='filed'")[0]
+    assert msg.unit == "西吉县民政局" and msg.kind == "plan" and msg.outcome == "需人工审核"
+    ack = app.ledger.outgoing("purpose='ack'")[0]["raw"].decode("utf-8", "replace")
+    import email
+    from email import policy
+    text = email.message_from_string(ack, policy=policy.default).get_body(("plain",)).get_content()
+    assert "超大附件" in text and "人工审核" in text and "需修改" not in text
+    app.close()
