@@ -171,6 +171,8 @@ def _hold(app: App, base: dict[str, Any], header: dict[str, Any], raw: bytes, ma
         for seq, (a, path) in enumerate(held_files, start=1):
             app.ledger.add_attachment(mid, seq, filename=a.filename, content_type=a.content_type,
                                       size=a.size, sha256=a.sha256, path=path)
+        if status == "noattach" and who.kind and mail is not None and queue_missing_files_ack(app, mid, mail):
+            report.acks_queued += 1
         app.ledger.set_source_position(base["source"], base["uidvalidity"], uid)
     report.held[status] = report.held.get(status, 0) + 1
     return status
@@ -206,7 +208,8 @@ def _classify(app: App, mail: ParsedMail, who: Identity, received: datetime) -> 
     if not who.confirmed:
         return "unconfirmed", who.how + "。把该地址加入 rules/units.csv 后，下一次收信会确认并发送回执。"
     if not mail.attachments and not _body_is_submission(mail, who):
-        return "noattach", "邮件没有附件，正文也不像报送材料，未登记；如需登记请人工处理。"
+        return "noattach", ("邮件没有附件，正文也不像报送材料，未登记；" +
+                            ("已回复发件人请补发附件。" if who.kind else "如需登记请人工处理。"))
     return "filed", None
 
 
@@ -381,12 +384,7 @@ def queue_ack(app: App, mid: int, mail: ParsedMail) -> bool:
     """Queue the 回执 for filed message MID (inside the caller's transaction)."""
     from . import progress
     msg = app.ledger.message(mid)
-    to = msg.from_addr
-    day = msg.received_at.astimezone(app.config.timezone).date().isoformat()
-    if app.ledger.acks_to_sender_on(to, day) >= app.config.max_acks_per_sender_per_day:
-        app.ledger.update_message(mid, reason=f"{day} 收到的邮件已向 {to} 回复 "
-                                              f"{app.config.max_acks_per_sender_per_day} 封回执，达到每日上限"
-                                              f"（防止邮件循环），本封不再回复，请人工查看。")
+    if _over_ack_cap(app, msg):
         return False
     state = progress.unit_state(app.ledger, app.campaign, app.roster, msg.unit, app.today)
     kind = app.campaign.kind(msg.kind)
@@ -401,12 +399,36 @@ def queue_ack(app: App, mid: int, mail: ParsedMail) -> bool:
                duplicate=duplicate, campaign=app.campaign, office=app.config.office_name,
                state=state, ref=f"{app.campaign.id}-{mid:04d}", facts=msg.facts,
                received_day=msg.received_at.astimezone(app.config.timezone).date())
-    subject, text, html = app.templates.render("ack", **ctx)
-    ref = mail.message_id
-    ref = f"<{ref.strip('<>')}>" if ref else None
-    return queue(app.ledger, app.config, purpose="ack", dedupe_key=f"ack:{mid}", to=[to], subject=subject,
-                 text=text, html=html, auto_submitted=AUTO_REPLIED, unit=msg.unit, answers=mid,
-                 in_reply_to=ref)
+    return _queue_reply(app, msg, mail, "ack", ctx)
+
+
+def queue_missing_files_ack(app: App, mid: int, mail: ParsedMail) -> bool:
+    """A unit's mail that names a submission but carries no file: tell the sender (a clerk would)."""
+    msg = app.ledger.message(mid)
+    if _over_ack_cap(app, msg):
+        return False
+    ctx = dict(msg=msg, unit=msg.unit, kind=app.campaign.kind(msg.kind), campaign=app.campaign,
+               office=app.config.office_name, ref=f"{app.campaign.id}-{mid:04d}")
+    return _queue_reply(app, msg, mail, "ack_nofile", ctx)
+
+
+def _over_ack_cap(app: App, msg: Any) -> bool:
+    """The reply-storm cap: at most N acks a day to one address (by the day its mail arrived)."""
+    day = msg.received_at.astimezone(app.config.timezone).date().isoformat()
+    if app.ledger.acks_to_sender_on(msg.from_addr, day) < app.config.max_acks_per_sender_per_day:
+        return False
+    app.ledger.update_message(msg.id, reason=f"{day} 收到的邮件已向 {msg.from_addr} 回复 "
+                                             f"{app.config.max_acks_per_sender_per_day} 封回执，达到每日上限"
+                                             f"（防止邮件循环），本封不再回复，请人工查看。")
+    return True
+
+
+def _queue_reply(app: App, msg: Any, mail: ParsedMail, template: str, ctx: dict[str, Any]) -> bool:
+    subject, text, html = app.templates.render(template, **ctx)
+    ref = f"<{mail.message_id.strip('<>')}>" if mail.message_id else None
+    return queue(app.ledger, app.config, purpose="ack", dedupe_key=f"ack:{msg.id}", to=[msg.from_addr],
+                 subject=subject, text=text, html=html, auto_submitted=AUTO_REPLIED, unit=msg.unit,
+                 answers=msg.id, in_reply_to=ref)
 
 
 def confirm_waiting(app: App, report: PollReport | None = None) -> int:

@@ -1,6 +1,7 @@
 """The pipeline on the embedded backends (Maildir in, outbox folder out): no servers needed."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 from mailbot import samples
@@ -130,4 +131,24 @@ def test_large_attachment_link_goes_to_a_person_and_the_ack_says_so(tmp_path):
     from email import policy
     text = email.message_from_string(ack, policy=policy.default).get_body(("plain",)).get_content()
     assert "超大附件" in text and "人工审核" in text and "需修改" not in text
+    app.close()
+
+
+def test_forgotten_attachment_gets_a_reply_asking_for_it(tmp_path):
+    """"民政局实施方案" with the file forgotten ("见附件" and nothing attached): not filed as a
+    version, but answered once so the department knows to resend; a plain question is not."""
+    init_folder(tmp_path)
+    t = datetime(2022, 8, 22, 9, 0, tzinfo=TZ)
+    forgot = samples.MailBuilder(from_addr="xjmzj@163.com", to="xjxzwgkb@163.com",
+                                 subject="西吉县民政局政府开放日实施方案", date=t, text="见附件。").build()
+    question = samples.MailBuilder(from_addr="xjczj@163.com", to="xjxzwgkb@163.com",
+                                   subject="请问纸质版交到哪里", date=t, text="谢谢").build()
+    samples.write_maildir(tmp_path / "var" / "maildir", [(t, forgot), (t, question)])
+    app = open_app(tmp_path / "config.ini", "2022-08-22")
+    report = poll(app)
+    assert report.filed == 0 and report.held == {"noattach": 2} and report.acks_queued == 1
+    ack = app.ledger.outgoing("purpose='ack'")
+    assert len(ack) == 1 and json.loads(ack[0]["recipients"]) == ["xjmzj@163.com"]
+    assert ack[0]["subject"].startswith("回执：西吉县民政局实施方案未收到附件")
+    assert poll(app).acks_queued == 0                      # answered once
     app.close()
