@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -137,6 +138,11 @@ def cmd_status(app: App, args: argparse.Namespace) -> int:
                      s.summary_status, s.deadlines.summary_due.isoformat(),
                      "、".join(p.split("：")[0] for p in s.problems)])
     _print(f"{app.campaign.title}　截至 {app.today.isoformat()}")
+    tally: dict[str, int] = {}
+    for r in rows:
+        tally[r[2]] = tally.get(r[2], 0) + 1
+    order = ["已备案", "待审核", "需修改", "退回修改", "需人工审核", "未提交", "逾期未提交"]
+    _print("方案：" + "，".join(f"{k} {tally[k]}" for k in order if k in tally) + f"（共 {len(rows)} 个单位）")
     _print(render_table(["单位", "活动日期", "方案状态", "版本", "公告截止", "开展情况", "开展情况截止", "问题"], rows))
     held = app.ledger.q("SELECT status, COUNT(*) n FROM messages WHERE status NOT IN ('filed') GROUP BY status")
     if held:
@@ -353,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:            # `mailbot status | head`: the reader left, nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
