@@ -710,7 +710,7 @@ def _records(wb, styles, title, messages, attachments, link, campaign, tz):
     t = _Table(wb, styles, RECORDS, cols, title)
     by_id = {m.id: m for m in messages}
     for m in messages:
-        if m.status == "own":
+        if m.status in ("own", "resynced"):     # our own mail; the same mail again after renumbering
             continue
         when = _local(m.received_at, tz)
         unit = m.unit or None
