@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,8 @@ def _label(campaign: Campaign, kind: str | None) -> str:
     return kind or "（类型未识别）"
 
 
-def _time(value: str | datetime | None) -> str:
+def _time(value: str | datetime | None, tz: tzinfo | None = None) -> str:
+    """月日 时:分 in the office's time zone (ledger times carry the machine's offset)."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -66,6 +67,8 @@ def _time(value: str | datetime | None) -> str:
             value = datetime.fromisoformat(value)
         except ValueError:
             return value
+    if tz is not None and value.tzinfo is not None:
+        value = value.astimezone(tz)
     return f"{value.month}月{value.day}日 {value:%H:%M}"
 
 
@@ -91,12 +94,12 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
         if m.status == "filed":
             errors = [f for f in ledger.findings(m.id) if f["severity"] == "错误"]
             new_filed.append(dict(
-                unit=m.unit, kind=_label(campaign, m.kind), version=m.version, received=_time(m.received_at),
+                unit=m.unit, kind=_label(campaign, m.kind), version=m.version, received=_time(m.received_at, config.timezone),
                 outcome="重复发送（与已收版本相同）" if m.duplicate_of else (m.outcome or ""),
                 problems=[f"{f['item']}：{f['text']}" for f in errors][:5], more=max(0, len(errors) - 5)))
         elif m.status in ("oversize", "unparsable"):
             new_other.append(dict(status=STATUS_LABEL[m.status], sender=m.from_addr, subject=m.subject,
-                                  received=_time(m.received_at), reason=m.reason or ""))
+                                  received=_time(m.received_at, config.timezone), reason=m.reason or ""))
     automatic_new = sum(1 for m in new_rows if m.status == "automatic")
     max_msg = max([since_msg, *(m.id for m in new_rows)])
 
@@ -105,13 +108,13 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
     for s in states:
         if s.plan is not None and s.plan_status == PENDING:
             to_review.append(dict(unit=s.name, label=_label(campaign, s.plan.kind), version=s.plan.version,
-                                  received=_time(s.plan.received_at), manual=s.plan.outcome == MANUAL,
+                                  received=_time(s.plan.received_at, config.timezone), manual=s.plan.outcome == MANUAL,
                                   activity=_md(s.activity_date),
                                   hints=[f"{f['item']}：{f['text']}" for f in ledger.findings(s.plan.id)][:5]))
         for kind, sub, status in (("summary", s.summary, s.summary_status), ("feedback", s.feedback, s.feedback_status)):
             if sub is not None and status == MANUAL:
                 manual.append(dict(unit=s.name, label=_label(campaign, kind), version=sub.version,
-                                   received=_time(sub.received_at),
+                                   received=_time(sub.received_at, config.timezone),
                                    hints=[f"{f['item']}：{f['text']}" for f in ledger.findings(sub.id)][:5]))
 
     # 3. open deadlines and who is missing; 5. overdue
@@ -151,10 +154,10 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
                                   key=lambda s: s.activity_date)]
 
     # 6. mail waiting for the office
-    waiting = [dict(sender=m.from_addr, subject=m.subject, received=_time(m.received_at), unit=m.unit or "",
+    waiting = [dict(sender=m.from_addr, subject=m.subject, received=_time(m.received_at, config.timezone), unit=m.unit or "",
                     kind=_label(campaign, m.kind) if m.kind else "", reason=m.reason or "")
                for m in ledger.messages("status='unconfirmed'")]
-    unmatched_new = [dict(sender=m.from_addr, subject=m.subject, received=_time(m.received_at), reason=m.reason or "",
+    unmatched_new = [dict(sender=m.from_addr, subject=m.subject, received=_time(m.received_at, config.timezone), reason=m.reason or "",
                           label=STATUS_LABEL.get(m.status, m.status))
                      for m in new_rows if m.status in ("unmatched", "noattach", "error", "oversize", "unparsable")]
     unmatched_total = len(ledger.q("SELECT id FROM messages WHERE status='unmatched'"))
@@ -167,14 +170,14 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
 
     # 8. health
     polls = ledger.q("SELECT * FROM events WHERE job='poll' AND level='ok' ORDER BY id DESC LIMIT 1")
-    last_poll = dict(at=_time(polls[0]["at"]), text=polls[0]["text"]) if polls else None
+    last_poll = dict(at=_time(polls[0]["at"], config.timezone), text=polls[0]["text"]) if polls else None
     if since_event is not None:
         ev = ledger.q("SELECT * FROM events WHERE id > ? AND level='error' ORDER BY id", (int(since_event),))
     else:
         start = (now - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
         ev = ledger.q("SELECT * FROM events WHERE at >= ? AND level='error' ORDER BY id",
                       (start.isoformat(timespec="seconds"),))
-    errors = [dict(at=_time(e["at"]), job=e["job"], text=e["text"]) for e in ev]
+    errors = [dict(at=_time(e["at"], config.timezone), job=e["job"], text=e["text"]) for e in ev]
     max_event = ledger.q("SELECT COALESCE(MAX(id), 0) FROM events")[0][0]
     years = {today.year, *(s.activity_date.year for s in states if s.activity_date)}
     coverage = cal.coverage_notes(years)

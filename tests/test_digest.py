@@ -114,3 +114,21 @@ def test_digest_says_when_the_workbook_was_locked(w, tmp_path):
     d = build_digest(w.ledger, w.config, w.campaign, w.roster, w.calendar(), D(2022, 8, 25),
                      workbook=w.config.workbook)
     assert "正被 Excel/WPS 打开" not in d.text and "附件为截至今日的跟踪表" in d.text
+
+
+def test_times_are_shown_in_the_office_time_zone(w):
+    """Ledger times carry the machine's offset (UTC on a server); the digest shows 北京时间."""
+    fill(w)
+    with w.ledger.transaction():
+        w.ledger.db.execute("INSERT INTO events (at, job, level, text) VALUES "
+                            "('2022-08-25T01:05:00+00:00', 'poll', 'ok', '收取新邮件 0 封')")
+    t = build_digest(w.ledger, w.config, w.campaign, w.roster, w.calendar(), D(2022, 8, 25)).text
+    assert "最近一次成功收信：8月25日 09:05" in t
+
+
+def test_no_contradiction_when_only_older_unmatched_mail_exists(w):
+    w.submit("?", "plan", D(2022, 8, 20), status="unmatched", from_addr="999@qq.com")
+    queue_digest(w.ledger, w.config, w.campaign, w.roster, w.calendar(), D(2022, 8, 22))
+    t = build_digest(w.ledger, w.config, w.campaign, w.roster, w.calendar(), D(2022, 8, 23)).text
+    six = t[t.index("六、"):t.index("七、")]
+    assert "累计未识别邮件 1 封" in six and "无。" not in six
