@@ -260,6 +260,8 @@ class Submission:
     outcome: str
     facts: dict[str, Any]
     body_results: list[Any] = field(default_factory=list)   # checks of the mail text itself
+    copied_findings: list[Any] = field(default_factory=list)  # a resend shares its original's findings
+    file_outcomes: dict[str, str | None] = field(default_factory=dict)   # …and per-file results
 
     def message_fields(self) -> dict[str, Any]:
         return dict(unit=self.unit, kind=self.kind, version=self.version, duplicate_of=self.duplicate_of,
@@ -271,7 +273,7 @@ class Submission:
             readable = [d for d in f.docs if d.readable]
             reason = "；".join(d.reason for d in f.docs if d.reason) or None
             outcome = _worst([r.outcome for r in f.results]) if f.results else (
-                "需人工审核" if f.docs and not readable else None)
+                "需人工审核" if f.docs and not readable else self.file_outcomes.get(a.sha256))
             aid = app.ledger.add_attachment(mid, seq, filename=a.filename, content_type=a.content_type,
                                             size=a.size, sha256=a.sha256, path=f.path,
                                             doc_kind=",".join(sorted({d.kind for d in f.docs})) or None,
@@ -286,6 +288,8 @@ class Submission:
         for r in self.body_results:
             for fd in r.findings:
                 app.ledger.add_finding(mid, None, fd.rule, fd.severity, fd.item, fd.message, fd.clause)
+        for row in self.copied_findings:
+            app.ledger.add_finding(mid, None, row["rule"], row["severity"], row["item"], row["text"], row["clause"])
 
 
 _OUTCOME_RANK = {"待审核": 0, "需人工审核": 1, "需修改": 2}
@@ -321,10 +325,15 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
     folder = f"{who.unit}/{label}"
     stored: list[StoredFile] = []
     if dup is not None:
+        # the same files again: nothing new to store or check; it shares the original's result
         original = app.ledger.message(dup)
-        version = original.version or 1
-        by_sha = {r["sha256"]: r["path"] for r in app.ledger.attachments(dup)}
-        paths = [by_sha[a.sha256] for a in files_in]
+        earlier = {r["sha256"]: r for r in app.ledger.attachments(dup)}
+        raw_path = app.archive.store(folder, f"{day}_v{original.version}_邮件{uid}.eml", raw)
+        return Submission(who.unit, kind, original.version or 1, dup, raw_path,
+                          [StoredFile(a, earlier[a.sha256]["path"], [], []) for a in files_in],
+                          original.outcome or "需人工审核", original.facts,
+                          copied_findings=app.ledger.findings(dup),
+                          file_outcomes={sha: r["outcome"] for sha, r in earlier.items()})
     else:
         version = app.ledger.next_version(who.unit, kind)
         paths, used = [], set()
@@ -393,11 +402,18 @@ def queue_ack(app: App, mid: int, mail: ParsedMail) -> bool:
     findings = [dict(severity=r["severity"], item=r["item"], text=r["text"], clause=r["clause"])
                 for r in app.ledger.findings(mid)]
     duplicate = app.ledger.message(msg.duplicate_of) if msg.duplicate_of else None
+    # a resend of a version already reviewed: say where that version stands, not "under review"
+    dup_status = dup_reason = None
+    if duplicate is not None and state.plan is not None and state.plan.id == duplicate.id:
+        dup_status = state.plan_status
+        if state.last_review is not None and state.last_review["message"] == duplicate.id:
+            dup_reason = state.last_review["reason"]
     ctx = dict(msg=msg, unit=msg.unit, kind=kind, files=files, findings=findings,
+               dup_status=dup_status, dup_reason=dup_reason,
                errors=[f for f in findings if f["severity"] == SEVERITY_ERROR],
                hints=[f for f in findings if f["severity"] != SEVERITY_ERROR],
                duplicate=duplicate, campaign=app.campaign, office=app.config.office_name,
-               state=state, ref=f"{app.campaign.id}-{mid:04d}", facts=msg.facts,
+               state=state, ref=f"{app.campaign.id}-{(msg.duplicate_of or mid):04d}", facts=msg.facts,
                received_day=msg.received_at.astimezone(app.config.timezone).date())
     return _queue_reply(app, msg, mail, "ack", ctx)
 

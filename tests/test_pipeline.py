@@ -152,3 +152,31 @@ def test_forgotten_attachment_gets_a_reply_asking_for_it(tmp_path):
     assert ack[0]["subject"].startswith("回执：西吉县民政局实施方案未收到附件")
     assert poll(app).acks_queued == 0                      # answered once
     app.close()
+
+
+def test_resending_a_returned_plan_says_it_is_still_returned(tmp_path):
+    """The office returned v1; the department resends the very same file after the due date.
+    The ack must not claim "under review" nor call it late: it says v1 stands returned, why,
+    and that only a changed file helps; the registration number stays v1's."""
+    from mailbot import review
+    init_folder(tmp_path)
+    t1, t2 = datetime(2022, 8, 22, 9, 0, tzinfo=TZ), datetime(2022, 9, 5, 9, 0, tzinfo=TZ)
+    samples.write_maildir(tmp_path / "var" / "maildir", [(t1, _plan_mail(1, t1))])
+    app = open_app(tmp_path / "config.ini", "2022-08-24")
+    poll(app)
+    review.decide(app.ledger, app.config, app.campaign, app.roster, "民政局", "退回修改", "缺少温馨提示",
+                  via="命令行", today=app.today, templates=app.templates)
+    samples.write_maildir(tmp_path / "var" / "maildir", [(t1, _plan_mail(1, t1)), (t2, _plan_mail(1, t2))])
+    app.today = datetime(2022, 9, 5).date()
+    assert poll(app).acks_queued == 1
+    first, again = app.ledger.messages("status='filed'")
+    assert again.duplicate_of == first.id and again.outcome == first.outcome
+    import email
+    from email import policy
+    raw = app.ledger.outgoing("purpose='ack'")[-1]["raw"]
+    m = email.message_from_bytes(raw, policy=policy.default)
+    text = m.get_body(("plain",)).get_content()
+    assert "（重复发送）" in str(m["Subject"]) and f"-{first.id:04d}〕" in str(m["Subject"])
+    assert "已审核退回修改，原因：缺少温馨提示" in text
+    assert "未发现问题" not in text and "逾期" not in text
+    app.close()
