@@ -440,7 +440,14 @@ def _over_ack_cap(app: App, msg: Any) -> bool:
 
 
 def _queue_reply(app: App, msg: Any, mail: ParsedMail, template: str, ctx: dict[str, Any]) -> bool:
-    subject, text, html = app.templates.render(template, **ctx)
+    try:
+        subject, text, html = app.templates.render(template, **ctx)
+    except Exception as exc:   # an edited template with a mistake must not wedge the mailbox
+        log.exception("template %s failed for message %s", template, msg.id)
+        app.ledger.update_message(msg.id, reason=f"回执未能生成（模板 templates/{template}.*：{exc}），"
+                                                 f"已登记但未回复，请修正模板后人工回复。")
+        app.ledger.event("poll", "error", f"回执模板出错：{exc}")   # joins the filing transaction
+        return False
     ref = f"<{mail.message_id.strip('<>')}>" if mail.message_id else None
     return queue(app.ledger, app.config, purpose="ack", dedupe_key=f"ack:{msg.id}", to=[msg.from_addr],
                  subject=subject, text=text, html=html, auto_submitted=AUTO_REPLIED, unit=msg.unit,

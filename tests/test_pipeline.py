@@ -180,3 +180,42 @@ def test_resending_a_returned_plan_says_it_is_still_returned(tmp_path):
     assert "已审核退回修改，原因：缺少温馨提示" in text
     assert "未发现问题" not in text and "逾期" not in text
     app.close()
+
+
+def _scan_mail(t: datetime) -> bytes:
+    b = samples.MailBuilder(from_addr="xjscjgj@163.com", to="xjxzwgkb@163.com",
+                            subject="市场监管局政府开放日方案（扫描件）", date=t, text="方案扫描件见附件。")
+    jpg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(range(256)) * 40 + b"\xff\xd9"
+    b.attach("市场监管局开放日方案扫描件.jpg", jpg)
+    return b.build()
+
+
+def test_image_only_scan_is_filed_for_a_person_and_acknowledged(tmp_path):
+    """A plan sent only as a scanned image: nothing to read, so no facts at all. It is filed
+    (需人工审核) and acknowledged, and the mail after it is filed too."""
+    init_folder(tmp_path)
+    t = datetime(2022, 8, 22, 9, 0, tzinfo=TZ)
+    samples.write_maildir(tmp_path / "var" / "maildir",
+                          [(t, _scan_mail(t)), (t + timedelta(minutes=5), _plan_mail(1, t + timedelta(minutes=5)))])
+    app = open_app(tmp_path / "config.ini", "2022-08-22")
+    report = poll(app)
+    assert report.filed == 2 and report.acks_queued == 2
+    scan = app.ledger.messages("status='filed' AND unit='西吉县市场监督管理局'")[0]
+    assert scan.outcome == "需人工审核" and scan.facts == {}
+    app.close()
+
+
+def test_a_broken_template_never_wedges_the_mailbox(tmp_path):
+    """The office edits the ack template and makes a mistake: mail is still filed, the failure
+    is recorded and shown, and the next mails go on."""
+    init_folder(tmp_path)
+    tpl = tmp_path / "templates" / "ack.txt.j2"
+    tpl.write_text(tpl.read_text(encoding="utf-8") + "{{ no_such_thing.at_all }}\n", encoding="utf-8")
+    t = datetime(2022, 8, 22, 9, 0, tzinfo=TZ)
+    samples.write_maildir(tmp_path / "var" / "maildir", [(t, _plan_mail(1, t)), (t, _plan_mail(2, t))])
+    app = open_app(tmp_path / "config.ini", "2022-08-22")
+    report = poll(app)
+    assert report.filed == 2 and report.acks_queued == 0
+    assert all("回执未能生成" in m.reason for m in app.ledger.messages("status='filed'"))
+    assert any("回执模板出错" in e["text"] for e in app.ledger.events())
+    app.close()
