@@ -20,7 +20,7 @@ from .app import App
 from .automatic import automatic_reason
 from .compose import AUTO_REPLIED, queue
 from .facts import extract_facts
-from .identify import Identity, identify
+from .identify import Identity, identify, is_reply, own_text
 from .locks import job_lock
 from .parse import Attachment, ParsedMail, parse_message
 from .source import Fetched, open_source
@@ -171,7 +171,8 @@ def _hold(app: App, base: dict[str, Any], header: dict[str, Any], raw: bytes, ma
         for seq, (a, path) in enumerate(held_files, start=1):
             app.ledger.add_attachment(mid, seq, filename=a.filename, content_type=a.content_type,
                                       size=a.size, sha256=a.sha256, path=path)
-        if status == "noattach" and who.kind and mail is not None and queue_missing_files_ack(app, mid, mail):
+        if (status == "noattach" and who.kind and mail is not None and not is_reply(mail.subject)
+                and queue_missing_files_ack(app, mid, mail)):
             report.acks_queued += 1
         app.ledger.set_source_position(base["source"], base["uidvalidity"], uid)
     report.held[status] = report.held.get(status, 0) + 1
@@ -209,7 +210,8 @@ def _classify(app: App, mail: ParsedMail, who: Identity, received: datetime) -> 
         return "unconfirmed", who.how + "。把该地址加入 rules/units.csv 后，下一次收信会确认并发送回执。"
     if not mail.attachments and not _body_is_submission(mail, who):
         return "noattach", ("邮件没有附件，正文也不像报送材料，未登记；" +
-                            ("已回复发件人请补发附件。" if who.kind else "如需登记请人工处理。"))
+                            ("已回复发件人请补发附件。" if who.kind and not is_reply(mail.subject)
+                             else "如需登记或回复请人工处理。"))
     return "filed", None
 
 
@@ -236,7 +238,7 @@ def _body_is_submission(mail: ParsedMail, who: Identity) -> bool:
     something (departments often report an adjustment in the mail text itself)."""
     if large_attachment_links(mail.body_text):
         return True
-    return who.kind is not None and len("".join(mail.body_text.split())) >= BODY_MIN_CHARS
+    return who.kind is not None and len("".join(own_text(mail.body_text).split())) >= BODY_MIN_CHARS
 
 
 # --- a submission: archive, read, check --------------------------------------------------
@@ -312,7 +314,7 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
     docs_by_file = [docread.read_document(a.data, a.filename or "附件") if _doc_like(a) else [] for a in files_in]
     links = large_attachment_links(mail.body_text)
     body_docs = [] if files_in else [
-        docread.DocText(name="邮件正文", kind="text", text=mail.body_text, readable=not links,
+        docread.DocText(name="邮件正文", kind="text", text=own_text(mail.body_text), readable=not links,
                         reason=(LARGE_ATTACHMENT_REASON + "（" + "、".join(links[:3]) + "）") if links else None)]
     if kind is None:     # nothing in subject or names: the documents' own titles decide
         readable = [(a, d) for a, docs in zip(files_in, docs_by_file) for d in docs if d.readable]

@@ -219,3 +219,32 @@ def test_a_broken_template_never_wedges_the_mailbox(tmp_path):
     assert all("回执未能生成" in m.reason for m in app.ledger.messages("status='filed'"))
     assert any("回执模板出错" in e["text"] for e in app.ledger.events())
     app.close()
+
+
+def test_replies_read_as_the_sender_meant_them(tmp_path):
+    """A reply to our 回执 carrying an adjustment report is an adjustment (the subject's 实施方案
+    is our word); a reply asking a question, with the notice quoted below, is not a plan and
+    gets no automatic answer."""
+    init_folder(tmp_path)
+    t = datetime(2022, 8, 29, 9, 0, tzinfo=TZ)
+    adj = samples.MailBuilder(from_addr="xjwsjkj@163.com", to="xjxzwgkb@163.com",
+                              subject="答复: 回执：西吉县卫生健康局实施方案已收到〔2022-政府开放日-0006〕", date=t,
+                              text="我局活动时间调整为9月14日，报告见附件。")
+    adj.attach("关于调整卫健局政府开放日活动时间的报告.docx",
+               samples.adjustment_docx("西吉县卫生健康局", old_date=datetime(2022, 9, 7).date(),
+                                       new_date=datetime(2022, 9, 14).date(), reason="与防疫检查冲突"))
+    quoted = "\n".join(["-----原始邮件-----", "发件人: 县政务公开办公室", "发送时间: 2022年8月15日",
+                        "主题: 关于报送2022年度政府开放日活动实施方案的通知"] +
+                       ["各部门：请于8月26日前报送实施方案，包括报名方式、参加人数、开放主题……"] * 5)
+    question = samples.MailBuilder(from_addr="xjzjj@163.com", to="xjxzwgkb@163.com",
+                                   subject="回复：关于报送2022年度政府开放日活动实施方案的通知", date=t,
+                                   text="请问纸质版需要报送几份？\n\n" + quoted)
+    samples.write_maildir(tmp_path / "var" / "maildir", [(t, adj.build()), (t, question.build())])
+    app = open_app(tmp_path / "config.ini", "2022-08-29")
+    report = poll(app)
+    filed = app.ledger.messages("status='filed'")
+    assert [(m.unit, m.kind) for m in filed] == [("西吉县卫生健康局", "adjustment")]
+    assert report.held == {"noattach": 1} and report.acks_queued == 1
+    held = app.ledger.messages("status='noattach'")[0]
+    assert held.unit == "西吉县住房和城乡建设局" and "人工处理" in held.reason
+    app.close()
