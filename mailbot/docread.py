@@ -1618,7 +1618,7 @@ def _read_pdf(data: bytes, name: str, ctx: _Ctx) -> DocText:
         warnings.append(WARN_PDF_TRUNCATED.format(n=limits.max_pdf_pages))
     if res.get("truncated"):
         warnings.append(WARN_TRUNCATED.format(n=limits.max_chars))
-    text = "\n".join(t.strip("\n") for t in texts)
+    text = _close_pdf_gaps("\n".join(t.strip("\n") for t in texts))
     visible = [ch for ch in text if not ch.isspace()]
     if len(visible) < 20:
         return _doc(name, "pdf", text, False, REASON_SCAN, warnings)
@@ -1632,6 +1632,17 @@ def _read_pdf(data: bytes, name: str, ctx: _Ctx) -> DocText:
         warnings.append(WARN_PDF_PAGES.format(pages=shown))
     attention = [w for w in warnings if w.startswith(("PDF 第", "文档过长", "PDF 页数"))]
     return _doc(name, "pdf", text, True, attention[0] if attention else None, warnings)
+
+
+_PDF_GAP = re.compile(r"(?<=[0-9０-９])[ \t\u3000“”\"]+(?=[年月日号时点])|(?<=[年月日号])[ \t\u3000]+(?=[0-9０-９])")
+
+
+def _close_pdf_gaps(text: str) -> str:
+    """PDF text layers space out mixed CJK and digits ("2022 年 9 月 5 日", "30 人") and can drop
+    a quote mark into the middle of a date: join the date and number runs back together.
+    (Lines broken at the page edge are left alone: rejoining them also glued headings on.)"""
+    text = _PDF_GAP.sub("", text)
+    return re.sub(r"(?<=[0-9])[ \t\u3000]+(?=[人名位个余条])", "", text)
 
 
 # --- text, HTML, MHT ---------------------------------------------------------------

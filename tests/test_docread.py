@@ -948,3 +948,29 @@ def test_libreoffice_exit_zero_without_output(soffice):
     doc = read1(b"{\\rtf1" + bytes(range(256)) * 50, "坏.rtf", converter=soffice)
     assert (doc.kind, doc.readable) == ("rtf", False)
     assert doc.reason == "LibreOffice 无法转换该文件（可能已损坏或加密），需人工审核"
+
+
+def test_pdf_text_layer_gaps_in_dates_and_counts_are_closed():
+    """pypdf spaces out mixed CJK and digits and can drop a quote mark into a date."""
+    from mailbot.docread import _close_pdf_gaps
+    assert _close_pdf_gaps("我局于2022 年 9 月 5 “  日成功开展，共 32 人参加，收集意见 6 条") == \
+        "我局于2022年9月5日成功开展，共 32人参加，收集意见 6条"
+    assert _close_pdf_gaps("上午 9:00 至 11:30；2022 2023") == "上午 9:00 至 11:30；2022 2023"
+
+
+@pytest.mark.soffice
+def test_pdf_summary_reads_its_date_like_the_docx(tmp_path):
+    """The same summary as .docx and as a LibreOffice PDF: both yield the date it was held."""
+    import subprocess
+    from datetime import date
+    from mailbot import samples
+    from mailbot.facts import extract_facts
+    src = tmp_path / "总结.docx"
+    src.write_bytes(samples.summary_docx("西吉县农业农村局", held=date(2022, 9, 5), participants=32,
+                                         suggestions=6, feedback="已于9月15日公开反馈采纳情况"))
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(src)], check=True, capture_output=True, timeout=180)
+    for f in (src, tmp_path / "总结.pdf"):
+        doc = read_document(f.read_bytes(), f.name)[0]
+        facts = extract_facts(doc.text, kind="summary", year=2022).as_json()
+        assert facts["held_dates"] == ["2022-09-05"], f.name
