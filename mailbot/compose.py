@@ -94,6 +94,7 @@ def build(config: Config, *, to: Sequence[str], subject: str, text: str, html: s
 def queue(ledger: Ledger, config: Config, *, purpose: str, dedupe_key: str, to: Sequence[str],
           subject: str, text: str, html: str, auto_submitted: str, cc: Sequence[str] = (),
           unit: str | None = None, answers: int | None = None, in_reply_to: str | None = None,
+          references: str | None = None,
           attachments: Iterable[tuple[str, bytes, str]] = ()) -> bool:
     """Queue one mail unless a mail with this dedupe_key was queued before. Returns True if new."""
     if ledger.is_queued(dedupe_key):
@@ -101,7 +102,7 @@ def queue(ledger: Ledger, config: Config, *, purpose: str, dedupe_key: str, to: 
     domain = config.from_address.rpartition("@")[2] or "mailbot.local"
     mid = message_id_for(dedupe_key, domain)
     raw = build(config, to=to, cc=cc, subject=subject, text=text, html=html,
-                auto_submitted=auto_submitted, message_id=mid, in_reply_to=in_reply_to,
+                auto_submitted=auto_submitted, message_id=mid, in_reply_to=in_reply_to, references=references,
                 attachments=attachments)
     return ledger.queue(purpose=purpose, dedupe_key=dedupe_key, message_id=mid,
                         sender=config.from_address, recipients=[*to, *cc], subject=subject, raw=raw,

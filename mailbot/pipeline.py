@@ -451,9 +451,11 @@ def _queue_reply(app: App, msg: Any, mail: ParsedMail, template: str, ctx: dict[
         app.ledger.event("poll", "error", f"回执模板出错：{exc}")   # joins the filing transaction
         return False
     ref = f"<{mail.message_id.strip('<>')}>" if mail.message_id else None
+    # RFC 5322 threading: the parent's References, then the parent itself (bounded for sanity)
+    chain = " ".join(((mail.header("References") or "").split() + ([ref] if ref else []))[-20:]) or None
     return queue(app.ledger, app.config, purpose="ack", dedupe_key=f"ack:{msg.id}", to=[msg.from_addr],
                  subject=subject, text=text, html=html, auto_submitted=AUTO_REPLIED, unit=msg.unit,
-                 answers=msg.id, in_reply_to=ref)
+                 answers=msg.id, in_reply_to=ref, references=chain)
 
 
 def confirm_waiting(app: App, report: PollReport | None = None) -> int:

@@ -229,7 +229,8 @@ def test_replies_read_as_the_sender_meant_them(tmp_path):
     t = datetime(2022, 8, 29, 9, 0, tzinfo=TZ)
     adj = samples.MailBuilder(from_addr="xjwsjkj@163.com", to="xjxzwgkb@163.com",
                               subject="答复: 回执：西吉县卫生健康局实施方案已收到〔2022-政府开放日-0006〕", date=t,
-                              text="我局活动时间调整为9月14日，报告见附件。")
+                              text="我局活动时间调整为9月14日，报告见附件。",
+                              in_reply_to="<mailbot.ack6@163.com>", references=["<plan6@163.com>", "<mailbot.ack6@163.com>"])
     adj.attach("关于调整卫健局政府开放日活动时间的报告.docx",
                samples.adjustment_docx("西吉县卫生健康局", old_date=datetime(2022, 9, 7).date(),
                                        new_date=datetime(2022, 9, 14).date(), reason="与防疫检查冲突"))
@@ -247,4 +248,9 @@ def test_replies_read_as_the_sender_meant_them(tmp_path):
     assert report.held == {"noattach": 1} and report.acks_queued == 1
     held = app.ledger.messages("status='noattach'")[0]
     assert held.unit == "西吉县住房和城乡建设局" and "人工处理" in held.reason
+    import email
+    from email import policy
+    ack = email.message_from_bytes(app.ledger.outgoing("purpose='ack'")[0]["raw"], policy=policy.default)
+    refs = str(ack["References"]).split()
+    assert refs[:2] == ["<plan6@163.com>", "<mailbot.ack6@163.com>"] and refs[-1] == str(ack["In-Reply-To"]).strip()
     app.close()
