@@ -340,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command != "run":           # the daemon sets up its own log file and stderr handler
         logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        for h in logging.getLogger().handlers:    # the terminal: warnings (or all with -v) only
+            h.setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     if not args.command:
         parser.print_help()
         return 2
@@ -347,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in FREE_COMMANDS:
             return FREE_COMMANDS[args.command](args)
         app = open_app(args.config, args.today)
+        if args.command != "run":       # commands run from cron/Task Scheduler leave a trace too
+            from .daemon import setup_logging
+            setup_logging(app.config.log, stderr=False)
         try:
             return APP_COMMANDS[args.command](app, args)
         finally:

@@ -253,6 +253,8 @@ def _find_fields(text: str) -> list[_Field]:
                     i += 2
                     continue
             k = 0
+            last_idx = None
+            nested: list[_Field] = []
             while k < len(cells):
                 m = labels[k]
                 if m:
@@ -265,6 +267,10 @@ def _find_fields(text: str) -> list[_Field]:
                     else:
                         s = e = cells[k][1]
                     found.append(_Field(_label_key(m.group("label")), m.group("label"), s, e, i))
+                    last_idx = len(found) - 1
+                    # a value cell that itself says "主题：…" / "联系电话：…" (活动主题及内容 | 主题：“…” 内容：…)
+                    for c0, c1 in vals:
+                        nested.extend(_inline_fields(text, c0, c1, i))
                     field_lines.add(i)
                     k = j
                     continue
@@ -272,12 +278,15 @@ def _find_fields(text: str) -> list[_Field]:
                 s0, e0 = cells[k]
                 for f in _inline_fields(text, s0, e0, i):
                     found.append(f)
+                    last_idx = len(found) - 1
                     field_lines.add(i)
                 k += 1
             # A cell of several paragraphs (a numbered list, "1.进机关:" then its text) comes out
             # as the row's line followed by lines without tabs: they belong to the row's last value.
-            if found and found[-1].line == i and found[-1].end > found[-1].start:
-                last = found[-1]
+            # Fields nested in a value cell come after the row's own fields (those are read first).
+            extended = False
+            if last_idx is not None and found[last_idx].end > found[last_idx].start:
+                last = found[last_idx]
                 tail_e = _trim(text, a, b)[1]
                 if last.end >= tail_e:
                     j, e = i + 1, last.end
@@ -293,9 +302,12 @@ def _find_fields(text: str) -> list[_Field]:
                         field_lines.add(j)
                         j += 1
                     if j > i + 1:
-                        found[-1] = _Field(last.keys, last.label, last.start, e, last.line, last.label_start)
-                        i = j
-                        continue
+                        found[last_idx] = _Field(last.keys, last.label, last.start, e, last.line, last.label_start)
+                        extended = True
+            found.extend(nested)
+            if extended:
+                i = j
+                continue
             i += 1
             continue
         fs = _inline_fields(text, a, b, i)
@@ -326,7 +338,11 @@ def _find_fields(text: str) -> list[_Field]:
             if j in field_lines:
                 # 杨丽娟，联系电话：…  — the text before the line's first label is the value
                 first = first_label.get(j, la)
-                if s is None and first > la and text[la:first].strip(" ,;、"):
+                # …but not a word glued to the label (主要参观地点：… is one label, not 主要 + 参观地点)
+                if s is None and first > la and text[la:first].strip(" ,;、") and (
+                        text[first - 1] in " ,;、" or not re.search(r"[\u4e00-\u9fff]$", text[la:first])
+                        or re.fullmatch(r" *[\u4e00-\u9fff]{2,4} *", text[la:first]) and not re.search(
+                            r"主要|具体|其他|本次|此次|活动|开放|集合|参观|报名|咨询", text[la:first])):
                     s, e = la, first
                     while e > s and text[e - 1] in " ,;、":
                         e -= 1
@@ -636,8 +652,8 @@ class Fact:
 FORM_NAMES = ("进机关", "进现场", "进会议")
 _FORM_PATTERNS = {
     "进机关": re.compile(r"进机关|机关开放|走进(?:[^,。;\n]{0,8})?机关|参观(?:[^,。;\n]{0,6})?(?:机关|办公区|办公场所|办公楼|办公环境|工作场所)|机关开放日|"
-                       r"观摩(?:[^,。;\n]{0,8})?(?:机关|股室|科室|办公)|(?:体验|模拟)办事|体验(?:[^,。;\n]{0,4})?办事流程"),
-    "进现场": re.compile(r"进现场|现场开放|走进(?:[^,。;\n]{0,10})?(?:现场|一线|工地|项目)|实地参观|现场参观|现场观摩|实地观摩|实地查看|实地走访|深入(?:[^,。;\n]{0,6})?现场|参观(?:[^,。;\n]{0,10})?(?:现场|基地|项目|窗口|大厅|中心)|"
+                       r"观摩(?:[^,。;\n]{0,8})?(?:机关|股室|科室|办公)|(?:体验|模拟)办事|体验(?:[^,。;\n]{0,4})?(?:办事|办公)流程"),
+    "进现场": re.compile(r"进现场|现场开放|走进(?:[^,。;\n]{0,10})?(?:现场|一线|工地|项目)|实地参观|现场参观|现场观摩|实地观摩|实地查看|实地走访|深入(?:[^,。;\n]{0,6})?现场|参观(?:[^,。;\n]{0,10})?(?:现场|基地|项目|窗口|大厅|中心)|参观(?:[^,。;\n]{0,14})?(?:专区|展馆|展厅|展区|村史馆|陈列馆)|"
                        r"现场体验|实地考察|实地调研|前往[^,。;\n]{0,12}(?:馆|中心|基地|现场|厂|园|站|所|项目)"),
     "进会议": re.compile(r"进会议|会议开放|列席(?:[^,。;\n]{0,12})?会|旁听(?:[^,。;\n]{0,8})?会|走进(?:[^,。;\n]{0,6})?会议|参加(?:[^,。;\n]{0,4})?(?:局务会|论证会|评审会|听证会|常务会)"),
 }
@@ -1064,13 +1080,17 @@ class _Extractor:
     def theme(self) -> Fact | None:
         f = self.text_field("theme", limit=60, quotes="")
         if f:
-            v = re.sub(r"^(?:以|为|是)", "", f.value).strip()
+            # 本次活动主题为“…” / 主题：“…” (a 主题及内容 cell) → what follows
+            v = re.sub(r"^(?:本次|此次)?(?:活动|开放日?)?主题(?:为|是)?[: ]*(?=\S)", "", f.value)
+            v = re.sub(r"^(?:以|为|是)", "", v).strip()
+            v = re.sub(r"[。;]$", "", v).strip()
             # “民政为民 温暖同行”(主题活动) → 民政为民 温暖同行; “四好农村路”建设进行时 stays whole
             q = re.fullmatch(r"[“\"「《]([^“”\"「」《》]+)[”\"」》] *(?:主题活动|为主题|主题)?", v)
             if q:
                 v = q.group(1).strip()
             # 举办“政务公开暖民心”政府开放日活动，让群众…  → the quoted name
-            inner = re.search(r"[“\"「](?P<t>[^”\"」]{2,40})[”\"」] *(?:主题)? *[“\"「]?(?:政府开放[日周月]|开放[日周月]|主题活动|活动)", f.value)
+            # “营造良好营商环境”平湖街道“政府开放日”活动 → the first quoted name (a unit name may sit between)
+            inner = re.search(r"[“\"「](?P<t>[^”\"」]{2,40})[”\"」] *(?:主题)? *(?:[\u4e00-\u9fff]{2,12}?[“\"「])?[“\"「]?(?:政府开放[日周月]|政务开放[日周月]|开放[日周月]|主题活动|活动)", f.value)
             if inner and "开放日" not in inner.group("t"):
                 v = inner.group("t").strip()
             if v and v != f.value:

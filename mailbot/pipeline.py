@@ -92,6 +92,8 @@ def poll(app: App) -> PollReport:
                 source.mark_filed(fetched.uid)
         report.confirmed = confirm_waiting(app, report)
     app.ledger.event("poll", "ok", report.summary())
+    log.info("poll %s: fetched=%d filed=%d held=%s confirmed=%d acks_queued=%d", source.name, report.fetched,
+             report.filed, report.held, report.confirmed, report.acks_queued)
     return report
 
 
