@@ -151,6 +151,14 @@ def cmd_status(app: App, args: argparse.Namespace) -> int:
     failed = app.ledger.outgoing("status='failed'")
     queued = app.ledger.outgoing("status='queued'")
     _print(f"待发邮件 {len(queued)} 封，发送失败 {len(failed)} 封。")
+    waiting = [r for r in queued if r["last_error"]]
+    if waiting:
+        _print(f"其中 {len(waiting)} 封正在等待重试，最近一次错误：{waiting[-1]['last_error']}")
+    last_poll = app.ledger.q("SELECT at, level, text FROM events WHERE job='poll' ORDER BY id DESC LIMIT 1")
+    if last_poll:
+        at = datetime.fromisoformat(last_poll[0]["at"]).astimezone(app.config.timezone)
+        _print(f"最近一次收信：{at:%Y-%m-%d %H:%M}（{'成功' if last_poll[0]['level'] == 'ok' else '失败'}）"
+               f"{last_poll[0]['text']}")
     return 0
 
 

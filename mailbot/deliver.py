@@ -85,6 +85,8 @@ def _deliver(app: App, now: datetime) -> DeliveryReport:
             report.sent += 1
     finally:
         sender.close()
-    if report.sent or report.failed:
-        app.ledger.event("send", "error" if report.failed else "ok", report.summary())
+    if report.sent or report.failed or report.retrying:
+        level = "error" if (report.failed or report.retrying) else "ok"
+        detail = f"（{report.errors[0]}）" if report.errors else ""
+        app.ledger.event("send", level, report.summary() + detail)
     return report
