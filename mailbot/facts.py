@@ -364,7 +364,24 @@ def _find_fields(text: str) -> list[_Field]:
             out.append(_Field(f.keys, f.label, s, e, f.line))
         else:
             out.append(f)
-    return out
+    return [_restated(text, f) for f in out]
+
+
+_GLUED = re.compile(r" *(?:主要|具体|其他|本次|此次|活动|开放|集合|参观|报名|咨询)? *")
+
+
+def _restated(text: str, f: _Field) -> _Field:
+    """A value that opens with a label of its own key (a 活动地点 cell: 主要参观地点：…) starts after it."""
+    m = _LABEL_COLON.match(text, f.start, f.end)
+    if m is None:
+        g = re.compile(r" *(?:主要|具体|其他|本次|此次|活动|开放|集合|参观|报名|咨询)")
+        gm = g.match(text, f.start, f.end)
+        if gm:
+            m = _LABEL_COLON.match(text, gm.end(), f.end)
+    if m and set(_label_key(m.group("label"))) & set(f.keys) and m.end() < f.end:
+        s, e = _trim(text, m.end(), f.end)
+        return _Field(f.keys, f.label, s, e, f.line, f.label_start)
+    return f
 
 
 def _inline_fields(text: str, a: int, b: int, line: int) -> list[_Field]:
@@ -385,6 +402,12 @@ def _inline_fields(text: str, a: int, b: int, line: int) -> list[_Field]:
     out = []
     for n, (ls, vs, label) in enumerate(hits):
         ve = hits[n + 1][0] if n + 1 < len(hits) else len(seg)
+        # 活动地点：主要参观地点：… — the next label, with a word glued before it, restates this
+        # one: the value is what follows it, not the glued word.
+        if n + 1 < len(hits) and set(_label_key(label)) & set(_label_key(hits[n + 1][2])) and \
+                _GLUED.fullmatch(seg[vs:ve]):
+            vs = hits[n + 1][1]
+            ve = hits[n + 2][0] if n + 2 < len(hits) else len(seg)
         s, e = _trim(text, a + vs, a + ve)
         while e > s and text[e - 1] in ",;、 ":
             e -= 1
@@ -1043,6 +1066,9 @@ class _Extractor:
             v2 = v2[:p[1]] + " " * (p[2] - p[1]) + v2[p[2]:]
         v2 = re.sub(r"电话|手机|联系电话|办公电话|座机|邮箱|[:;,/、]|@\S*", lambda m: " " * len(m.group(0)), v2)
         toks = [(m.group(0), m.start(), m.end()) for m in re.finditer(r"[\u4e00-\u9fff·]+", v2)]
+        # 联系方式：联系人张三，… → 张三
+        toks = [(w[k:], a + k, b) for w, a, b in toks
+                for k in [len(re.match(r"(?:联系人员?|联络人|报名联系人)?", w).group(0))] if k < len(w)]
         # 李红霞同志 → 李红霞; 张女士 stays 张女士 (a surname alone is not a name)
         toks = [(w2, a, a + len(w2)) for w, a, b in toks
                 for w2 in [re.sub(r"(?:同志|先生|女士|老师)$", "", w) if len(re.sub(r"(?:同志|先生|女士|老师)$", "", w)) >= 2 else w]]

@@ -404,3 +404,33 @@ def test_prose_place_and_content_in_the_sentence_of_the_date():
     assert f["place"] == "县人民医院" and "实地参观" in f["content"]
     # inviting people is not, by itself, a description of the activity
     assert _facts("邀请对象：社区工作者、群众代表等30人。")["content"] is None
+
+
+def test_theme_after_its_own_wording():
+    """本次活动主题为“…” and a 主题及内容 cell (主题：“…”；内容：…) give the quoted theme; a unit name
+    between the theme and “政府开放日” does not hide it."""
+    assert _facts("二、活动主题\n本次活动主题为“阳光政务 贴心服务”。\n")["theme"] == "阳光政务 贴心服务"
+    assert _facts("活动主题及内容\t主题：“水润民生”；内容：参观水厂，召开座谈会。\n")["theme"] == "水润民生"
+    assert _facts("一、活动主题\n“优化服务环境 建设满意政府”城关街道“政府开放日”活动\n")["theme"] == \
+        "优化服务环境 建设满意政府"
+
+
+def test_value_that_restates_its_label():
+    """活动地点：主要参观地点：… (prose, heading, table) is the place, not 主要."""
+    for text in ("活动地点：主要参观地点：县人民医院、县疾控中心。\n活动安排：参观\n",
+                 "四、活动地点\n主要参观地点：县人民医院、县疾控中心\n五、活动安排\n",
+                 "活动地点\t主要参观地点：县人民医院、县疾控中心\n"):
+        assert _facts(text)["place"] == "县人民医院、县疾控中心", text
+    # a name before the label is still the contact's value
+    f = _facts("联系人\n马晓燕，联系电话：0954-3012103\n")
+    assert f["contact"] == "马晓燕" and f["phone"] == "0954-3012103"
+
+
+def test_contact_after_contact_word_in_a_combined_field():
+    f = _facts("联系方式：联系人周静，电话0954-3015566\n")
+    assert f["contact"] == "周静" and f["phone"] == "0954-3015566"
+
+
+def test_visit_words_for_open_forms():
+    assert _facts("邀请群众代表观摩部分站所办公地点，体验办公流程")["forms"] == ["进机关"]
+    assert _facts("组织代表参观某村基层政务公开专区和村史馆")["forms"] == ["进现场"]
