@@ -3,6 +3,8 @@
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import servers` from tests
 
 from servers import dovecot, smtp_server  # noqa: E402,F401  (fixtures)
@@ -11,3 +13,12 @@ from servers import dovecot, smtp_server  # noqa: E402,F401  (fixtures)
 def pytest_configure(config):
     # SmtpServer offers AUTH over plain TCP on loopback on purpose
     config.addinivalue_line("filterwarnings", "ignore:Requiring AUTH while not requiring TLS:UserWarning")
+
+
+@pytest.fixture
+def w(tmp_path):
+    """A schedule-test world (tests/schedsupport.py): temp ledger, campaign, roster, config."""
+    from schedsupport import World
+    world = World(tmp_path)
+    yield world
+    world.close()

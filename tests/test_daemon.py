@@ -12,7 +12,7 @@ from datetime import time as dtime
 from email import policy as email_policy
 
 import pytest
-from schedsupport import ROOT, TZ, World
+from schedsupport import ROOT, TZ
 
 from mailbot.daemon import Daemon, DaemonError, InstanceLock, run
 from mailbot.digest import queue_digest
@@ -20,13 +20,6 @@ from mailbot.remind import queue_reminders
 from mailbot.review import apply_workbook_decisions, decide
 
 D = date
-
-
-@pytest.fixture
-def w(tmp_path):
-    world = World(tmp_path)
-    yield world
-    world.close()
 
 
 class Clock:

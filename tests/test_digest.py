@@ -3,19 +3,11 @@ import email
 from datetime import date, datetime
 from email import policy as email_policy
 
-import pytest
-from schedsupport import TZ, World
+from schedsupport import TZ
 
 from mailbot.digest import build_digest, queue_digest, run_digest
 
 D = date
-
-
-@pytest.fixture
-def w(tmp_path):
-    world = World(tmp_path)
-    yield world
-    world.close()
 
 
 def fill(w):

@@ -1,20 +1,11 @@
 """progress.unit_states: activity date, deadlines, statuses, review per version."""
 from datetime import date
 
-import pytest
-from schedsupport import World
 
 from mailbot import progress
 from mailbot.progress import unit_states
 
 D = date
-
-
-@pytest.fixture
-def w(tmp_path):
-    world = World(tmp_path)
-    yield world
-    world.close()
 
 
 def state(w, unit, today):

@@ -5,19 +5,11 @@ from datetime import date, timedelta
 from email import policy as email_policy
 
 import pytest
-from schedsupport import World
 
 from mailbot.campaign import CampaignError
 from mailbot.remind import Policy, format_reminders, plan_reminders, queue_reminders, run_remind
 
 D = date
-
-
-@pytest.fixture
-def w(tmp_path):
-    world = World(tmp_path)
-    yield world
-    world.close()
 
 
 def parse(raw: bytes):

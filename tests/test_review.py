@@ -4,19 +4,11 @@ from datetime import date
 from email import policy as email_policy
 
 import pytest
-from schedsupport import World
 
 from mailbot import progress
 from mailbot.review import ReviewError, apply_workbook_decisions, decide
 
 D = date
-
-
-@pytest.fixture
-def w(tmp_path):
-    world = World(tmp_path)
-    yield world
-    world.close()
 
 
 def mails(w):
