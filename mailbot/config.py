@@ -7,6 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .authenticity import Policy as TrustPolicy
+
+# Free-mail domains whose outgoing mail always carries their own DKIM signature (seen in real
+# headers: d=163.com/126.com/yeah.net (NetEase), d=qq.com/foxmail.com (Tencent), d=gmail.com,
+# d=outlook.com/hotmail.com). Mail "from" them without a valid signature is not theirs.
+SIGN_REQUIRED_DEFAULT = ("163.com, 126.com, yeah.net, vip.163.com, vip.126.com, 188.com, qq.com, foxmail.com, "
+                         "vip.qq.com, gmail.com, outlook.com, hotmail.com")
+
 
 class ConfigError(Exception):
     """A config problem, in a Chinese sentence naming the file and the key."""
@@ -34,6 +42,10 @@ class Config:
     max_message_bytes: int
     max_acks_per_sender_per_day: int
     send_per_minute: int
+    trust: TrustPolicy               # [security]: who really sent a mail
+    dns_retry_hours: float           # how long a DNS failure keeps a mail waiting (then the policy decides)
+    max_filed_per_sender_per_day: int
+    max_filed_per_unit_per_day: int
 
     @property
     def from_address(self) -> str:
@@ -65,8 +77,43 @@ DEFAULTS = {
     "schedule": {"poll_minutes": "10", "remind_at": "09:00", "digest_at": "17:30"},
     "office": {"name": "政务公开办公室", "digest_to": "", "timezone": "Asia/Shanghai",
                "max_acks_per_sender_per_day": "5"},
-    "limits": {"max_message_mb": "30", "send_per_minute": "20"},
+    "limits": {"max_message_mb": "30", "send_per_minute": "20", "max_filed_per_sender_per_day": "10",
+               "max_filed_per_unit_per_day": "15"},
+    "security": {"authserv_id": "", "sign_required_domains": SIGN_REQUIRED_DEFAULT, "dns_servers": "",
+                 "dns_timeout": "5", "dns_retry_hours": "24", "dkim_keys": ""},
 }
+
+
+def _list(cp: configparser.ConfigParser, section: str, key: str) -> tuple[str, ...]:
+    raw = cp.get(section, key).replace("，", ",").replace("；", ",").replace(";", ",")
+    return tuple(x.strip().lower() for x in raw.split(",") if x.strip())
+
+
+def _float(cp: configparser.ConfigParser, path: Path, section: str, key: str, low: float, high: float) -> float:
+    raw = cp.get(section, key)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{path} 的 [{section}] {key} 应为数字，现为“{raw}”。") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{path} 的 [{section}] {key} 应在 {low:g} 到 {high:g} 之间，现为 {raw}。")
+    return value
+
+
+def _trust(cp: configparser.ConfigParser, path: Path, base: Path) -> TrustPolicy:
+    keys = cp.get("security", "dkim_keys").strip()
+    key_file = (base / keys).resolve() if keys else None
+    if key_file is not None and not key_file.is_file():
+        raise ConfigError(f"{path} 的 [security] dkim_keys 指向的文件 {key_file} 不存在。")
+    for server in _list(cp, "security", "dns_servers"):
+        host, _, port = server.rpartition(":") if server.count(":") == 1 else (server, "", "")
+        if port and not port.isdigit():
+            raise ConfigError(f"{path} 的 [security] dns_servers 中“{server}”的端口不是数字。")
+    return TrustPolicy(authserv_ids=_list(cp, "security", "authserv_id"),
+                       sign_required=_list(cp, "security", "sign_required_domains"),
+                       dns_servers=_list(cp, "security", "dns_servers"),
+                       dns_timeout=_float(cp, path, "security", "dns_timeout", 0.1, 60),
+                       dkim_keys=key_file)
 
 
 def _int(cp: configparser.ConfigParser, path: Path, section: str, key: str, low: int = 0) -> int:
@@ -103,7 +150,8 @@ def load_config(path: str | os.PathLike) -> Config:
     path = Path(path).resolve()
     if not path.is_file():
         raise ConfigError(f"找不到配置文件 {path}。请用 --config 指定，或运行 mailbot init 在当前目录生成 config.ini、rules/、templates/。")
-    cp = configparser.ConfigParser(interpolation=None)
+    # a value may carry a trailing "; 注释" (config.ini's 163.com lines do)
+    cp = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";", "；"))
     cp.read_dict(DEFAULTS)
     try:
         with open(path, encoding="utf-8-sig") as fh:
@@ -153,6 +201,10 @@ def load_config(path: str | os.PathLike) -> Config:
         max_message_bytes=_int(cp, path, "limits", "max_message_mb", 1) * 1024 * 1024,
         max_acks_per_sender_per_day=_int(cp, path, "office", "max_acks_per_sender_per_day", 1),
         send_per_minute=_int(cp, path, "limits", "send_per_minute", 1),
+        trust=_trust(cp, path, base),
+        dns_retry_hours=_float(cp, path, "security", "dns_retry_hours", 0, 24 * 30),
+        max_filed_per_sender_per_day=_int(cp, path, "limits", "max_filed_per_sender_per_day", 1),
+        max_filed_per_unit_per_day=_int(cp, path, "limits", "max_filed_per_unit_per_day", 1),
     )
     if not cfg.from_address:
         raise ConfigError(f"{path} 的 [smtp] 需要 from_address（或 username）：回执的发件人地址。")
