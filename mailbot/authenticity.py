@@ -59,6 +59,7 @@ class Verdict:
     reason: str                # Chinese, for the ledger and the digest
     evidence: tuple[str, ...]  # English, for the log and `inspect`
     from_ok: bool              # From is exactly one well-formed address
+    address: str = ""          # that address, lowercased
 
     @property
     def trusted(self) -> bool:
@@ -68,6 +69,8 @@ class Verdict:
 # --- From ----------------------------------------------------------------------------------
 
 _REGISTRY = HeaderRegistry()
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+_QUOTED_NAME = re.compile(r'"(?:[^"\\]|\\.)*"(?=\s*<)')
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
 _LOCAL = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}$")
 
@@ -78,8 +81,10 @@ def single_from(headers: list[tuple[str, str]]) -> tuple[str | None, str]:
     if len(froms) != 1:
         return None, f"邮件有 {len(froms)} 个发件人（From）头，应恰好 1 个"
     value = re.sub(r"\r?\n[ \t]", " ", froms[0])
-    # 8-bit display names (GBK written raw) are the sender's words, not structure: mask them
+    # display names are the sender's words, not structure: 8-bit (GBK written raw), encoded words
+    # and quoted names (Foxmail quotes its encoded words) are masked before the address is parsed
     masked = "".join(c if c.isascii() else "x" for c in value)
+    masked = _QUOTED_NAME.sub('"x"', _ENCODED_WORD.sub("x", masked))
     try:
         header = _REGISTRY("From", masked)
     except Exception:
@@ -305,25 +310,25 @@ def assess(raw: bytes, pol: Policy, dnsfunc: DnsFunc | None = None, *, dns_given
         failed = [m for m, r, _ in results if m in ("dkim", "spf", "dmarc") and r == "fail"]
         if failed:
             return Verdict(FAIL, f"邮箱服务商的认证结果（{serv}）显示 {'、'.join(failed).upper()} 验证失败，"
-                                 f"发件人 {addr} 可能是伪造的", tuple(evidence), True)
+                                 f"发件人 {addr} 可能是伪造的", tuple(evidence), True, addr)
         ar_pass = any(m == "dkim" and r == "pass" and
                       aligned((p.get("header.d") or p.get("header.i", "").rpartition("@")[2]), domain)
                       for m, r, p in results)
     level, dkim_evidence = check_dkim(raw, domain, dnsfunc or dns_txt_func(pol), pol.dns_timeout)
     evidence += dkim_evidence
     if level == PASS or ar_pass:
-        return Verdict(PASS, "", tuple(evidence), True)
+        return Verdict(PASS, "", tuple(evidence), True, addr)
     if level == FAIL:
-        return Verdict(FAIL, f"DKIM 签名验证失败（邮件在途中被改动或发件人 {addr} 是伪造的）", tuple(evidence), True)
+        return Verdict(FAIL, f"DKIM 签名验证失败（邮件在途中被改动或发件人 {addr} 是伪造的）", tuple(evidence), True, addr)
     required = in_domains(domain, pol.sign_required)
     if level == PENDING and not dns_given_up:
-        return Verdict(PENDING, "查询 DKIM 公钥的 DNS 暂时失败，稍后自动重试", tuple(evidence), True)
+        return Verdict(PENDING, "查询 DKIM 公钥的 DNS 暂时失败，稍后自动重试", tuple(evidence), True, addr)
     if required:
         why = ("查询 DKIM 公钥的 DNS 持续失败，已超过重试时限，按策略" if level == PENDING
                else "没有该域名的有效 DKIM 签名，")
         return Verdict(FAIL, f"{domain} 的邮件都带 DKIM 签名，这封{why}不能确认是 {addr} 本人发出",
-                       tuple(evidence), True)
+                       tuple(evidence), True, addr)
     if level == PENDING:
         return Verdict(NONE, "查询 DKIM 公钥的 DNS 持续失败，已超过重试时限；该域名不要求签名，按未签名邮件处理",
-                       tuple(evidence), True)
-    return Verdict(NONE, "", tuple(evidence), True)
+                       tuple(evidence), True, addr)
+    return Verdict(NONE, "", tuple(evidence), True, addr)

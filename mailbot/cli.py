@@ -127,6 +127,30 @@ def cmd_review(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_accept(app: App, args: argparse.Namespace) -> int:
+    """Without an id: list the held mail the office may accept; with one: file it and acknowledge."""
+    from .deliver import deliver
+    from .pipeline import ACCEPTABLE, HeldMailError, accept
+    if args.id is None:
+        held = app.ledger.messages(f"status IN ({','.join('?' * len(ACCEPTABLE))})", ACCEPTABLE)
+        if not held:
+            _print("没有待核实或超出每日上限的邮件。")
+            return 0
+        for m in held:
+            _print(f"编号 {m.id}  {m.received_at.astimezone(app.config.timezone):%m-%d %H:%M}  {m.from_addr}"
+                   f"  “{m.subject}”  {m.unit or ''}\n    {m.reason or ''}")
+        _print("电话核实确为该单位发出后：mailbot accept 编号 [--unit 单位]")
+        return 0
+    try:
+        _print(accept(app, args.id, args.unit))
+    except HeldMailError as exc:
+        _print(str(exc))
+        return 1
+    _print(deliver(app).summary())
+    compile_workbook(app)
+    return 0
+
+
 def cmd_status(app: App, args: argparse.Namespace) -> int:
     from .progress import unit_states
     from .table import render_table
@@ -239,6 +263,7 @@ def cmd_run(app: App, args: argparse.Namespace) -> int:
     from . import daemon, digest, remind
     from .deliver import deliver
     from .pipeline import poll
+    from .verify import run_verify
 
     def set_day(day: date) -> None:
         app.today = day
@@ -264,11 +289,25 @@ def cmd_run(app: App, args: argparse.Namespace) -> int:
     try:
         return daemon.run(app.config, poll=do_poll, deliver=lambda: deliver(app), remind=do_remind,
                           digest=do_digest, workbook=lambda: compile_workbook(app),
+                          verify=lambda: run_verify(app.ledger, app.archive, app.config.ledger),
                           today=app.today if app.pretend else None, ledger=app.ledger,
                           calendar=lambda: calendar(app))
     except daemon.DaemonError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
+
+
+def cmd_verify(app: App, args: argparse.Namespace) -> int:
+    """Ledger ↔ archive: every recorded file there with its sha256, nothing unrecorded."""
+    from .verify import run_verify
+    result = run_verify(app.ledger, app.archive, app.config.ledger)
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+    else:
+        for line in result.lines():
+            _print(line)
+        _print(result.summary())
+    return 0 if result.ok else 1
 
 
 def cmd_doctor(app: App | None, args: argparse.Namespace) -> int:
@@ -320,8 +359,13 @@ def build_parser() -> argparse.ArgumentParser:
     g = s.add_mutually_exclusive_group(required=True)
     g.add_argument("--approve", action="store_true")
     g.add_argument("--return", dest="return_reason", metavar="REASON")
+    s = sub.add_parser("accept", help="接收待核实（疑似冒用）或超出每日上限的邮件：核实后登记并回执")
+    s.add_argument("id", type=int, nargs="?", metavar="编号", help="邮件编号（见每日汇总；不填则列出）")
+    s.add_argument("--unit", help="登记为哪个单位（发件地址不在名单中时需要）")
     sub.add_parser("status", help="在终端显示各单位进度")
     sub.add_parser("doctor", help="检查配置、规则、邮箱登录")
+    s = sub.add_parser("verify", help="核对台账与归档：登记的文件都在且未被改动，没有未登记的文件")
+    s.add_argument("--json", action="store_true")
     s = sub.add_parser("inspect", help="显示 mailbot 如何读取一封邮件（不登记）")
     s.add_argument("files", nargs="+", metavar="FILE.eml")
     s.add_argument("--json", action="store_true")
@@ -334,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 APP_COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "poll": cmd_poll, "remind": cmd_remind, "digest": cmd_digest, "workbook": cmd_workbook,
-    "review": cmd_review, "status": cmd_status, "run": cmd_run,
+    "review": cmd_review, "status": cmd_status, "run": cmd_run, "verify": cmd_verify, "accept": cmd_accept,
 }
 FREE_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": cmd_check, "inspect": cmd_inspect, "init": cmd_init, "demo": cmd_demo,

@@ -7,7 +7,9 @@ same mail (this ack, this reminder on this day) is never queued twice.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date, datetime
+from email.parser import BytesHeaderParser
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
@@ -54,9 +56,25 @@ class Templates:
     def render(self, name: str, **context: Any) -> tuple[str, str, str]:
         """(subject, text, html) for template set NAME."""
         subject = " ".join(self.text_env.get_template(f"{name}.subject.j2").render(**context).split())
+        subject = "".join(c for c in subject if c.isprintable())   # no bidi or other controls from mail text
         text = self.text_env.get_template(f"{name}.txt.j2").render(**context)
         html = self.html_env.get_template(f"{name}.html.j2").render(**context)
         return subject, text, html
+
+
+# A message id we are willing to copy from an incoming mail into In-Reply-To/References: plain
+# printable ASCII <local@domain>, no encoded-word opener (a header parser would decode
+# "=?utf-8?q?…=0D=0A…?=" into real line breaks), bounded length. Anything else is dropped.
+_MSG_ID = re.compile(r"<[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,160}@[A-Za-z0-9.\[\]:_-]{1,100}>")
+
+
+def msg_ids(value: str) -> list[str]:
+    """The safe message ids in an incoming Message-ID/References value (see _MSG_ID)."""
+    return [m for m in _MSG_ID.findall(value or "") if "=?" not in m and "?=" not in m]
+
+
+class HeaderInjection(Exception):
+    """The mail we built does not have exactly the headers we meant to give it."""
 
 
 def message_id_for(dedupe_key: str, domain: str) -> str:
@@ -69,6 +87,13 @@ def build(config: Config, *, to: Sequence[str], subject: str, text: str, html: s
           auto_submitted: str, message_id: str, cc: Sequence[str] = (),
           in_reply_to: str | None = None, references: str | None = None,
           attachments: Iterable[tuple[str, bytes, str]] = (), when: datetime | None = None) -> bytes:
+    for name, value in (("Subject", subject), ("In-Reply-To", in_reply_to or ""), ("References", references or ""),
+                        *(("To", a) for a in (*to, *cc))):
+        if any(c in value for c in "\r\n\x00") or any(not c.isprintable() for c in value):
+            raise HeaderInjection(f"{name} carries control characters")
+    for ident in (in_reply_to or "").split() + (references or "").split():
+        if msg_ids(ident) != [ident]:
+            raise HeaderInjection(f"not a plain message id: {ident[:80]!r}")
     msg = EmailMessage()
     msg["From"] = formataddr((config.smtp.get("from_name") or config.office_name, config.from_address))
     msg["To"] = ", ".join(to)
@@ -88,7 +113,16 @@ def build(config: Config, *, to: Sequence[str], subject: str, text: str, html: s
     for filename, data, mimetype in attachments:
         maintype, _, subtype = mimetype.partition("/")
         msg.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=filename)
-    return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))   # SMTP wants CRLF on the wire
+    raw = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))   # SMTP wants CRLF on the wire
+    _check_headers(raw, [k for k, _ in msg.items()])
+    return raw
+
+
+def _check_headers(raw: bytes, meant: list[str]) -> None:
+    """Parse what we built back: exactly the headers we set, nothing smuggled in by a value."""
+    got = [k for k, _ in BytesHeaderParser().parsebytes(raw).items()]
+    if [k.lower() for k in got] != [k.lower() for k in meant]:
+        raise HeaderInjection(f"headers {got} differ from {meant}")
 
 
 def queue(ledger: Ledger, config: Config, *, purpose: str, dedupe_key: str, to: Sequence[str],

@@ -19,13 +19,22 @@ def default_config_text() -> str:
     return (Path(__file__).resolve().parent / "default_config.ini").read_text(encoding="utf-8")
 
 
-def init_folder(folder: Path) -> list[Path]:
-    """Create config.ini, rules/, templates/ in FOLDER where missing; returns what was created."""
+DEMO_KEYS_NAME = "demo-dkim-keys.txt"
+
+
+def init_folder(folder: Path, *, demo_keys: bool = False) -> list[Path]:
+    """Create config.ini, rules/, templates/ in FOLDER where missing; returns what was created.
+    `demo_keys`: also trust the demo DKIM key that samples.py signs its made-up mail with (the
+    demo and the tests; never an office's working folder)."""
     folder.mkdir(parents=True, exist_ok=True)
     created = []
     cfg = folder / "config.ini"
     if not cfg.exists():
-        cfg.write_text(default_config_text(), encoding="utf-8")
+        text = default_config_text()
+        if demo_keys:
+            text = text.replace("[security]\n", "[security]\n; 演示与测试专用：信任演示邮件的 DKIM 公钥（正式使用时删除此行）\n"
+                                f"dkim_keys = rules/{DEMO_KEYS_NAME}\n", 1)
+        cfg.write_text(text, encoding="utf-8")
         created.append(cfg)
     for name, patterns in (("rules", ("*.toml", "*.csv")), ("templates", ("*.j2",))):
         target = folder / name
@@ -37,4 +46,7 @@ def init_folder(folder: Path) -> list[Path]:
             for f in sorted(src.glob(pattern)):
                 shutil.copyfile(f, target / f.name)
         created.append(target)
+    if demo_keys and not (folder / "rules" / DEMO_KEYS_NAME).exists():
+        from .samples import DEMO_DKIM_KEYS
+        shutil.copyfile(DEMO_DKIM_KEYS, folder / "rules" / DEMO_KEYS_NAME)
     return created

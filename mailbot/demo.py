@@ -30,7 +30,7 @@ def run_demo(folder: Path, today: str | None, say: Callable[[str], None]) -> int
         return 1
     for stale in ("var", "archive"):
         shutil.rmtree(folder / stale, ignore_errors=True)
-    init_folder(folder)
+    init_folder(folder, demo_keys=True)
     (folder / MARKER).write_text("mailbot demo folder\n", encoding="utf-8")
     app = open_app(folder / "config.ini", None)
     (folder / "跟踪表.xlsx").unlink(missing_ok=True)

@@ -32,11 +32,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ATTACHMENT = 20 * 1024 * 1024
 OPEN_HORIZON_DAYS = 14          # open deadlines shown when due within this many days
 ACTIVITY_HORIZON_DAYS = 7
+LIST_CAP = 20                   # longest list of mails shown; the rest is a total (a flood stays one line)
 K_MESSAGE, K_EVENT, K_DAY = "digest.last_message_id", "digest.last_event_id", "digest.last_day"
 
 STATUS_LABEL = {"unconfirmed": "待确认", "unmatched": "未识别单位", "automatic": "自动邮件（不回复）",
                 "oversize": "超过大小上限（未下载）", "unparsable": "无法解析", "own": "本系统发出",
-                "noattach": "无附件（未登记）", "error": "处理出错（待人工处理）"}
+                "noattach": "无附件（未登记）", "error": "处理出错（待人工处理）",
+                "untrusted": "待核实（疑似冒用）", "flood": "超出每日登记上限"}
 
 
 @dataclass(frozen=True)
@@ -154,12 +156,24 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
                                   key=lambda s: s.activity_date)]
 
     # 6. mail waiting for the office
+    waiting_all = ledger.messages("status='unconfirmed'")
     waiting = [dict(sender=m.from_addr, subject=m.subject, received=_time(m.received_at, config.timezone), unit=m.unit or "",
                     kind=_label(campaign, m.kind) if m.kind else "", reason=m.reason or "")
-               for m in ledger.messages("status='unconfirmed'")]
+               for m in waiting_all[:LIST_CAP]]
+    unmatched_rows = [m for m in new_rows if m.status in ("unmatched", "noattach", "error", "oversize", "unparsable")]
     unmatched_new = [dict(sender=m.from_addr, subject=m.subject, received=_time(m.received_at, config.timezone), reason=m.reason or "",
                           label=STATUS_LABEL.get(m.status, m.status))
-                     for m in new_rows if m.status in ("unmatched", "noattach", "error", "oversize", "unparsable")]
+                     for m in unmatched_rows[:LIST_CAP]]
+    # held as possibly forged (one line each: the office phones the unit), and floods (one line per
+    # sender and day, however many mails)
+    untrusted_all = ledger.messages("status='untrusted'")
+    untrusted = [dict(id=m.id, sender=m.from_addr, subject=m.subject, received=_time(m.received_at, config.timezone),
+                      unit=m.unit or "", reason=m.reason or "") for m in untrusted_all[:LIST_CAP]]
+    flood_groups: dict[tuple[str, str], int] = {}
+    for m in ledger.messages("status='flood'"):
+        key = (m.from_addr, _md(m.received_at.astimezone(config.timezone).date()))
+        flood_groups[key] = flood_groups.get(key, 0) + 1
+    floods = [dict(sender=k[0], day=k[1], count=n) for k, n in sorted(flood_groups.items())]
     unmatched_total = len(ledger.q("SELECT id FROM messages WHERE status='unmatched'"))
 
     # 7. sending
@@ -206,13 +220,15 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
     counts = dict(new=len(new_filed), to_review=len(to_review), manual=len(manual) + sum(1 for r in to_review if r["manual"]),
                   missing=sum(len(g["units"]) for g in open_deadlines), overdue=len(overdue),
                   overdue_units=len({o["unit"] for o in overdue}), activities=len(activities),
-                  waiting=len(waiting), unmatched_new=len(unmatched_new), failed=len(failed),
+                  waiting=len(waiting_all), unmatched_new=len(unmatched_rows), failed=len(failed),
+                  untrusted=len(untrusted_all), flood=sum(flood_groups.values()),
                   errors=len(errors), units=len(states), plans=submitted_plans,
                   approved=sum(1 for s in states if s.plan_status == "已备案"))
     ctx = dict(campaign=campaign, office=config.office_name, today=today, counts=counts,
                since=last_day, new_filed=new_filed, new_other=new_other, automatic_new=automatic_new,
                to_review=to_review, manual=manual, open_deadlines=open_deadlines, overdue=overdue,
                activities=activities, overdue_groups=overdue_groups, waiting=waiting, unmatched_new=unmatched_new,
+               untrusted=untrusted, floods=floods,
                unmatched_total=unmatched_total, failed=failed, retrying=retrying, queued=queued,
                last_poll=last_poll, errors=errors, coverage=coverage, workbook_note=workbook_note,
                workday=cal.is_workday(today), day_label=cal.describe(today), plan_statuses=_tally(states))

@@ -80,10 +80,22 @@ CREATE TABLE IF NOT EXISTS reviews (
 CREATE TABLE IF NOT EXISTS hand_kept (
     unit TEXT NOT NULL, column TEXT NOT NULL, value TEXT NOT NULL, updated_at TEXT NOT NULL,
     PRIMARY KEY (unit, column));
+CREATE TABLE IF NOT EXISTS trust (   -- who really sent it (authenticity.py), one row per assessed message
+    message INTEGER PRIMARY KEY REFERENCES messages(id),
+    level TEXT NOT NULL,                 -- pass | none | fail | pending | accepted (by the office)
+    reason TEXT,                         -- Chinese
+    evidence_json TEXT,                  -- English lines: which header / signature said what
+    checked_at TEXT NOT NULL,
+    retry_until TEXT);                   -- pending: decide by the policy after this time
+CREATE INDEX IF NOT EXISTS trust_level ON trust (level);
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY, at TEXT NOT NULL, job TEXT NOT NULL,
     level TEXT NOT NULL,                 -- ok | error | warning
     text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS retired_files (   -- a held mail's archived copies after it was filed anew
+    path TEXT PRIMARY KEY,               -- relative to the archive root; still on disk, still evidence
+    sha256 TEXT NOT NULL,
+    message INTEGER NOT NULL REFERENCES messages(id));
 """
 
 
@@ -210,6 +222,13 @@ class Ledger:
         return self.db.execute("SELECT 1 FROM messages WHERE source=? AND uidvalidity=? AND uid=?",
                                (source, uidvalidity, uid)).fetchone() is not None
 
+    def filed_at(self, source: str, uidvalidity: int, uid: int) -> bool:
+        """Whether the mail at this position was filed (a resynced copy: whether its original was)."""
+        row = self.db.execute("SELECT COALESCE(d.status, m.status) FROM messages m LEFT JOIN messages d "
+                              "ON m.status='resynced' AND d.id=m.duplicate_of "
+                              "WHERE m.source=? AND m.uidvalidity=? AND m.uid=?", (source, uidvalidity, uid)).fetchone()
+        return row is not None and row[0] == "filed"
+
     def same_mail_before(self, source: str, uidvalidity: int, sha256: str) -> Message | None:
         """The same bytes recorded from this source under an earlier UIDVALIDITY: after the
         server renumbers a mailbox, every old mail comes back under a new UID."""
@@ -260,6 +279,21 @@ class Ledger:
         self.db.execute("DELETE FROM findings WHERE message=?", (message,))
         self.db.execute("DELETE FROM attachments WHERE message=?", (message,))
 
+    def retire_files(self, message: int) -> None:
+        """Keep the archive paths a message names now (raw mail, attachments) on record before
+        they are replaced by its new filing: the files stay, and `mailbot verify` checks them."""
+        self.db.execute("INSERT OR IGNORE INTO retired_files SELECT raw_path, sha256, id FROM messages "
+                        "WHERE id=? AND raw_path IS NOT NULL AND sha256 IS NOT NULL", (message,))
+        self.db.execute("INSERT OR IGNORE INTO retired_files SELECT path, sha256, message FROM attachments "
+                        "WHERE message=? AND path IS NOT NULL", (message,))
+
+    def recorded_files(self) -> list[sqlite3.Row]:
+        """Every archive file the ledger names: (path, sha256, message, what = raw | attachment | retired)."""
+        return self.q("SELECT raw_path AS path, sha256, id AS message, 'raw' AS what FROM messages "
+                      "WHERE raw_path IS NOT NULL AND sha256 IS NOT NULL "
+                      "UNION ALL SELECT path, sha256, message, 'attachment' FROM attachments WHERE path IS NOT NULL "
+                      "UNION ALL SELECT path, sha256, message, 'retired' FROM retired_files ORDER BY 1")
+
     def attachments(self, message: int) -> list[sqlite3.Row]:
         return self.q("SELECT * FROM attachments WHERE message=? ORDER BY seq", (message,))
 
@@ -280,6 +314,31 @@ class Ledger:
 
     def findings(self, message: int) -> list[sqlite3.Row]:
         return self.q("SELECT * FROM findings WHERE message=? ORDER BY id", (message,))
+
+    def filed_on(self, day: str, *, from_addr: str | None = None, unit: str | None = None) -> int:
+        """Messages filed that arrived on local date DAY (YYYY-MM-DD) from this address or unit."""
+        col, value = ("from_addr", from_addr) if from_addr is not None else ("unit", unit)
+        return self.db.execute(f"SELECT COUNT(*) FROM messages WHERE status='filed' AND {col}=? "
+                               "AND substr(received_at,1,10)=?", (value, day)).fetchone()[0]
+
+    # --- sender authenticity -----------------------------------------------------------
+    def set_trust(self, message: int, level: str, reason: str | None, evidence: Sequence[str],
+                  retry_until: datetime | None) -> None:
+        self.db.execute(
+            "INSERT INTO trust VALUES (?,?,?,?,?,?) ON CONFLICT(message) DO UPDATE SET level=excluded.level, "
+            "reason=excluded.reason, evidence_json=excluded.evidence_json, checked_at=excluded.checked_at, "
+            "retry_until=COALESCE(trust.retry_until, excluded.retry_until)",
+            (message, level, reason, json.dumps(list(evidence), ensure_ascii=False), now_iso(),
+             retry_until.isoformat(timespec="seconds") if retry_until else None))
+
+    def trust(self, message: int) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM trust WHERE message=?", (message,)).fetchone()
+
+    def pending_trust(self) -> list[tuple[Message, datetime | None]]:
+        """Held messages whose DKIM key lookup failed, with the time after which to stop waiting."""
+        rows = self.q("SELECT m.*, t.retry_until AS t_retry FROM messages m JOIN trust t ON t.message = m.id "
+                      "WHERE m.status='untrusted' AND t.level='pending' ORDER BY m.id")
+        return [(Message.from_row(r), datetime.fromisoformat(r["t_retry"]) if r["t_retry"] else None) for r in rows]
 
     # --- outgoing --------------------------------------------------------------------
     def queue(self, *, purpose: str, dedupe_key: str, message_id: str, sender: str,

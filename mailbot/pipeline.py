@@ -11,17 +11,18 @@ import logging
 import re
 import os
 import signal
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
-from . import check, docread
+from . import authenticity, check, docread
 from .app import App
 from .automatic import automatic_reason
-from .compose import AUTO_REPLIED, queue
+from .compose import AUTO_REPLIED, HeaderInjection, msg_ids, queue
 from .facts import extract_facts
 from .identify import Identity, identify, is_reply, own_text
 from .locks import job_lock
+from .names import attachment_name, hidden_characters_warning, numbered
 from .parse import Attachment, ParsedMail, parse_message
 from .source import Fetched, open_source
 
@@ -30,7 +31,7 @@ log = logging.getLogger("mailbot.poll")
 # Archive folders for mail that is not (yet) a unit's submission.
 HOLD_FOLDERS = {"unconfirmed": "_待确认", "unmatched": "_未识别", "automatic": "_自动邮件",
                 "unparsable": "_无法解析", "own": "_本邮箱发出", "noattach": "_无附件", "error": "_处理出错",
-                "before": "_活动开始前"}
+                "before": "_活动开始前", "untrusted": "_待核实", "flood": "_超量"}
 SEVERITY_ERROR = "错误"
 
 
@@ -55,7 +56,8 @@ class PollReport:
 
 _STATUS_CN = {"filed": "已登记", "unconfirmed": "待确认", "unmatched": "未识别单位", "automatic": "自动邮件",
               "unparsable": "无法解析", "own": "本邮箱发出", "noattach": "无附件", "oversize": "超过大小上限",
-              "resynced": "重新编号后再次出现", "error": "处理出错", "before": "活动开始前的旧邮件"}
+              "resynced": "重新编号后再次出现", "error": "处理出错", "before": "活动开始前的旧邮件",
+              "untrusted": "待核实（疑似冒用）", "flood": "超出每日登记上限"}
 
 
 def crashpoint(name: str) -> None:
@@ -80,6 +82,8 @@ def poll(app: App) -> PollReport:
     with job_lock(cfg.ledger, "poll"), source:
         uidvalidity = source.uidvalidity()
         after = app.ledger.source_position(source.name, uidvalidity)
+        if after and app.ledger.filed_at(source.name, uidvalidity, after):
+            source.mark_filed(after)    # a crash between the commit and the keyword left it unmarked
         for fetched in source.new_messages(after, cfg.max_message_bytes):
             report.fetched += 1
             if app.ledger.seen(source.name, uidvalidity, fetched.uid):
@@ -91,6 +95,7 @@ def poll(app: App) -> PollReport:
             if status == "filed":
                 source.mark_filed(fetched.uid)
         report.confirmed = confirm_waiting(app, report)
+        report.confirmed += recheck_pending(app, report)
     app.ledger.event("poll", "ok", report.summary())
     log.info("poll %s: fetched=%d filed=%d held=%s confirmed=%d acks_queued=%d", source.name, report.fetched,
              report.filed, report.held, report.confirmed, report.acks_queued)
@@ -112,6 +117,7 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
         report.held["oversize"] = report.held.get("oversize", 0) + 1
         return "oversize"
     raw = fetched.raw
+    app.archive.take_collisions()      # left over from a mail that failed half-way: found again below
     earlier = app.ledger.same_mail_before(source, uidvalidity, _sha(raw))
     if earlier is not None:
         with app.ledger.transaction():
@@ -123,17 +129,18 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
             app.ledger.set_source_position(source, uidvalidity, fetched.uid)
         report.held["resynced"] = report.held.get("resynced", 0) + 1
         return earlier.status
+    verdict = assess(app, raw)
     try:
         mail = parse_message(raw)
-        who = identify(mail, app.campaign, app.roster)
-        status, reason = _classify(app, mail, who, received)
+        who = identify_sender(app, mail, verdict)
+        status, reason = _classify(app, mail, who, received, verdict)
     except Exception as exc:   # parse never raises by contract; this is the last line of defence
         log.exception("could not read uid %s", fetched.uid)
         mail, who = None, Identity(None, False, None, "")
         status, reason = "unparsable", f"无法解析这封邮件：{exc.__class__.__name__}。原文已保存，请人工查看。"
     header = _header_fields(mail)
     if status != "filed":
-        return _hold(app, base, header, raw, mail, who, status, reason, report)
+        return _hold(app, base, header, raw, mail, who, status, reason, report, verdict)
     try:
         submission = prepare_submission(app, mail, who, received, raw, fetched.uid)
     except OSError:
@@ -148,6 +155,8 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
         mid = app.ledger.add_message(**base, **header, sha256=_sha(raw), status="filed", reason=None,
                                      problems=list(mail.problems), **submission.message_fields())
         submission.record(app, mid)
+        _record_verdict(app, mid, verdict)
+        _record_collisions(app)
         if queue_ack(app, mid, mail):
             report.acks_queued += 1
         app.ledger.set_source_position(source, uidvalidity, fetched.uid)
@@ -155,30 +164,72 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
     return "filed"
 
 
+# --- who really sent it ------------------------------------------------------------------------
+
+def assess(app: App, raw: bytes, *, dns_given_up: bool = False) -> authenticity.Verdict:
+    """The sender-authenticity verdict; a bug here holds the mail for a person, never files it."""
+    try:
+        return authenticity.assess(raw, app.config.trust, dns_given_up=dns_given_up)
+    except Exception as exc:
+        log.exception("authenticity check failed")
+        return authenticity.Verdict(authenticity.FAIL, f"核对发件人真伪时程序出错（{exc.__class__.__name__}），"
+                                                       f"请人工核实", (), False)
+
+
+def identify_sender(app: App, mail: ParsedMail, verdict: authenticity.Verdict) -> Identity:
+    """identify(), but a From that is not exactly one well-formed address is never matched to
+    the roster (the unit may still be named by the content)."""
+    ok = verdict.from_ok and verdict.address == mail.from_addr
+    return identify(mail if ok else replace(mail, from_addr=""), app.campaign, app.roster)
+
+
+def _record_verdict(app: App, mid: int, verdict: authenticity.Verdict) -> None:
+    retry_until = None
+    if verdict.level == authenticity.PENDING:
+        retry_until = datetime.now(app.config.timezone) + timedelta(hours=app.config.dns_retry_hours)
+    app.ledger.set_trust(mid, verdict.level, verdict.reason, list(verdict.evidence), retry_until)
+
+
 def _hold(app: App, base: dict[str, Any], header: dict[str, Any], raw: bytes, mail: ParsedMail | None,
-          who: Identity, status: str, reason: str | None, report: PollReport) -> str:
+          who: Identity, status: str, reason: str | None, report: PollReport,
+          verdict: authenticity.Verdict | None = None) -> str:
     """Keep a mail that is not (yet) a submission: raw and attachments archived, one ledger row."""
     day, uid = base["received_at"].date().isoformat(), base["uid"]
-    folder = HOLD_FOLDERS[status] + (f"/{who.unit}" if status == "unconfirmed" else "")
-    raw_path = app.archive.store(folder, f"{day}_邮件{uid}.eml", raw)
+    folder = HOLD_FOLDERS[status] + (f"/{who.unit}" if status in ("unconfirmed", "untrusted", "flood") and who.unit
+                                     else "")
+    prefix = f"{day}_邮件{uid}"
+    raw_path = app.archive.store(folder, f"{prefix}.eml", raw)
     # held mail keeps its attachments too, beside its raw mail, so nothing must be dug out later
-    used: set[str] = set()
-    held_files = [(a, app.archive.store(folder, _unique(f"{day}_邮件{uid}_{_display_name(a)}", used), a.data))
+    used: dict[str, str] = {}
+    held_files = [(a, app.archive.store(folder, _unique(attachment_name(prefix, _display_name(a)), a.sha256, used),
+                                        a.data))
                   for a in (mail.attachments if mail else ())]
+    problems = list(mail.problems) if mail else []
+    problems += [w for a in (mail.attachments if mail else ()) if (w := hidden_characters_warning(a.filename))]
     crashpoint("archived")
     with app.ledger.transaction():
         mid = app.ledger.add_message(**base, **header, sha256=_sha(raw), status=status, reason=reason,
-                                     unit=who.unit, kind=who.kind, raw_path=raw_path,
-                                     problems=list(mail.problems) if mail else [])
+                                     unit=who.unit, kind=who.kind, raw_path=raw_path, problems=problems)
+        _record_collisions(app)
         for seq, (a, path) in enumerate(held_files, start=1):
             app.ledger.add_attachment(mid, seq, filename=a.filename, content_type=a.content_type,
                                       size=a.size, sha256=a.sha256, path=path)
+        if verdict is not None:
+            _record_verdict(app, mid, verdict)
         if (status == "noattach" and who.kind and mail is not None and not is_reply(mail.subject)
                 and queue_missing_files_ack(app, mid, mail)):
             report.acks_queued += 1
         app.ledger.set_source_position(base["source"], base["uidvalidity"], uid)
     report.held[status] = report.held.get(status, 0) + 1
     return status
+
+
+def _record_collisions(app: App) -> None:
+    """Names the archive refused because an earlier, different file holds them (inside the
+    caller's transaction): a warning the digest shows."""
+    for c in app.archive.take_collisions():
+        log.warning("archive name collision: %s kept, new bytes stored as %s", c.wanted, c.kept)
+        app.ledger.event("archive", "warning", c.text())
 
 
 def _sha(data: bytes) -> str:
@@ -193,7 +244,8 @@ def _header_fields(mail: ParsedMail | None) -> dict[str, Any]:
                 from_name=mail.from_name, date_header=mail.date.isoformat() if mail.date else None)
 
 
-def _classify(app: App, mail: ParsedMail, who: Identity, received: datetime) -> tuple[str, str | None]:
+def _classify(app: App, mail: ParsedMail, who: Identity, received: datetime,
+              verdict: authenticity.Verdict) -> tuple[str, str | None]:
     own = app.config.own_addresses
     if mail.from_addr and mail.from_addr in own:
         return "own", "本邮箱自己发出的邮件，不处理。"
@@ -206,6 +258,13 @@ def _classify(app: App, mail: ParsedMail, who: Identity, received: datetime) -> 
     if start and received.date() < start:
         return "before", (f"邮件于 {received:%Y-%m-%d} 到达，早于本次活动的收件起始日 {start}"
                           f"（规则文件 [campaign] accept_from），只存档，不登记、不回复。")
+    if not verdict.trusted or verdict.level == authenticity.PENDING:
+        if who.unit is None:
+            return "unmatched", "；".join(x for x in (who.how, verdict.reason) if x)
+        if verdict.level == authenticity.PENDING:
+            return "untrusted", f"{verdict.reason}；DNS 恢复后自动登记并回执，{app.config.dns_retry_hours:g} 小时内仍查不到则按规则判定。"
+        return "untrusted", (f"{verdict.reason}。已存档，不登记、不回复；请电话向{who.unit}核实，"
+                             f"确为其发出的，运行 mailbot accept 编号 接收（编号见每日汇总）。")
     if who.unit is None:
         return "unmatched", who.how
     if not who.confirmed:
@@ -214,7 +273,22 @@ def _classify(app: App, mail: ParsedMail, who: Identity, received: datetime) -> 
         return "noattach", ("邮件没有附件，正文也不像报送材料，未登记；" +
                             ("已回复发件人请补发附件。" if who.kind and not is_reply(mail.subject)
                              else "如需登记或回复请人工处理。"))
-    return "filed", None
+    return _flood(app, mail, who, received) or ("filed", None)
+
+
+def _flood(app: App, mail: ParsedMail, who: Identity, received: datetime) -> tuple[str, str] | None:
+    """Per-sender and per-unit filing quotas per day (by arrival day)."""
+    day = received.date().isoformat()
+    cfg = app.config
+    if app.ledger.filed_on(day, from_addr=mail.from_addr) >= cfg.max_filed_per_sender_per_day:
+        return "flood", (f"{mail.from_addr} 在 {day} 已登记 {cfg.max_filed_per_sender_per_day} 封邮件，达到每日上限"
+                         f"（[limits] max_filed_per_sender_per_day），本封只存档、不登记、不回复；确需登记的，"
+                         f"运行 mailbot accept 编号。")
+    if app.ledger.filed_on(day, unit=who.unit) >= cfg.max_filed_per_unit_per_day:
+        return "flood", (f"{who.unit} 在 {day} 已登记 {cfg.max_filed_per_unit_per_day} 封邮件，达到每日上限"
+                         f"（[limits] max_filed_per_unit_per_day），本封只存档、不登记、不回复；确需登记的，"
+                         f"运行 mailbot accept 编号。")
+    return None
 
 
 BODY_MIN_CHARS = 30
@@ -289,6 +363,9 @@ class Submission:
                 if not d.readable:
                     app.ledger.add_finding(mid, aid, "unreadable", "提醒", "无法读取",
                                            f"{d.name}：{d.reason or '无法读取文字'}", "")
+            hidden = hidden_characters_warning(a.filename)
+            if hidden and not any(r["rule"] == "filename" and r["text"] == hidden for r in self.copied_findings):
+                app.ledger.add_finding(mid, aid, "filename", "提醒", "文件名", hidden, "")
         for r in self.body_results:
             for fd in r.findings:
                 app.ledger.add_finding(mid, None, fd.rule, fd.severity, fd.item, fd.message, fd.clause)
@@ -332,7 +409,7 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
         # the same files again: nothing new to store or check; it shares the original's result
         original = app.ledger.message(dup)
         earlier = {r["sha256"]: r for r in app.ledger.attachments(dup)}
-        raw_path = app.archive.store(folder, f"{day}_v{original.version}_邮件{uid}.eml", raw)
+        raw_path = app.archive.store(folder, f"{day}_v{original.version}.邮件{uid}.eml", raw)
         return Submission(who.unit, kind, original.version or 1, dup, raw_path,
                           [StoredFile(a, earlier[a.sha256]["path"], [], []) for a in files_in],
                           original.outcome or "需人工审核", original.facts,
@@ -340,11 +417,12 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
                           file_outcomes={sha: r["outcome"] for sha, r in earlier.items()})
     else:
         version = app.ledger.next_version(who.unit, kind)
-        paths, used = [], set()
+        paths, used = [], {}
         for a in files_in:
-            name = _unique(f"{day}_v{version}_{_display_name(a)}", used)
+            name = _unique(attachment_name(f"{day}_v{version}", _display_name(a)), a.sha256, used)
             paths.append(app.archive.store(folder, name, a.data))
-    raw_path = app.archive.store(folder, f"{day}_v{version}_邮件{uid}.eml", raw)
+    # '.' after the prefix: never an attachment's name (names.py)
+    raw_path = app.archive.store(folder, f"{day}_v{version}.邮件{uid}.eml", raw)
     for a, path, docs in zip(files_in, paths, docs_by_file):
         results = [_check(app, d, kind, who.unit, received) for d in docs if d.readable]
         stored.append(StoredFile(a, path, docs, results))
@@ -380,15 +458,14 @@ def _display_name(a: Attachment) -> str:
     return "附件.eml" if a.content_type == "message/rfc822" else "附件"
 
 
-def _unique(name: str, used: set[str]) -> str:
-    from .archive import sanitise
-    candidate, n = sanitise(name), 1
-    while candidate in used:
+def _unique(name: str, sha256: str, used: dict[str, str]) -> str:
+    """NAME, or `NAME(2)`… when another file of the same mail took it (letter case ignored, as on
+    an office PC: Plan.docx and plan.DOCX are one name there); identical bytes share one file."""
+    n = 1
+    while (held := used.get(numbered(name, n).casefold())) is not None and held != sha256:
         n += 1
-        stem, dot, ext = sanitise(name).rpartition(".")
-        candidate = f"{stem}_{n}.{ext}" if dot else f"{sanitise(name)}_{n}"
-    used.add(candidate)
-    return candidate
+    used[numbered(name, n).casefold()] = sha256
+    return numbered(name, n)
 
 
 # --- 回执 ------------------------------------------------------------------------------------
@@ -452,33 +529,154 @@ def _queue_reply(app: App, msg: Any, mail: ParsedMail, template: str, ctx: dict[
                                                  f"已登记但未回复，请修正模板后人工回复。")
         app.ledger.event("poll", "error", f"回执模板出错：{exc}")   # joins the filing transaction
         return False
-    ref = f"<{mail.message_id.strip('<>')}>" if mail.message_id else None
+    # threading headers come from the sender: only plain <local@domain> ids pass (compose.msg_ids)
+    ref = next(iter(msg_ids(mail.message_id or "")), None)
     # RFC 5322 threading: the parent's References, then the parent itself (bounded for sanity)
-    chain = " ".join(((mail.header("References") or "").split() + ([ref] if ref else []))[-20:]) or None
-    return queue(app.ledger, app.config, purpose="ack", dedupe_key=f"ack:{msg.id}", to=[msg.from_addr],
-                 subject=subject, text=text, html=html, auto_submitted=AUTO_REPLIED, unit=msg.unit,
-                 answers=msg.id, in_reply_to=ref, references=chain)
+    chain = " ".join((msg_ids(mail.header("References") or "") + ([ref] if ref else []))[-20:]) or None
+    to = reply_address(app, msg)
+    if to is None:
+        return False
+    try:
+        return queue(app.ledger, app.config, purpose="ack", dedupe_key=f"ack:{msg.id}", to=[to],
+                     subject=subject, text=text, html=html, auto_submitted=AUTO_REPLIED, unit=msg.unit,
+                     answers=msg.id, in_reply_to=ref, references=chain)
+    except HeaderInjection as exc:   # a value from the mail would have become a header: send nothing
+        log.warning("ack for message %s not queued: %s", msg.id, exc)
+        app.ledger.update_message(msg.id, reason="回执含有来信中的异常字符，为防止被利用，未自动回复，请人工回复。")
+        app.ledger.event("poll", "warning", f"编号 {msg.id} 的回执未发送：来信内容会混入回执的邮件头。")
+        return False
+
+
+def reply_address(app: App, msg: Any) -> str | None:
+    """Where a reply about MSG goes: its sender when that address is on the roster for the unit;
+    otherwise (a mail the office accepted by hand) the unit's first roster address."""
+    unit = app.roster.by_name(msg.unit) if msg.unit else None
+    if msg.from_addr and (app.roster.by_email(msg.from_addr) or unit) == unit:
+        return msg.from_addr
+    return unit.emails[0] if unit is not None and unit.emails else None
+
+
+class HeldMailError(Exception):
+    """A held mail cannot be filed now (its archived copy is missing or altered); Chinese text."""
+
+
+def _held_raw(app: App, msg: Any) -> bytes:
+    """The held mail's archived bytes, checked against the sha256 recorded when it arrived."""
+    if not msg.raw_path:
+        raise HeldMailError(f"编号 {msg.id} 的邮件没有存档原文，无法登记。")
+    path = app.archive.base / msg.raw_path
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        raise HeldMailError(f"编号 {msg.id} 的存档原文 {path} 找不到了（被移动或删除？），无法登记；"
+                            f"请运行 mailbot verify 检查档案。") from None
+    if msg.sha256 and _sha(raw) != msg.sha256:
+        raise HeldMailError(f"编号 {msg.id} 的存档原文 {path} 与收到时的内容不一致（被改动过），拒绝登记；"
+                            f"请运行 mailbot verify 检查档案，并到邮箱中找回原邮件。")
+    return raw
+
+
+def file_held(app: App, msg: Any, raw: bytes, who: Identity, reason: str,
+              report: PollReport | None = None) -> None:
+    """File a held mail as WHO's submission and acknowledge it, in one transaction."""
+    mail = parse_message(raw)
+    sub = prepare_submission(app, mail, who, msg.received_at.astimezone(app.config.timezone), raw, msg.uid)
+    with app.ledger.transaction():
+        app.ledger.retire_files(msg.id)    # its held copies stay recorded for `mailbot verify`
+        app.ledger.update_message(msg.id, status="filed", reason=reason, **sub.message_fields())
+        app.ledger.clear_files(msg.id)
+        _record_collisions(app)
+        sub.record(app, msg.id)
+        if queue_ack(app, msg.id, mail) and report is not None:
+            report.acks_queued += 1
 
 
 def confirm_waiting(app: App, report: PollReport | None = None) -> int:
-    """待确认 mail whose sender the office has since added to units.csv: file and acknowledge it."""
+    """待确认 mail whose sender the office has since added to units.csv: file and acknowledge it
+    — unless its sender turns out not to be genuine, then it waits as 待核实."""
     confirmed = 0
     for msg in app.ledger.messages("status='unconfirmed'"):
         unit = app.roster.by_email(msg.from_addr)
         if unit is None or not msg.raw_path:
             continue
-        raw = (app.archive.base / msg.raw_path).read_bytes()
-        mail = parse_message(raw)
-        who = identify(mail, app.campaign, app.roster)
-        sub = prepare_submission(app, mail, who, msg.received_at.astimezone(app.config.timezone), raw, msg.uid)
-        with app.ledger.transaction():
-            app.ledger.update_message(msg.id, status="filed", reason=f"发件地址已加入单位名单，确认为{unit.name}",
-                                      **sub.message_fields())
-            app.ledger.clear_files(msg.id)
-            sub.record(app, msg.id)
-            if queue_ack(app, msg.id, mail) and report is not None:
-                report.acks_queued += 1
+        try:
+            raw = _held_raw(app, msg)
+            verdict = assess(app, raw)
+            mail = parse_message(raw)
+            who = identify_sender(app, mail, verdict)
+            if not verdict.trusted or verdict.level == authenticity.PENDING or who.unit is None:
+                _, reason = _classify(app, mail, who, msg.received_at, verdict)
+                with app.ledger.transaction():
+                    app.ledger.update_message(msg.id, status="untrusted", unit=who.unit or unit.name, reason=reason)
+                    _record_verdict(app, msg.id, verdict)
+                continue
+            file_held(app, msg, raw, who, f"发件地址已加入单位名单，确认为{unit.name}", report)
+        except HeldMailError as exc:
+            app.ledger.event("poll", "error", str(exc))
+            continue
         confirmed += 1
     return confirmed
+
+
+def recheck_pending(app: App, report: PollReport | None = None) -> int:
+    """待核实 mail held because the DKIM key could not be fetched: decide again now; after
+    [security] dns_retry_hours, decide by the policy with the key counted as unavailable."""
+    filed = 0
+    now = datetime.now(app.config.timezone)
+    for msg, retry_until in app.ledger.pending_trust():
+        try:
+            raw = _held_raw(app, msg)
+            verdict = assess(app, raw, dns_given_up=retry_until is None or now >= retry_until)
+            if verdict.level == authenticity.PENDING:
+                continue
+            mail = parse_message(raw)
+            who = identify_sender(app, mail, verdict)
+            if not verdict.trusted or who.unit is None:
+                _, reason = _classify(app, mail, who, msg.received_at, verdict)
+                with app.ledger.transaction():
+                    app.ledger.update_message(msg.id, reason=reason)
+                    _record_verdict(app, msg.id, verdict)
+                continue
+            with app.ledger.transaction():
+                _record_verdict(app, msg.id, verdict)
+                if who.confirmed:
+                    file_held(app, msg, raw, who, "DNS 恢复后核对了发件人签名，已登记" +
+                              (f"（{verdict.reason}）" if verdict.reason else ""), report)
+                    filed += 1
+                else:
+                    app.ledger.update_message(msg.id, status="unconfirmed", reason=who.how +
+                                              "。把该地址加入 rules/units.csv 后，下一次收信会确认并发送回执。")
+        except HeldMailError as exc:
+            app.ledger.event("poll", "error", str(exc))
+    return filed
+
+
+ACCEPTABLE = ("untrusted", "flood")
+
+
+def accept(app: App, mid: int, unit_name: str | None = None) -> str:
+    """`mailbot accept`: the office vouches for a held mail (after a phone call): file it as the
+    unit's submission and acknowledge it. Returns a Chinese sentence; raises HeldMailError."""
+    try:
+        msg = app.ledger.message(mid)
+    except Exception:
+        raise HeldMailError(f"台账中没有编号 {mid} 的邮件。") from None
+    if msg.status not in ACCEPTABLE:
+        raise HeldMailError(f"编号 {mid} 的邮件状态是“{_STATUS_CN.get(msg.status, msg.status)}”，"
+                            f"只有待核实或超出每日上限的邮件可以用 accept 接收。")
+    raw = _held_raw(app, msg)
+    mail = parse_message(raw)
+    who = identify(mail, app.campaign, app.roster)
+    name = unit_name or msg.unit or who.unit
+    unit = app.roster.by_name(name) if name else None
+    if unit is None:
+        raise HeldMailError(f"无法确定编号 {mid} 的邮件属于哪个单位，请用 --unit 指定（单位名单见 rules/units.csv）。")
+    who = Identity(unit.name, True, who.kind, f"工作人员核实后接收，登记为{unit.name}")
+    with app.ledger.transaction():
+        file_held(app, msg, raw, who, f"工作人员核实后接收（原因：{msg.reason or _STATUS_CN[msg.status]}）")
+        app.ledger.set_trust(mid, "accepted", "工作人员核实后接收", [], None)
+        app.ledger.event("accept", "ok", f"编号 {mid}（{msg.from_addr}“{msg.subject}”）由工作人员核实后登记为{unit.name}")
+    filed = app.ledger.message(mid)
+    return f"已接收编号 {mid}：登记为{unit.name} {app.campaign.kind(filed.kind).label} 第{filed.version}版，回执已排队。"
 
 

@@ -47,7 +47,7 @@ class Office:
 
     def __init__(self, root: Path, dovecot, smtp, user: str):
         self.root, self.dovecot, self.smtp, self.user = root, dovecot, smtp, user
-        init_folder(root)
+        init_folder(root, demo_keys=True)
         text = (root / "config.ini").read_text(encoding="utf-8")
         text = text.replace("backend = maildir\npath = var/maildir",
                             f"host = 127.0.0.1\nport = {dovecot.port}\nsecurity = none\n"

@@ -21,7 +21,7 @@ def _plan_mail(i: int, day: datetime) -> bytes:
 
 
 def _office(tmp_path, arrivals):
-    init_folder(tmp_path)
+    init_folder(tmp_path, demo_keys=True)
     samples.write_maildir(tmp_path / "var" / "maildir",
                           [(t, _plan_mail(i, t)) for i, t in enumerate(arrivals, start=1)])
     return open_app(tmp_path / "config.ini", "2022-08-31")
@@ -114,7 +114,7 @@ def test_old_mail_before_accept_from_is_kept_not_answered(tmp_path):
 def test_large_attachment_link_goes_to_a_person_and_the_ack_says_so(tmp_path):
     """QQ/163 超大附件: the plan is a download link in the text. It is filed as the unit's plan,
     handed to a person (需人工审核), and the ack asks for the file as an attachment."""
-    init_folder(tmp_path)
+    init_folder(tmp_path, demo_keys=True)
     b = samples.MailBuilder(from_addr="xjmzj@163.com", to="xjxzwgkb@163.com",
                             subject="西吉县民政局政府开放日实施方案", date=datetime(2022, 8, 22, 9, 0, tzinfo=TZ),
                             text="您好！我局实施方案文件较大，以超大附件发送：\n"
@@ -137,7 +137,7 @@ def test_large_attachment_link_goes_to_a_person_and_the_ack_says_so(tmp_path):
 def test_forgotten_attachment_gets_a_reply_asking_for_it(tmp_path):
     """"民政局实施方案" with the file forgotten ("见附件" and nothing attached): not filed as a
     version, but answered once so the department knows to resend; a plain question is not."""
-    init_folder(tmp_path)
+    init_folder(tmp_path, demo_keys=True)
     t = datetime(2022, 8, 22, 9, 0, tzinfo=TZ)
     forgot = samples.MailBuilder(from_addr="xjmzj@163.com", to="xjxzwgkb@163.com",
                                  subject="西吉县民政局政府开放日实施方案", date=t, text="见附件。").build()
@@ -159,7 +159,7 @@ def test_resending_a_returned_plan_says_it_is_still_returned(tmp_path):
     The ack must not claim "under review" nor call it late: it says v1 stands returned, why,
     and that only a changed file helps; the registration number stays v1's."""
     from mailbot import review
-    init_folder(tmp_path)
+    init_folder(tmp_path, demo_keys=True)
     t1, t2 = datetime(2022, 8, 22, 9, 0, tzinfo=TZ), datetime(2022, 9, 5, 9, 0, tzinfo=TZ)
     samples.write_maildir(tmp_path / "var" / "maildir", [(t1, _plan_mail(1, t1))])
     app = open_app(tmp_path / "config.ini", "2022-08-24")
@@ -193,7 +193,7 @@ def _scan_mail(t: datetime) -> bytes:
 def test_image_only_scan_is_filed_for_a_person_and_acknowledged(tmp_path):
     """A plan sent only as a scanned image: nothing to read, so no facts at all. It is filed
     (需人工审核) and acknowledged, and the mail after it is filed too."""
-    init_folder(tmp_path)
+    init_folder(tmp_path, demo_keys=True)
     t = datetime(2022, 8, 22, 9, 0, tzinfo=TZ)
     samples.write_maildir(tmp_path / "var" / "maildir",
                           [(t, _scan_mail(t)), (t + timedelta(minutes=5), _plan_mail(1, t + timedelta(minutes=5)))])
@@ -208,7 +208,7 @@ def test_image_only_scan_is_filed_for_a_person_and_acknowledged(tmp_path):
 def test_a_broken_template_never_wedges_the_mailbox(tmp_path):
     """The office edits the ack template and makes a mistake: mail is still filed, the failure
     is recorded and shown, and the next mails go on."""
-    init_folder(tmp_path)
+    init_folder(tmp_path, demo_keys=True)
     tpl = tmp_path / "templates" / "ack.txt.j2"
     tpl.write_text(tpl.read_text(encoding="utf-8") + "{{ no_such_thing.at_all }}\n", encoding="utf-8")
     t = datetime(2022, 8, 22, 9, 0, tzinfo=TZ)
@@ -225,7 +225,7 @@ def test_replies_read_as_the_sender_meant_them(tmp_path):
     """A reply to our 回执 carrying an adjustment report is an adjustment (the subject's 实施方案
     is our word); a reply asking a question, with the notice quoted below, is not a plan and
     gets no automatic answer."""
-    init_folder(tmp_path)
+    init_folder(tmp_path, demo_keys=True)
     t = datetime(2022, 8, 29, 9, 0, tzinfo=TZ)
     adj = samples.MailBuilder(from_addr="xjwsjkj@163.com", to="xjxzwgkb@163.com",
                               subject="答复: 回执：西吉县卫生健康局实施方案已收到〔2022-政府开放日-0006〕", date=t,
