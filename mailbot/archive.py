@@ -1,44 +1,39 @@
-"""Durable, byte-identical files under archive/<campaign-id>/…, written crash-safely.
+"""Durable, byte-identical files under archive/<campaign-id>/…, written crash-safely, never replaced.
 
-Every write goes to a temp file in the target folder, is fsynced, renamed into place, and the
-folder is fsynced. Names are deterministic (arrival date, version, sanitised original name),
-so replaying a mail after a crash writes the same file to the same place.
+Every write goes to a temp file (`.part-…`) in the target folder, is fsynced, then hard-linked
+to its name — which fails if the name exists, so no race can replace a file — and the folder
+is fsynced. Names are deterministic (see names.py), so replaying a mail after a crash finds
+its own files again. A name already taken (compared case-insensitively, as on an office PC)
+by different bytes is refused: the old file stays untouched, the new bytes go to `name(2)…`,
+and the collision is kept in `Archive.collisions` for the caller to record.
 """
 from __future__ import annotations
 
 import hashlib
 import os
-import re
-import tempfile
-import unicodedata
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
-MAX_NAME_BYTES = 180   # leaves room for the date/version prefix under the usual 255-byte limit
+from .names import MAX_FILE_BYTES, numbered, sanitise
+
+# Files an office PC's file manager drops into folders it shows; never mailbot's, never evidence.
+OS_CLUTTER = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
+TEMP_PREFIX = ".part-"
 
 
 class ArchiveError(Exception):
     pass
 
 
-def sanitise(name: str | None, fallback: str = "附件") -> str:
-    """A safe file name that keeps its Chinese: no folders, no control chars, bounded length."""
-    name = unicodedata.normalize("NFC", name or "")
-    name = re.split(r"[/\\]", name)[-1]                 # drop any path the sender put in
-    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp"))
-    name = _FORBIDDEN.sub("_", name).strip(" .")
-    if not name:
-        name = fallback
-    stem, dot, ext = name.rpartition(".")
-    if not dot or len(ext) > 10:
-        stem, ext = name, ""
-    if stem.upper() in _RESERVED:
-        stem = "_" + stem
-    ext = ("." + ext) if ext else ""
-    while len((stem + ext).encode("utf-8")) > MAX_NAME_BYTES and stem:
-        stem = stem[:-1]
-    return (stem or fallback) + ext
+@dataclass(frozen=True)
+class Collision:
+    """NAME was taken by an earlier file with other bytes; the new bytes were stored as KEPT."""
+    wanted: str       # paths relative to the archive folder, as the ledger records them
+    kept: str
+
+    def text(self) -> str:
+        return (f"归档文件名冲突：{self.wanted} 已存有另一份内容不同的文件，原文件未改动；"
+                f"新收到的文件另存为 {self.kept}。请核对这两个文件的来源（可能有人冒用文件名）。")
 
 
 def sha256(data: bytes) -> str:
@@ -49,6 +44,7 @@ class Archive:
     def __init__(self, root: Path, campaign_id: str):
         self.base = Path(root)
         self.root = (self.base / sanitise(campaign_id)).resolve()
+        self.collisions: list[Collision] = []
 
     def path(self, rel: str) -> Path:
         return self.root / rel
@@ -57,31 +53,90 @@ class Archive:
         """A stored path as recorded in the ledger: relative to the archive folder."""
         return str(PurePosixPath(self.root.name, rel))
 
+    def take_collisions(self) -> list[Collision]:
+        """The collisions met since the last call (and forget them)."""
+        taken, self.collisions = self.collisions, []
+        return taken
+
     def store(self, folder: str, name: str, data: bytes) -> str:
         """Write DATA as folder/name (both sanitised per segment); returns the path relative to
-        the archive folder. Idempotent: an identical file already there is left alone."""
-        parts = [sanitise(p) for p in PurePosixPath(folder).parts] + [sanitise(name)]
-        target = self.root.joinpath(*parts).resolve()
-        if self.root not in target.parents:
-            raise ArchiveError(f"refusing to write outside the archive: {target}")
-        if target.exists() and target.stat().st_size == len(data) and sha256(target.read_bytes()) == sha256(data):
-            return self.rel_to_base("/".join(parts))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".part-", dir=target.parent)
+        the archive folder. An identical file already there (any letter case) is reused, so a
+        replay converges; a different one is never replaced (see the module docstring)."""
+        parts = [sanitise(p) for p in PurePosixPath(folder).parts]
+        name = sanitise(name, max_bytes=MAX_FILE_BYTES)
+        target_dir = self.root.joinpath(*parts).resolve()
+        if target_dir != self.root and self.root not in target_dir.parents:
+            raise ArchiveError(f"refusing to write outside the archive: {target_dir}")
+        target_dir.mkdir(parents=True, exist_ok=True)
+        # a write killed half-way left its temp file; the replay writes here again (one writer:
+        # every store happens under the poll lock), so the archive ends as if never interrupted
+        for stale in target_dir.glob(f"{TEMP_PREFIX}*"):
+            stale.unlink(missing_ok=True)
+        entries = {e.casefold(): e for e in os.listdir(target_dir) if not e.startswith(TEMP_PREFIX)}
+        tmp: Path | None = None
+        n = 1
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
-        _fsync_dir(target.parent)
-        return self.rel_to_base("/".join(parts))
+            while True:
+                candidate = numbered(name, n)
+                have = entries.get(candidate.casefold())
+                if have is not None:
+                    if _same_bytes(target_dir / have, data):
+                        chosen = have
+                        break
+                    n += 1
+                    continue
+                if tmp is None:
+                    tmp = _write_temp(target_dir, data)
+                try:
+                    _link_no_replace(tmp, target_dir / candidate)
+                except FileExistsError:          # created since we listed the folder: look again
+                    entries[candidate.casefold()] = candidate
+                    continue
+                chosen = candidate
+                _fsync_dir(target_dir)
+                break
+        finally:
+            if tmp is not None and tmp.exists():
+                tmp.unlink()
+        rel = self.rel_to_base("/".join([*parts, chosen]))
+        if n > 1:
+            self.collisions.append(Collision(self.rel_to_base("/".join([*parts, name])), rel))
+        return rel
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _write_temp(folder: Path, data: bytes) -> Path:
+    tmp = folder / f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(6).hex()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _link_no_replace(tmp: Path, target: Path) -> None:
+    """Give TMP the name TARGET unless TARGET exists (FileExistsError)."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise
+    except OSError:
+        # a file system without hard links (FAT, some network shares): rename, which on Windows
+        # never replaces; on POSIX the check below and the poll lock keep writers apart
+        if os.path.lexists(target):
+            raise FileExistsError(target) from None
+        os.rename(tmp, target)
 
 
 def _fsync_dir(folder: Path) -> None:

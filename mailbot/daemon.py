@@ -11,6 +11,7 @@ The jobs are plain callables the caller wires to the rest of mailbot:
     remind(today)   queue today's 催报 (idempotent: dedupe keys)
     digest(today)   queue today's 每日汇总 (idempotent)
     workbook()      compile the tracking workbook (and read back hand-kept columns)
+    verify()        optional: the ledger ↔ archive check (`mailbot verify`); records its own event
 
 Timing, on `schedule`:
   * poll every [schedule] poll_minutes; after a failure the interval doubles, capped at
@@ -20,6 +21,8 @@ Timing, on `schedule`:
     a day already past; "done today" is remembered in the ledger, so a restart does not
     repeat it; a failed timed job is retried later the same day with backoff;
   * workbook after a poll that changed something, and before each digest;
+  * verify once every VERIFY_EVERY_DAYS days (the first time at start), before that day's
+    remind/digest so the digest reports it; remembered in the ledger like remind/digest;
   * deliver after every step that may queue mail, and with every poll (retries).
 A job's exception is logged with its traceback and recorded as an `events` row (level
 error) and the loop goes on. SIGTERM/SIGINT let the running step finish, then `run`
@@ -52,6 +55,7 @@ log = logging.getLogger("mailbot.daemon")
 POLL_BACKOFF_CAP_MINUTES = 60
 TIMED_RETRY_MINUTES = (5, 10, 20, 40, 60)
 TIMED_CHECK_SECONDS = 30
+VERIFY_EVERY_DAYS = 7
 LOG_MAX_BYTES = 5 * 1024 * 1024
 LOG_BACKUPS = 5
 
@@ -179,12 +183,12 @@ class Daemon:
 
     def __init__(self, config: Config, *, poll: Callable[[], Any], deliver: Callable[[], Any],
                  remind: Callable[[date], Any], digest: Callable[[date], Any], workbook: Callable[[], Any],
-                 ledger: Ledger | None = None, today: date | None = None,
+                 verify: Callable[[], Any] | None = None, ledger: Ledger | None = None, today: date | None = None,
                  clock: Callable[[], datetime] | None = None,
                  calendar: Callable[[], WorkCalendar] | None = None,
                  record_ok: tuple[str, ...] = ("remind", "digest")):
         self.config = config
-        self.jobs = dict(poll=poll, deliver=deliver, remind=remind, digest=digest, workbook=workbook)
+        self.jobs = dict(poll=poll, deliver=deliver, remind=remind, digest=digest, workbook=workbook, verify=verify)
         self.ledger = ledger or Ledger(config.ledger)
         self._own_ledger = ledger is None
         self.fixed_today = today
@@ -277,8 +281,33 @@ class Daemon:
             return False
         return self.calendar().is_workday(today)
 
+    def verify_step(self, now: datetime | None = None) -> bool:
+        """The weekly ledger ↔ archive check, when due; True when it ran and finished."""
+        if self.stopping or self.jobs["verify"] is None:
+            return False
+        now = now or self.now()
+        last = self.ledger.get_meta("daemon.verify.last")
+        if last and (self.today() - date.fromisoformat(last)).days < VERIFY_EVERY_DAYS:
+            return False
+        retry = self._retry_at.get("verify")
+        if retry is not None and now < retry:
+            return False
+        ok, _ = self.run_job("verify")
+        if ok:
+            with self.ledger.transaction():
+                self.ledger.set_meta("daemon.verify.last", self.today().isoformat())
+            self._retry_at.pop("verify", None)
+            self._retries.pop("verify", None)
+        else:
+            n = self._retries.get("verify", 0)
+            self._retries["verify"] = n + 1
+            self._retry_at["verify"] = now + timedelta(minutes=TIMED_RETRY_MINUTES[min(n, len(TIMED_RETRY_MINUTES) - 1)])
+        return ok
+
     def timed_step(self, now: datetime | None = None) -> list[str]:
-        """Run remind/digest if due (catch-up the same day); returns the jobs that ran OK."""
+        """Run remind/digest if due (catch-up the same day); returns the jobs that ran OK.
+        The weekly verify goes first, so a digest the same day reports it."""
+        self.verify_step(now)
         ran: list[str] = []
         for job in ("remind", "digest"):
             if self.stopping or not self.due(job, now):
@@ -312,7 +341,7 @@ class Daemon:
 
 def run(config: Config, *, poll: Callable[[], Any], deliver: Callable[[], Any],
         remind: Callable[[date], Any], digest: Callable[[date], Any], workbook: Callable[[], Any],
-        today: date | None = None, clock: Callable[[], datetime] | None = None,
+        verify: Callable[[], Any] | None = None, today: date | None = None, clock: Callable[[], datetime] | None = None,
         ledger: Ledger | None = None, calendar: Callable[[], WorkCalendar] | None = None,
         install_signals: bool = True, log_to_stderr: bool = True,
         record_ok: tuple[str, ...] = ("remind", "digest"),
@@ -321,7 +350,7 @@ def run(config: Config, *, poll: Callable[[], Any], deliver: Callable[[], Any],
     lock = InstanceLock(config.ledger).acquire()
     handlers = setup_logging(config.log, stderr=log_to_stderr)
     d = Daemon(config, poll=poll, deliver=deliver, remind=remind, digest=digest, workbook=workbook,
-               ledger=ledger, today=today, clock=clock, calendar=calendar, record_ok=record_ok)
+               verify=verify, ledger=ledger, today=today, clock=clock, calendar=calendar, record_ok=record_ok)
     signals_seen = []
 
     def on_signal(signum, _frame):

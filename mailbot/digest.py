@@ -32,6 +32,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ATTACHMENT = 20 * 1024 * 1024
 OPEN_HORIZON_DAYS = 14          # open deadlines shown when due within this many days
 ACTIVITY_HORIZON_DAYS = 7
+WARNINGS_SHOWN = 10             # warning events listed; the rest is a count
 LIST_CAP = 20                   # longest list of mails shown; the rest is a total (a flood stays one line)
 K_MESSAGE, K_EVENT, K_DAY = "digest.last_message_id", "digest.last_event_id", "digest.last_day"
 
@@ -192,6 +193,20 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
         ev = ledger.q("SELECT * FROM events WHERE at >= ? AND level='error' ORDER BY id",
                       (start.isoformat(timespec="seconds"),))
     errors = [dict(at=_time(e["at"], config.timezone), job=e["job"], text=e["text"]) for e in ev]
+    # the weekly archive check (mailbot verify) and warnings (e.g. archive name collisions)
+    if since_event is not None:
+        later = ledger.q("SELECT * FROM events WHERE id > ? AND (job='verify' OR level='warning') ORDER BY id",
+                         (int(since_event),))
+    else:
+        start = (now - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        later = ledger.q("SELECT * FROM events WHERE at >= ? AND (job='verify' OR level='warning') ORDER BY id",
+                         (start.isoformat(timespec="seconds"),))
+    checks = [e for e in later if e["job"] == "verify"]
+    archive_check = dict(at=_time(checks[-1]["at"], config.timezone), ok=checks[-1]["level"] == "ok",
+                         lines=checks[-1]["text"].splitlines()) if checks else None
+    warning_rows = [e for e in later if e["job"] != "verify"]
+    warnings = [dict(at=_time(e["at"], config.timezone), job=e["job"], text=e["text"])
+                for e in warning_rows[:WARNINGS_SHOWN]]
     max_event = ledger.q("SELECT COALESCE(MAX(id), 0) FROM events")[0][0]
     years = {today.year, *(s.activity_date.year for s in states if s.activity_date)}
     coverage = cal.coverage_notes(years)
@@ -222,7 +237,7 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
                   overdue_units=len({o["unit"] for o in overdue}), activities=len(activities),
                   waiting=len(waiting_all), unmatched_new=len(unmatched_rows), failed=len(failed),
                   untrusted=len(untrusted_all), flood=sum(flood_groups.values()),
-                  errors=len(errors), units=len(states), plans=submitted_plans,
+                  errors=len(errors), warnings=len(warning_rows), units=len(states), plans=submitted_plans,
                   approved=sum(1 for s in states if s.plan_status == "已备案"))
     ctx = dict(campaign=campaign, office=config.office_name, today=today, counts=counts,
                since=last_day, new_filed=new_filed, new_other=new_other, automatic_new=automatic_new,
@@ -230,7 +245,8 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
                activities=activities, overdue_groups=overdue_groups, waiting=waiting, unmatched_new=unmatched_new,
                untrusted=untrusted, floods=floods,
                unmatched_total=unmatched_total, failed=failed, retrying=retrying, queued=queued,
-               last_poll=last_poll, errors=errors, coverage=coverage, workbook_note=workbook_note,
+               last_poll=last_poll, errors=errors, coverage=coverage, archive_check=archive_check,
+               warnings=warnings, workbook_note=workbook_note,
                workday=cal.is_workday(today), day_label=cal.describe(today), plan_statuses=_tally(states))
     subject, text, html = templates.render("digest", **ctx)
     return Digest(day=today, subject=subject, text=text, html=html, attachments=tuple(attachments),

@@ -62,6 +62,15 @@ def doctor(config_path: str, today: str | None, say: Callable[[str], None]) -> b
         line(True, f"归档目录可写：{cfg.archive}")
     except OSError as exc:
         line(False, f"归档目录 {cfg.archive} 不可写：{exc.strerror or exc}", "检查目录权限或 [paths] archive")
+    from .locks import Busy, job_lock
+    from .verify import verify
+    try:
+        with job_lock(cfg.ledger, "poll", wait_seconds=10):
+            checked = verify(app.ledger, app.archive, quick=True)
+        line(checked.ok, checked.summary() if checked.ok else "\n    ".join([checked.summary(), *checked.lines()[:5]]),
+             "运行 mailbot verify 查看全部并逐一处理")
+    except Busy:
+        say("! 正在收信，本次跳过档案核对（稍后运行 mailbot verify）。")
 
     from .source import SourceError, open_source
     try:

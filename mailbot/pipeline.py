@@ -200,7 +200,7 @@ def _hold(app: App, base: dict[str, Any], header: dict[str, Any], raw: bytes, ma
     prefix = f"{day}_邮件{uid}"
     raw_path = app.archive.store(folder, f"{prefix}.eml", raw)
     # held mail keeps its attachments too, beside its raw mail, so nothing must be dug out later
-    used: dict[str, str] = {}
+    used: dict[str, tuple[str, str]] = {}
     held_files = [(a, app.archive.store(folder, _unique(attachment_name(prefix, _display_name(a)), a.sha256, used),
                                         a.data))
                   for a in (mail.attachments if mail else ())]
@@ -458,14 +458,13 @@ def _display_name(a: Attachment) -> str:
     return "附件.eml" if a.content_type == "message/rfc822" else "附件"
 
 
-def _unique(name: str, sha256: str, used: dict[str, str]) -> str:
+def _unique(name: str, sha256: str, used: dict[str, tuple[str, str]]) -> str:
     """NAME, or `NAME(2)`… when another file of the same mail took it (letter case ignored, as on
     an office PC: Plan.docx and plan.DOCX are one name there); identical bytes share one file."""
     n = 1
-    while (held := used.get(numbered(name, n).casefold())) is not None and held != sha256:
+    while (held := used.get(numbered(name, n).casefold())) is not None and held[1] != sha256:
         n += 1
-    used[numbered(name, n).casefold()] = sha256
-    return numbered(name, n)
+    return used.setdefault(numbered(name, n).casefold(), (numbered(name, n), sha256))[0]
 
 
 # --- 回执 ------------------------------------------------------------------------------------

@@ -95,8 +95,8 @@ def test_campaign_fixed_dates_match_roster_loosely():
 
 
 @pytest.mark.parametrize("name, expected", [
-    ("../../etc/passwd", "passwd"),
-    ("C:\\Users\\张三\\桌面\\方案.docx", "方案.docx"),
+    ("../../etc/passwd", "_.._etc_passwd"),        # separators replaced, not cut: nothing is lost
+    ("C:\\Users\\张三\\桌面\\方案.docx", "C__Users_张三_桌面_方案.docx"),
     ("方案\r\n.docx", "方案.docx"),
     ("CON.docx", "_CON.docx"),
     ("   ", "附件"),
