@@ -18,7 +18,8 @@ The policy (SPEC §4 "Sender authenticity", docs/SECURITY.md), in the order it i
    PASS from 2 or 3: FAIL.
 5. Otherwise NONE: no evidence either way, handled as before (roster address = the unit).
 
-`Verdict.trusted` is False only for FAIL; PENDING mail is held and retried.
+`Verdict.trusted` holds for PASS and NONE only: FAIL is held as 待核实 until the office accepts
+it, PENDING is held and decided again on later polls.
 """
 from __future__ import annotations
 
