@@ -112,6 +112,8 @@ DATE_FMT = "yyyy-mm-dd"
 DATETIME_FMT = "yyyy-mm-dd hh:mm"
 MAX_CELL_CHARS = 32_767
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# direction overrides from a sender would show 报告\u202excod.exe as 报告exe.docx in the cell
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
 _ERROR_LITERALS = frozenset(ERROR_CODES) | {"#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!",
                                             "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!"}
@@ -150,6 +152,8 @@ def safe_text(value: str) -> tuple[str, bool]:
     """(text fit for a cell, whether it must be forced to text with a quote prefix)."""
     if _XML_BAD.search(value):
         value = _XML_BAD.sub("", value)
+    if _BIDI.search(value):
+        value = _BIDI.sub("", value)
     if len(value) > MAX_CELL_CHARS:
         value = value[:MAX_CELL_CHARS - 1] + "…"
     risky = value.startswith(_FORMULA_LEAD) or value.strip().upper() in _ERROR_LITERALS
