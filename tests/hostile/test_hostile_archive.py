@@ -246,6 +246,11 @@ def test_filed_names_hidden_characters_finding_and_verify_with_duplicates_and_co
     result = verify(app.ledger, app.archive)
     assert result.ok, result.lines()
     assert result.checked == len({r["path"] for r in app.ledger.recorded_files()}) == 9
+    from mailbot.digest import run_digest
+    from mailbot.verify import run_verify
+    run_verify(app.ledger, app.archive, app.config.ledger)
+    _, text = run_digest(app.ledger, app.config, app.campaign, app.roster, date(2022, 8, 23), dry_run=True)
+    assert "档案核对：9 个文件全部一致" in text
     app.close()
 
 
@@ -271,6 +276,12 @@ def test_verify_names_missing_changed_unrecorded_and_leftovers(tmp_path):
             ("changed", rel(docx)), ("missing", rel(xlsx)), ("unrecorded", rel(docx.parent / "2022-08-21_v2_伪造.docx"))}
         assert result.leftovers == [rel(docx.parent / ".part-1-dead")]
     assert "缺失 1 个、被改动 1 个；另有未登记文件 1 个" in full.summary()
+    # recorded for the digest: the summary and each problem, one line each
+    from mailbot.digest import run_digest
+    from mailbot.verify import run_verify
+    assert not run_verify(app.ledger, app.archive, app.config.ledger).ok
+    _, text = run_digest(app.ledger, app.config, app.campaign, app.roster, date(2022, 8, 22), dry_run=True)
+    assert "缺失 1 个、被改动 1 个" in text and f"缺失：{rel(xlsx)}" in text and f"被改动：{rel(docx)}" in text
     app.close()
 
 
