@@ -606,8 +606,8 @@ def guess_kind(file_name: str, text: str, campaign: Campaign) -> str:
 
 
 def _read_default(data: bytes, name: str) -> list[Any]:
-    from . import docread
-    return docread.read_document(data, name)
+    from . import docsandbox
+    return docsandbox.read_mail_documents([(data, name)])[0]
 
 
 def _result_json(file: str, result: CheckResult, campaign: Campaign, warnings: Iterable[str] = ()) -> dict[str, Any]:

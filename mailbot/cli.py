@@ -187,7 +187,7 @@ def cmd_status(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from . import check
+    from . import check, docsandbox
     from .campaign import load_campaign, load_roster
     app = None
     try:
@@ -209,8 +209,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         if not p.is_file():
             raise UsageError(f"找不到文件 {p}。")
     kind = {"plan": "plan", "summary": "summary", "adjustment": "adjustment", "feedback": "feedback"}.get(args.kind or "")
+    budget = app.config.doc_budget if app is not None else docsandbox.MailBudget()
     results = check.check_files(paths, campaign=campaign, roster=roster, kind=kind, unit=args.unit,
-                                received=received)
+                                received=received,
+                                read=lambda data, name: docsandbox.read_mail_documents([(data, name)], budget)[0])
     if app is not None:
         app.close()
     if args.json:

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import redact
 from .authenticity import Policy as TrustPolicy
+from .docsandbox import MailBudget
 
 # Free-mail domains whose outgoing mail always carries their own DKIM signature (seen in real
 # headers: d=163.com/126.com/yeah.net (NetEase), d=qq.com/foxmail.com (Tencent), d=gmail.com,
@@ -46,6 +48,7 @@ class Config:
     dns_retry_hours: float           # how long a DNS failure keeps a mail waiting (then the policy decides)
     max_filed_per_sender_per_day: int
     max_filed_per_unit_per_day: int
+    doc_budget: MailBudget           # [limits]: reading all documents of one mail together
 
     @property
     def from_address(self) -> str:
@@ -78,7 +81,9 @@ DEFAULTS = {
     "office": {"name": "政务公开办公室", "digest_to": "", "timezone": "Asia/Shanghai",
                "max_acks_per_sender_per_day": "5"},
     "limits": {"max_message_mb": "30", "send_per_minute": "20", "max_filed_per_sender_per_day": "10",
-               "max_filed_per_unit_per_day": "15"},
+               "max_filed_per_unit_per_day": "15", "max_parts_per_mail": "200", "max_unpacked_mb_per_mail": "200",
+               "max_text_chars_per_mail": "2000000", "max_zip_nesting": "2", "max_seconds_per_mail": "120",
+               "max_memory_mb": "1024"},
     "security": {"authserv_id": "", "sign_required_domains": SIGN_REQUIRED_DEFAULT, "dns_servers": "",
                  "dns_timeout": "5", "dns_retry_hours": "24", "dkim_keys": ""},
 }
@@ -114,6 +119,15 @@ def _trust(cp: configparser.ConfigParser, path: Path, base: Path) -> TrustPolicy
                        dns_servers=_list(cp, "security", "dns_servers"),
                        dns_timeout=_float(cp, path, "security", "dns_timeout", 0.1, 60),
                        dkim_keys=key_file)
+
+
+def _doc_budget(cp: configparser.ConfigParser, path: Path) -> MailBudget:
+    return MailBudget(max_parts=_int(cp, path, "limits", "max_parts_per_mail", 1),
+                      max_unpacked_mb=_int(cp, path, "limits", "max_unpacked_mb_per_mail", 1),
+                      max_text_chars=_int(cp, path, "limits", "max_text_chars_per_mail", 1000),
+                      max_nesting=_int(cp, path, "limits", "max_zip_nesting", 1),
+                      max_seconds=_float(cp, path, "limits", "max_seconds_per_mail", 1, 24 * 3600),
+                      max_memory_mb=_int(cp, path, "limits", "max_memory_mb", 256))
 
 
 def _int(cp: configparser.ConfigParser, path: Path, section: str, key: str, low: int = 0) -> int:
@@ -205,7 +219,9 @@ def load_config(path: str | os.PathLike) -> Config:
         dns_retry_hours=_float(cp, path, "security", "dns_retry_hours", 0, 24 * 30),
         max_filed_per_sender_per_day=_int(cp, path, "limits", "max_filed_per_sender_per_day", 1),
         max_filed_per_unit_per_day=_int(cp, path, "limits", "max_filed_per_unit_per_day", 1),
+        doc_budget=_doc_budget(cp, path),
     )
     if not cfg.from_address:
         raise ConfigError(f"{path} 的 [smtp] 需要 from_address（或 username）：回执的发件人地址。")
+    redact.learn_config(cfg)          # from now on no log line, event or message shows the passwords
     return cfg

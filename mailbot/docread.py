@@ -46,13 +46,16 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from lxml import etree
+
+from . import childenv
 
 __all__ = [
     "DocText",
@@ -61,6 +64,7 @@ __all__ = [
     "ConversionError",
     "DEFAULT",
     "read_document",
+    "read_each",
     "detect_kind",
     "KINDS",
     "REASON_SCAN",
@@ -93,7 +97,12 @@ REASON_ZIP_MEMBER_ENCRYPTED = "压缩包内的文件已加密（设有解压密�
 REASON_DTD = "文档含 DTD/实体声明（正常 Word 文档不会有），疑似恶意构造，已拒绝读取，需人工审核"
 REASON_XML = "文档内容损坏（XML 格式错误），无法读取，需人工审核"
 REASON_UNKNOWN = "无法识别的文件格式，需人工审核"
-REASON_BUDGET = "压缩包内容总量超过上限，其余文件未读取，需人工审核"
+# A budget of the whole call (one mail's attachments) ran out; the rest is not read.
+REASON_MAIL_BYTES = "附件层层压缩，解压后超过本邮件的处理上限（{mb} MB），其余内容未读取，已转人工审核"
+REASON_MAIL_PARTS = "附件和压缩包内的文件超过本邮件的处理上限（{n} 个），其余文件未读取，已转人工审核"
+REASON_MAIL_CHARS = "附件的文字总量超过本邮件的处理上限（{n} 字），其余内容未读取，已转人工审核"
+REASON_MAIL_TIME = "读取附件超过本邮件的处理时限（{s:g} 秒），未读完的附件已转人工审核"
+REASON_MEMORY = "读取附件占用的内存超过上限，已停止读取该文件，已转人工审核"
 REASON_PDF_GARBLED = "PDF 中的文字无法正确解码（字体缺少编码信息），需人工审核"
 
 WARN_MACRO = "含宏的文档（{ext}），已拒绝读取宏，仅读取文字"
@@ -150,6 +159,9 @@ class Limits:
     max_bytes: int = 64 * MiB               # one input file, or one member of a bundle
     max_zip_entries: int = 2000             # entries in one zip (checked in the end record first)
     max_total_uncompressed: int = 256 * MiB  # declared total of one zip; also the whole call's budget
+    max_parts: int = 1000                   # documents and zip members visited in the whole call
+    max_total_chars: int = 5_000_000        # characters extracted in the whole call
+    max_seconds: float | None = None        # wall time of the whole call (checked between reads)
     max_ratio: float = 200.0                # per member, uncompressed/compressed ...
     ratio_min_size: int = 1 * MiB           # ... for members declaring at least this much
     max_xml_bytes: int = 16 * MiB           # one XML part, streamed; beyond -> truncated
@@ -194,15 +206,49 @@ class _Stop(Exception):
 
 @dataclass
 class _Ctx:
+    """What one call (one mail's attachments) may still spend; ``exhausted`` is the reason
+    once any of it has run out, and every later part is refused with it."""
     limits: Limits
     converter: "Converter | None"
     budget: int  # bytes this call may still decompress
     produced: int = 0
+    parts: int = 0
+    chars: int = 0
+    deadline: float | None = None
+    exhausted: str | None = None
+
+    def stop(self, reason: str) -> None:
+        self.exhausted = self.exhausted or reason
+        raise _Refused(self.exhausted)
 
     def charge(self, n: int) -> None:
         self.budget -= n
         if self.budget < 0:
-            raise _Refused(REASON_BUDGET)
+            self.stop(REASON_MAIL_BYTES.format(mb=self.limits.max_total_uncompressed // MiB))
+        self.check_time()
+
+    def check_time(self) -> None:
+        if self.exhausted:
+            raise _Refused(self.exhausted)
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self.stop(REASON_MAIL_TIME.format(s=self.limits.max_seconds))
+
+    def enter_part(self) -> None:
+        self.check_time()
+        self.parts += 1
+        if self.parts > self.limits.max_parts:
+            self.stop(REASON_MAIL_PARTS.format(n=self.limits.max_parts))
+        if self.chars >= self.limits.max_total_chars:
+            self.stop(REASON_MAIL_CHARS.format(n=self.limits.max_total_chars))
+
+    def char_cap(self) -> int:
+        """Characters the next document may produce."""
+        return max(1, min(self.limits.max_chars, self.limits.max_total_chars - self.chars))
+
+    def seconds_left(self, cap: float) -> float:
+        if self.deadline is None:
+            return cap
+        return max(1.0, min(cap, self.deadline - time.monotonic()))
 
 
 def _doc(name: str, kind: str, text: str = "", readable: bool = False,
@@ -223,14 +269,31 @@ def _ext(name: str) -> str:
 def read_document(data: bytes, name: str, *, converter: "Converter | None | _DefaultConverter" = DEFAULT,
                   limits: Limits = Limits()) -> list[DocText]:
     """Read one attachment. Returns at least one DocText; never raises."""
+    return next(read_each([(data, name)], converter=converter, limits=limits))
+
+
+def read_each(files: "Iterable[tuple[bytes, str] | None]", *,
+              converter: "Converter | None | _DefaultConverter" = DEFAULT,
+              limits: Limits = Limits()) -> Iterator[list[DocText]]:
+    """Read one mail's attachments under ONE budget: the byte, part, character and time
+    limits of ``limits`` hold for all of them together (nesting depth for each). Yields, per
+    item, its DocTexts as soon as it is read ([] for None: not a document); once a budget is
+    spent, each later attachment comes back unreadable with a reason naming that budget."""
     conv = _shared_converter() if converter is DEFAULT else converter
-    ctx = _Ctx(limits=limits, converter=conv, budget=limits.max_total_uncompressed)  # type: ignore[arg-type]
-    try:
-        out = _read_any(bytes(data), name, ctx, 0)
-    except Exception:  # pragma: no cover - last line of defence
-        log.exception("docread: unexpected failure on %r", name)
-        out = [_doc(name, "unknown", reason=REASON_CORRUPT)]
-    return out or [_doc(name, "unknown", reason=REASON_CORRUPT)]
+    deadline = time.monotonic() + limits.max_seconds if limits.max_seconds else None
+    ctx = _Ctx(limits=limits, converter=conv, budget=limits.max_total_uncompressed,  # type: ignore[arg-type]
+               deadline=deadline)
+    for item in files:
+        if item is None:
+            yield []
+            continue
+        data, name = item
+        try:
+            out = _read_any(bytes(data), name, ctx, 0)
+        except Exception:  # pragma: no cover - last line of defence
+            log.exception("docread: unexpected failure on %r", name)
+            out = [_doc(name, "unknown", reason=REASON_CORRUPT)]
+        yield out or [_doc(name, "unknown", reason=REASON_CORRUPT)]
 
 
 def detect_kind(data: bytes, name: str = "") -> str:
@@ -260,6 +323,7 @@ def _read_any(data: bytes, name: str, ctx: _Ctx, depth: int) -> list[DocText]:
         if not data:
             return [_doc(name, "unknown", reason=REASON_EMPTY_FILE)]
         kind = _sniff(data)
+        ctx.enter_part()
         if len(data) > limits.max_bytes:
             k = "html" if kind == "mht" else kind
             return [_doc(name, k if k in KINDS else "unknown",
@@ -293,10 +357,14 @@ def _read_any(data: bytes, name: str, ctx: _Ctx, depth: int) -> list[DocText]:
     except _Refused as e:
         k = e.kind or ("html" if kind == "mht" else kind)
         docs = [_doc(name, k if k in KINDS else "unknown", reason=e.reason)]
+    except MemoryError:
+        k = "html" if kind == "mht" else kind
+        docs = [_doc(name, k if k in KINDS else "unknown", reason=REASON_MEMORY)]
     except Exception:
         log.exception("docread: failed on %r", name)
         k = "html" if kind == "mht" else kind
         docs = [_doc(name, k if k in KINDS else "unknown", reason=REASON_CORRUPT)]
+    ctx.chars += sum(len(d.text) for d in docs if d.name == name)   # members were counted below
     return [_with_ext_warning(d) if d.name == name else d for d in docs]
 
 
@@ -397,8 +465,9 @@ def _zip_entry_count(data: bytes) -> int | None:
     return total
 
 
-def _open_zip(data: bytes, limits: Limits, *, what: str = "zip") -> zipfile.ZipFile:
-    """Open a zip after checking its directory against the limits."""
+def _open_zip(data: bytes, limits: Limits, *, what: str = "zip", ctx: _Ctx | None = None) -> zipfile.ZipFile:
+    """Open a zip after checking its directory against the limits (and, with ``ctx``, its
+    declared total against what the call may still decompress)."""
     count = _zip_entry_count(data)
     if count is None:
         raise _Refused(REASON_ZIP_CORRUPT if what == "zip" else REASON_CORRUPT)
@@ -421,6 +490,8 @@ def _open_zip(data: bytes, limits: Limits, *, what: str = "zip") -> zipfile.ZipF
             bomb = True
     if bomb or total > limits.max_total_uncompressed:
         raise _Refused(REASON_ZIP_BOMB, kind=_guess_zip_kind(infos))
+    if ctx is not None and total > ctx.budget:
+        raise _Refused(REASON_MAIL_BYTES.format(mb=limits.max_total_uncompressed // MiB), kind=_guess_zip_kind(infos))
     return zf
 
 
@@ -594,7 +665,7 @@ def _zip_family(zf: zipfile.ZipFile, ctx: _Ctx | None) -> tuple[str, dict]:
 
 def _read_zip_family(data: bytes, name: str, ctx: _Ctx, depth: int) -> list[DocText]:
     limits = ctx.limits
-    zf = _open_zip(data, limits)
+    zf = _open_zip(data, limits, ctx=ctx)
     kind, info = _zip_family(zf, ctx)
     if kind in ("docx", "docm"):
         try:
@@ -633,7 +704,7 @@ def _read_zip_family(data: bytes, name: str, ctx: _Ctx, depth: int) -> list[DocT
             got = [_doc(full, guess, reason=REASON_ZIP_CORRUPT)]
         ctx.produced += max(0, len(got) - (ctx.produced - before))
         out.extend(got)
-        if got and got[-1].reason == REASON_BUDGET:
+        if ctx.exhausted:
             break
     return out
 
@@ -1137,7 +1208,8 @@ def _read_ooxml(zf: zipfile.ZipFile, name: str, kind: str, info: dict, ctx: _Ctx
     _check_member(main_info)
     doc_rels = _rels(zf, names, _rels_part(main), ctx)
     ct = info.get("ct") or _content_types(zf, names, ctx)
-    budget = _Budget(limits.max_chars)
+    max_chars = ctx.char_cap()
+    budget = _Budget(max_chars)
     flags = {"deleted": False, "hidden": False, "too_deep": False, "drawings": 0}
 
     def altchunk(rid: str) -> list[str]:
@@ -1243,7 +1315,7 @@ def _read_ooxml(zf: zipfile.ZipFile, name: str, kind: str, info: dict, ctx: _Ctx
     if flags["too_deep"]:
         warnings.append(WARN_DEEP.format(n=limits.max_nesting_depth))
     if budget.truncated:
-        warnings.append(WARN_TRUNCATED.format(n=limits.max_chars))
+        warnings.append(WARN_TRUNCATED.format(n=max_chars))
     visible = _visible(text)
     has_media = flags["drawings"] > 0 or any(n.startswith("word/media/") for n in names)
     if visible < 20 and has_media:
@@ -1411,7 +1483,7 @@ def _can_unshare() -> bool:
             try:
                 ok = subprocess.run([exe, "-rn", "true"], stdin=subprocess.DEVNULL,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                    timeout=5).returncode == 0
+                                    env=childenv.minimal(tempfile.gettempdir()), timeout=5).returncode == 0
             except (OSError, subprocess.SubprocessError):
                 ok = False
         _UNSHARE_OK = ok
@@ -1473,11 +1545,9 @@ class Converter:
                        "--convert-to", filt, "--outdir", outdir, src]
                 if self.isolate_network and _can_unshare():
                     cmd = [shutil.which("unshare") or "unshare", "-rn", "--"] + cmd
-                env = {k: v for k, v in os.environ.items() if not k.startswith(("SAL_", "UNO_"))}
-                env.update(HOME=home, TMPDIR=work, SAL_USE_VCLPLUGIN="svp")
-                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, cwd=work, env=env,
-                                        start_new_session=True)
+                proc = childenv.popen(cmd, home=home, extra_env={"SAL_USE_VCLPLUGIN": "svp"},
+                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, cwd=work)
                 try:
                     _out, err = proc.communicate(timeout=timeout_s)
                 except subprocess.TimeoutExpired:
@@ -1530,13 +1600,13 @@ def _convert_and_read(data: bytes, name: str, kind: str, suffix: str, ctx: _Ctx,
     if not conv.available():
         return _doc(name, kind, reason=f"未安装 LibreOffice，无法转换 {label} 文件，需人工审核")
     try:
-        docx = conv.to_docx(data, suffix, timeout_s=ctx.limits.convert_timeout_s)
+        docx = conv.to_docx(data, suffix, timeout_s=ctx.seconds_left(ctx.limits.convert_timeout_s))
     except ConversionError as e:
         return _doc(name, kind, reason=str(e))
     except Exception:
         log.exception("docread: conversion of %r failed", name)
         return _doc(name, kind, reason=REASON_CORRUPT)
-    zf = _open_zip(docx, ctx.limits, what="docx")
+    zf = _open_zip(docx, ctx.limits, what="docx", ctx=ctx)
     fam, info = _zip_family(zf, ctx)
     if fam not in ("docx", "docm"):
         return _doc(name, kind, reason=REASON_CORRUPT)
@@ -1593,16 +1663,18 @@ sys.stdout.write(json.dumps(out, ensure_ascii=False))
 
 def _read_pdf(data: bytes, name: str, ctx: _Ctx) -> DocText:
     limits = ctx.limits
+    max_chars = ctx.char_cap()
+    timeout_s = ctx.seconds_left(limits.pdf_timeout_s)
     cmd = [sys.executable, "-I", "-c", _PDF_WORKER, str(limits.pdf_memory_mb * MiB),
-           str(limits.max_pdf_pages), str(limits.max_chars)]
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+           str(limits.max_pdf_pages), str(max_chars)]
+    proc = childenv.popen(cmd, home=tempfile.gettempdir(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL)
     try:
-        out, _ = proc.communicate(data, timeout=limits.pdf_timeout_s)
+        out, _ = proc.communicate(data, timeout=timeout_s)
     except subprocess.TimeoutExpired:
         _killpg(proc.pid)
         proc.communicate()
-        return _doc(name, "pdf", reason=f"PDF 读取超时（超过 {limits.pdf_timeout_s:g} 秒），需人工审核")
+        return _doc(name, "pdf", reason=f"PDF 读取超时（超过 {timeout_s:g} 秒），需人工审核")
     try:
         res = json.loads(out.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
@@ -1617,7 +1689,7 @@ def _read_pdf(data: bytes, name: str, ctx: _Ctx) -> DocText:
     if npages > limits.max_pdf_pages:
         warnings.append(WARN_PDF_TRUNCATED.format(n=limits.max_pdf_pages))
     if res.get("truncated"):
-        warnings.append(WARN_TRUNCATED.format(n=limits.max_chars))
+        warnings.append(WARN_TRUNCATED.format(n=max_chars))
     text = _close_pdf_gaps("\n".join(t.strip("\n") for t in texts))
     visible = [ch for ch in text if not ch.isspace()]
     if len(visible) < 20:
@@ -1678,15 +1750,15 @@ def _decode_text(data: bytes, declared: str | None = None) -> tuple[str, bool]:
     return data.decode("gb18030", "replace"), True
 
 
-def _limit_text(text: str, limits: Limits, warnings: list[str]) -> str:
-    if len(text) > limits.max_chars:
-        warnings.append(WARN_TRUNCATED.format(n=limits.max_chars))
-        return text[: limits.max_chars]
+def _limit_text(text: str, cap: int, warnings: list[str]) -> str:
+    if len(text) > cap:
+        warnings.append(WARN_TRUNCATED.format(n=cap))
+        return text[:cap]
     return text
 
 
 def _finish_plain(name: str, kind: str, text: str, warnings: list[str], ctx: _Ctx) -> DocText:
-    text = _limit_text(_clean(text), ctx.limits, warnings)
+    text = _limit_text(_clean(text), ctx.char_cap(), warnings)
     if not text.strip():
         return _doc(name, kind, text, False, REASON_EMPTY, warnings)
     attention = [w for w in warnings if w.startswith("文档过长")]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import authenticity, check, docread
+from . import authenticity, check, docread, docsandbox
 from .app import App
 from .automatic import automatic_reason
 from .compose import AUTO_REPLIED, HeaderInjection, msg_ids, queue
@@ -390,7 +390,8 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
     assert who.unit is not None
     files_in = list(mail.attachments)
     kind = who.kind
-    docs_by_file = [docread.read_document(a.data, a.filename or "附件") if _doc_like(a) else [] for a in files_in]
+    docs_by_file = docsandbox.read_mail_documents(
+        [(a.data, a.filename or "附件") if _doc_like(a) else None for a in files_in], app.config.doc_budget)
     links = large_attachment_links(mail.body_text)
     body_docs = [] if files_in else [
         docread.DocText(name="邮件正文", kind="text", text=own_text(mail.body_text), readable=not links,

@@ -1,0 +1,40 @@
+"""The environment every child process gets: just enough to run, no secrets.
+
+A child (the document worker, LibreOffice, the PDF helper) reads hostile documents; it must
+not inherit the mailbox passwords (``[imap]/[smtp] password_env``) or anything else from the
+parent's environment. ``minimal(home)`` is PATH, HOME, TMPDIR, LANG and LC_ALL, nothing more;
+``popen`` starts a child with it in its own session (so a timeout can kill its whole process
+group) and tells ``on_spawn`` listeners the group id.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from typing import Callable
+
+__all__ = ["minimal", "popen", "on_spawn"]
+
+_DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+_LOCALE = "C.UTF-8"
+
+on_spawn: list[Callable[[int], None]] = []
+"""Called with the process-group id of every child ``popen`` starts (the document worker
+reports them, so whoever kills the worker can kill its LibreOffice too)."""
+
+
+def minimal(home: str, **extra: str) -> dict[str, str]:
+    """PATH (the parent's), HOME and TMPDIR (both ``home``: a private temp dir), LANG and
+    LC_ALL; ``extra`` adds named non-secret settings a program needs (SAL_USE_VCLPLUGIN)."""
+    env = {"PATH": os.environ.get("PATH") or _DEFAULT_PATH, "HOME": home, "TMPDIR": home,
+           "LANG": _LOCALE, "LC_ALL": _LOCALE}
+    env.update(extra)
+    return env
+
+
+def popen(cmd: list[str], *, home: str, extra_env: dict[str, str] | None = None,
+          **kwargs) -> subprocess.Popen:
+    """``subprocess.Popen`` with ``minimal(home)`` as the whole environment, in a new session."""
+    proc = subprocess.Popen(cmd, env=minimal(home, **(extra_env or {})), start_new_session=True, **kwargs)
+    for listener in on_spawn:
+        listener(proc.pid)
+    return proc
