@@ -258,7 +258,7 @@ def _classify(app: App, mail: ParsedMail, who: Identity, received: datetime,
     if start and received.date() < start:
         return "before", (f"邮件于 {received:%Y-%m-%d} 到达，早于本次活动的收件起始日 {start}"
                           f"（规则文件 [campaign] accept_from），只存档，不登记、不回复。")
-    if not verdict.trusted or verdict.level == authenticity.PENDING:
+    if not verdict.trusted:
         if who.unit is None:
             return "unmatched", "；".join(x for x in (who.how, verdict.reason) if x)
         if verdict.level == authenticity.PENDING:
@@ -604,7 +604,7 @@ def confirm_waiting(app: App, report: PollReport | None = None) -> int:
             verdict = assess(app, raw)
             mail = parse_message(raw)
             who = identify_sender(app, mail, verdict)
-            if not verdict.trusted or verdict.level == authenticity.PENDING or who.unit is None:
+            if not verdict.trusted or who.unit is None:
                 _, reason = _classify(app, mail, who, msg.received_at, verdict)
                 with app.ledger.transaction():
                     app.ledger.update_message(msg.id, status="untrusted", unit=who.unit or unit.name, reason=reason)

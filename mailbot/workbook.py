@@ -590,7 +590,9 @@ def _sender(m: _Mail) -> str:
 _STATUS_TEXT = {"automatic": "自动回复/系统邮件，未处理", "oversize": "邮件过大，未下载",
                 "unparsable": "无法解析", "own": "本邮箱发出，已忽略",
                 "unmatched": "未识别单位", "unconfirmed": "待确认发件人", "noattach": "无附件，未登记",
-                "error": "处理出错，待人工处理", "resynced": "邮箱重新编号后再次出现，已忽略"}
+                "error": "处理出错，待人工处理", "resynced": "邮箱重新编号后再次出现，已忽略",
+                "untrusted": "待核实：疑似冒用单位邮箱，未登记", "flood": "超出每日登记上限，未登记",
+                "before": "活动开始前的旧邮件，只存档"}
 
 
 def _result(m: _Mail, versions: dict[int, _Mail]) -> str:
@@ -800,7 +802,8 @@ def _unmatched(wb, styles, title, messages, attachments, link, tz):
             Col("原因", "wrap", cap=36), Col("疑似单位", cap=26), Col("原文", "link", cap=12)]
     t = _Table(wb, styles, UNMATCHED, cols, title)
     for m in messages:
-        if m.status not in ("unmatched", "unconfirmed", "oversize", "unparsable", "noattach", "error"):
+        if m.status not in ("untrusted", "flood", "unmatched", "unconfirmed", "oversize", "unparsable", "noattach",
+                            "error"):
             continue
         names = "\n".join(a["filename"] or "" for a in attachments.get(m.id, ()))
         reason = m.reason or _STATUS_TEXT.get(m.status, m.status)
