@@ -1352,6 +1352,17 @@ def demo_mails(campaign: Any, roster: Any, office_address: str) -> list[DemoMail
                   subject=f"{short(u)}“政府开放日”活动实施方案",
                   filename=f"{short(u)}政府开放日活动实施方案.docx", scenario="plan-ok",
                   note="valid plan; Foxmail: GBK subject, filename=\"=?GBK?B?...?=\", GBK body + HTML")
+        # someone else writes "from" the same 163.com address, without 163's DKIM signature: a
+        # 10-person "revised plan" that must never replace the genuine one (held as 待核实)
+        addr, name = who(u)
+        arrive = _at(_workday(d0 + timedelta(days=3)), 21, 14, 5)
+        b = MailBuilder(from_addr=addr, from_name=name, to=office_address, subject=f"{short(u)}实施方案（修改版）",
+                        date=arrive - timedelta(seconds=3), client="generic", dkim=False, received_at=arrive,
+                        text="方案有调整，以此版为准。")
+        b.attach(f"{short(u)}政府开放日活动实施方案（修改版）.docx",
+                 plan_of(u, day, arrive.date(), participants=10, qa=False, survey=False))
+        add(arrive, b.build(), addr, u, None, "forged",
+            "forged: the unit's 163.com address without a DKIM signature → 待核实, never filed or answered")
     f = slot(2)
     if f:
         day, u = f
