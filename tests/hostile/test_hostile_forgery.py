@@ -408,3 +408,21 @@ def test_a_dns_outage_holds_the_mail_and_a_later_poll_files_it(tmp_path):
     assert [o["purpose"] for o in app.ledger.outgoing()] == ["ack"]
     assert app.ledger.trust(row.id)["level"] == PASS
     app.close()
+
+
+def test_inspect_explains_the_verdict(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from mailbot.defaults import init_folder
+    init_folder(tmp_path, demo_keys=True)
+    forged, genuine = tmp_path / "forged.eml", tmp_path / "genuine.eml"
+    forged.write_bytes(plan_mail(dkim=False))
+    genuine.write_bytes(plan_mail())
+    run = subprocess.run([sys.executable, "-m", "mailbot", "--config", str(tmp_path / "config.ini"), "inspect",
+                          "--json", str(forged), str(genuine)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert [o["sender_trust"]["level"] for o in out] == [FAIL, PASS]
+    assert "DKIM" in out[0]["sender_trust"]["reason"]
+    assert any("d=163.com pass" in e for e in out[1]["sender_trust"]["evidence"])
