@@ -82,6 +82,7 @@ DEFAULTS = {
                "max_acks_per_sender_per_day": "5"},
     "limits": {"max_message_mb": "30", "send_per_minute": "20", "max_filed_per_sender_per_day": "10",
                "max_filed_per_unit_per_day": "15", "max_parts_per_mail": "200", "max_unpacked_mb_per_mail": "200",
+               "max_unpack_ratio_per_mail": "50",
                "max_text_chars_per_mail": "2000000", "max_zip_nesting": "2", "max_seconds_per_mail": "120",
                "max_memory_mb": "1024"},
     "security": {"authserv_id": "", "sign_required_domains": SIGN_REQUIRED_DEFAULT, "dns_servers": "",
@@ -124,6 +125,7 @@ def _trust(cp: configparser.ConfigParser, path: Path, base: Path) -> TrustPolicy
 def _doc_budget(cp: configparser.ConfigParser, path: Path) -> MailBudget:
     return MailBudget(max_parts=_int(cp, path, "limits", "max_parts_per_mail", 1),
                       max_unpacked_mb=_int(cp, path, "limits", "max_unpacked_mb_per_mail", 1),
+                      max_unpack_ratio=_float(cp, path, "limits", "max_unpack_ratio_per_mail", 1, 100_000),
                       max_text_chars=_int(cp, path, "limits", "max_text_chars_per_mail", 1000),
                       max_nesting=_int(cp, path, "limits", "max_zip_nesting", 1),
                       max_seconds=_float(cp, path, "limits", "max_seconds_per_mail", 1, 24 * 3600),

@@ -75,6 +75,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
+UNPACK_FLOOR = 10 * MiB   # see unpack_budget
 
 KINDS = (
     "docx", "docm", "doc", "wps", "rtf", "odt", "wordxml", "pdf", "zip",
@@ -159,6 +160,7 @@ class Limits:
     max_bytes: int = 64 * MiB               # one input file, or one member of a bundle
     max_zip_entries: int = 2000             # entries in one zip (checked in the end record first)
     max_total_uncompressed: int = 256 * MiB  # declared total of one zip; also the whole call's budget
+    max_total_ratio: float | None = None    # ... and at most this many times the input's size
     max_parts: int = 1000                   # documents and zip members visited in the whole call
     max_total_chars: int = 5_000_000        # characters extracted in the whole call
     max_seconds: float | None = None        # wall time of the whole call (checked between reads)
@@ -211,6 +213,7 @@ class _Ctx:
     limits: Limits
     converter: "Converter | None"
     budget: int  # bytes this call may still decompress
+    unpack_cap: int = 0  # ... of this many at the start
     produced: int = 0
     parts: int = 0
     chars: int = 0
@@ -224,7 +227,7 @@ class _Ctx:
     def charge(self, n: int) -> None:
         self.budget -= n
         if self.budget < 0:
-            self.stop(REASON_MAIL_BYTES.format(mb=self.limits.max_total_uncompressed // MiB))
+            self.stop(REASON_MAIL_BYTES.format(mb=-(-self.unpack_cap // MiB)))
         self.check_time()
 
     def check_time(self) -> None:
@@ -280,8 +283,10 @@ def read_each(files: "Iterable[tuple[bytes, str] | None]", *,
     item, its DocTexts as soon as it is read ([] for None: not a document); once a budget is
     spent, each later attachment comes back unreadable with a reason naming that budget."""
     conv = _shared_converter() if converter is DEFAULT else converter
+    files = list(files)
     deadline = time.monotonic() + limits.max_seconds if limits.max_seconds else None
-    ctx = _Ctx(limits=limits, converter=conv, budget=limits.max_total_uncompressed,  # type: ignore[arg-type]
+    budget = unpack_budget(limits, sum(len(f[0]) for f in files if f is not None))
+    ctx = _Ctx(limits=limits, converter=conv, budget=budget, unpack_cap=budget,  # type: ignore[arg-type]
                deadline=deadline)
     for item in files:
         if item is None:
@@ -294,6 +299,16 @@ def read_each(files: "Iterable[tuple[bytes, str] | None]", *,
             log.exception("docread: unexpected failure on %r", name)
             out = [_doc(name, "unknown", reason=REASON_CORRUPT)]
         yield out or [_doc(name, "unknown", reason=REASON_CORRUPT)]
+
+
+def unpack_budget(limits: Limits, input_bytes: int) -> int:
+    """Bytes one call may decompress: ``max_total_uncompressed``, and with ``max_total_ratio``
+    no more than that many times the input (but at least ``UNPACK_FLOOR``). Honest documents
+    unpack to a few times their size; a few KB of nested zips must not buy 200 MB of work."""
+    cap = limits.max_total_uncompressed
+    if limits.max_total_ratio is not None:
+        cap = min(cap, max(UNPACK_FLOOR, int(limits.max_total_ratio * input_bytes)))
+    return cap
 
 
 def detect_kind(data: bytes, name: str = "") -> str:
@@ -491,7 +506,7 @@ def _open_zip(data: bytes, limits: Limits, *, what: str = "zip", ctx: _Ctx | Non
     if bomb or total > limits.max_total_uncompressed:
         raise _Refused(REASON_ZIP_BOMB, kind=_guess_zip_kind(infos))
     if ctx is not None and total > ctx.budget:
-        raise _Refused(REASON_MAIL_BYTES.format(mb=limits.max_total_uncompressed // MiB), kind=_guess_zip_kind(infos))
+        raise _Refused(REASON_MAIL_BYTES.format(mb=-(-ctx.unpack_cap // MiB)), kind=_guess_zip_kind(infos))
     return zf
 
 

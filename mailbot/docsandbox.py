@@ -57,7 +57,9 @@ _CPU_SLACK_S = 5         # CPU seconds beyond the wall-clock budget before SIGXC
 class MailBudget:
     """Budgets for all documents of one mail together ([limits] in config.ini)."""
     max_parts: int = 200                 # attachments and zip members visited
-    max_unpacked_mb: int = 200           # bytes decompressed (zip members, docx parts)
+    max_unpacked_mb: int = 200           # bytes decompressed (zip members, docx parts) …
+    max_unpack_ratio: float = 50         # … and no more than this many times the attachments' size
+                                         # (at least docread.UNPACK_FLOOR)
     max_text_chars: int = 2_000_000      # characters extracted
     max_nesting: int = 2                 # zip in zip: a zip inside the attachment is opened, no deeper
     max_seconds: float = 120.0           # wall clock for the whole mail (CPU time: a few s more)
@@ -67,7 +69,7 @@ class MailBudget:
         """The ``docread.Limits`` of one mail."""
         from .docread import Limits
         base = Limits()
-        return Limits(max_total_uncompressed=self.max_unpacked_mb * MiB,
+        return Limits(max_total_uncompressed=self.max_unpacked_mb * MiB, max_total_ratio=self.max_unpack_ratio,
                       max_bytes=min(base.max_bytes, self.max_unpacked_mb * MiB),
                       max_parts=self.max_parts, max_documents=self.max_parts,
                       max_total_chars=self.max_text_chars, max_chars=min(base.max_chars, self.max_text_chars),
