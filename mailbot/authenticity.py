@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import time
 from dataclasses import dataclass
 from email.headerregistry import HeaderRegistry
 from email.parser import BytesHeaderParser
@@ -183,24 +184,53 @@ def in_domains(domain: str, domains: tuple[str, ...]) -> bool:
     return any(domain == d or domain.endswith("." + d) for d in (x.lower().strip(".") for x in domains))
 
 
-def dns_txt_func(pol: Policy) -> DnsFunc:
-    """A dkimpy `dnsfunc`: local keys first, then DNS with a short timeout. A temporary failure
-    raises DnsTempError (dkimpy would swallow its own DnsTimeoutError into a plain fail)."""
-    local = _load_keys(pol.dkim_keys) if pol.dkim_keys else {}
-    resolver = None
+ANSWER_TTL = 600.0        # seconds a fetched key (or its absence) is reused
+DOWN_TTL = 60.0           # after a DNS failure, lookups fail at once for this long (no timeout per mail)
+_LOOKUPS: dict[Policy, "KeyLookup"] = {}
 
-    def txt(name: bytes, timeout: float = 5) -> bytes | None:
-        nonlocal resolver
+
+class KeyLookup:
+    """A dkimpy `dnsfunc`: local keys first, then DNS with a short timeout, answers cached. A
+    temporary failure raises DnsTempError (dkimpy would swallow its own DnsTimeoutError into a
+    plain fail), and for DOWN_TTL seconds afterwards every lookup fails at once, so a poll of a
+    hundred signed mails during an outage waits for one timeout, not a hundred."""
+
+    def __init__(self, pol: Policy, clock: Callable[[], float] = time.monotonic):
+        self.pol, self.clock = pol, clock
+        self.local = _load_keys(pol.dkim_keys) if pol.dkim_keys else {}
+        self.answers: dict[str, tuple[float, bytes | None]] = {}
+        self.down_until = 0.0
+        self.down_reason = ""
+        self.resolver = None
+        self.queries = 0
+
+    def __call__(self, name: bytes, timeout: float = 5) -> bytes | None:
         key = name.decode("ascii", "replace").lower().rstrip(".")
-        if key in local:
-            return local[key]
+        if key in self.local:
+            return self.local[key]
+        now = self.clock()
+        cached = self.answers.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        if self.down_until > now:
+            raise DnsTempError(self.down_reason)
+        try:
+            value = self._resolve(key)
+        except DnsTempError as exc:
+            self.down_until, self.down_reason = self.clock() + DOWN_TTL, str(exc)
+            raise
+        self.answers[key] = (self.clock() + ANSWER_TTL, value)
+        return value
+
+    def _resolve(self, key: str) -> bytes | None:
         import dns.exception
         import dns.rdatatype
         import dns.resolver
+        self.queries += 1
         try:
-            if resolver is None:
-                resolver = _resolver(pol)
-            answer = resolver.resolve(key + ".", "TXT", raise_on_no_answer=False, search=False)
+            if self.resolver is None:
+                self.resolver = _resolver(self.pol)
+            answer = self.resolver.resolve(key + ".", "TXT", raise_on_no_answer=False, search=False)
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
             return None
         except (dns.exception.DNSException, OSError) as exc:   # timeout, no servers, no resolv.conf
@@ -210,7 +240,13 @@ def dns_txt_func(pol: Policy) -> DnsFunc:
                 return b"".join(list(rrset.items)[0].strings)
         return None
 
-    return txt
+
+def dns_txt_func(pol: Policy) -> KeyLookup:
+    """The process's lookup for this policy (one cache per policy)."""
+    lookup = _LOOKUPS.get(pol)
+    if lookup is None:
+        lookup = _LOOKUPS[pol] = KeyLookup(pol)
+    return lookup
 
 
 def _resolver(pol: Policy):

@@ -394,7 +394,8 @@ def test_a_dns_outage_holds_the_mail_and_a_later_poll_files_it(tmp_path):
     assert row.status == "untrusted" and "DNS" in row.reason
     assert app.ledger.trust(row.id)["level"] == PENDING
     assert not app.ledger.outgoing()
-    # DNS is back on the same port
+    # DNS is back on the same port, after the one-minute "down" memory has passed
+    authenticity._LOOKUPS.clear()
     try:
         back = _DnsServer(port)
     except OSError:
@@ -426,3 +427,26 @@ def test_inspect_explains_the_verdict(tmp_path):
     assert [o["sender_trust"]["level"] for o in out] == [FAIL, PASS]
     assert "DKIM" in out[0]["sender_trust"]["reason"]
     assert any("d=163.com pass" in e for e in out[1]["sender_trust"]["evidence"])
+
+
+def test_a_dns_outage_costs_one_timeout_per_minute_not_one_per_mail():
+    """During an outage the first lookup times out; the next ones (other mails of the same poll)
+    fail at once; after DOWN_TTL the server is asked again."""
+    server = _DnsServer()
+    port = server.port
+    server.close()
+    now = [1000.0]
+    lookup = authenticity.KeyLookup(Policy(sign_required=("163.com",), dns_servers=(f"127.0.0.1:{port}",),
+                                           dns_timeout=0.3), clock=lambda: now[0])
+    for i in range(5):
+        v = assess(_signed(when=_day(20, 9, i)), lookup.pol, lookup)
+        assert v.level == PENDING
+    assert lookup.queries == 1
+    now[0] += authenticity.DOWN_TTL + 1
+    revived = _DnsServer(port)
+    try:
+        assert assess(_signed(), lookup.pol, lookup).level == PASS
+        assert assess(_signed(when=_day(21)), lookup.pol, lookup).level == PASS
+    finally:
+        revived.close()
+    assert lookup.queries == 2                                             # the key is cached
