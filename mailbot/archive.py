@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from .modes import make_dirs
 from .names import MAX_FILE_BYTES, numbered, sanitise
 
 # Files an office PC's file manager drops into folders it shows; never mailbot's, never evidence.
@@ -61,13 +62,22 @@ class Archive:
     def store(self, folder: str, name: str, data: bytes) -> str:
         """Write DATA as folder/name (both sanitised per segment); returns the path relative to
         the archive folder. An identical file already there (any letter case) is reused, so a
-        replay converges; a different one is never replaced (see the module docstring)."""
+        replay converges; a different one is never replaced (see the module docstring).
+        An OSError (full disk, read-only folder) always names the path it concerns."""
+        try:
+            return self._store(folder, name, data)
+        except OSError as exc:
+            if exc.filename is None:      # a write or fsync that failed half-way names no file
+                exc.filename = str(self.root.joinpath(*PurePosixPath(folder).parts))
+            raise
+
+    def _store(self, folder: str, name: str, data: bytes) -> str:
         parts = [sanitise(p) for p in PurePosixPath(folder).parts]
         name = sanitise(name, max_bytes=MAX_FILE_BYTES)
         target_dir = self.root.joinpath(*parts).resolve()
         if target_dir != self.root and self.root not in target_dir.parents:
             raise ArchiveError(f"refusing to write outside the archive: {target_dir}")
-        target_dir.mkdir(parents=True, exist_ok=True)
+        make_dirs(target_dir)
         # a write killed half-way left its temp file; the replay writes here again (one writer:
         # every store happens under the poll lock), so the archive ends as if never interrupted
         for stale in target_dir.glob(f"{TEMP_PREFIX}*"):

@@ -8,6 +8,7 @@ import argparse
 import json
 import logging
 import os
+import sqlite3
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -15,8 +16,11 @@ from typing import Callable
 
 from .app import App, open_app
 from .campaign import CampaignError
-from .config import ConfigError
+from .config import SIGN_REQUIRED_DEFAULT, ConfigError
+from .daemon import FILE_ONLY, TerminalFilter, setup_logging
 from .locks import Busy
+from .modes import restrict_umask
+from .redact import redact, redact_handlers
 
 log = logging.getLogger("mailbot")
 
@@ -43,10 +47,17 @@ def cmd_poll(app: App, args: argparse.Namespace) -> int:
         _print(f"收信失败：{exc}")
         return 1
     _print(report.summary())
+    carry_over_fault(app)
     sent = deliver(app)
     _print(sent.summary())
     compile_workbook(app)
     return 0
+
+
+def carry_over_fault(app: App) -> None:
+    """A fault remembered beside the ledger while it could not be written: now a ledger event."""
+    from .faults import carry_over
+    carry_over(app.ledger, app.config.ledger)
 
 
 def cmd_remind(app: App, args: argparse.Namespace) -> int:
@@ -141,8 +152,10 @@ def cmd_accept(app: App, args: argparse.Namespace) -> int:
                    f"  “{m.subject}”  {m.unit or ''}\n    {m.reason or ''}")
         _print("电话核实确为该单位发出后：mailbot accept 编号 [--unit 单位]")
         return 0
+    from .locks import job_lock
     try:
-        _print(accept(app, args.id, args.unit))
+        with job_lock(app.config.ledger, "poll"):      # the archive has one writer at a time
+            _print(accept(app, args.id, args.unit))
     except HeldMailError as exc:
         _print(str(exc))
         return 1
@@ -178,6 +191,11 @@ def cmd_status(app: App, args: argparse.Namespace) -> int:
     waiting = [r for r in queued if r["last_error"]]
     if waiting:
         _print(f"其中 {len(waiting)} 封正在等待重试，最近一次错误：{waiting[-1]['last_error']}")
+    from .faults import remembered
+    fault = remembered(app.config.ledger)
+    if fault:
+        at = datetime.fromisoformat(fault["at"]).astimezone(app.config.timezone)
+        _print(f"故障：{at:%Y-%m-%d %H:%M} 台账无法写入，{fault['text']}")
     last_poll = app.ledger.q("SELECT at, level, text FROM events WHERE job='poll' ORDER BY id DESC LIMIT 1")
     if last_poll:
         at = datetime.fromisoformat(last_poll[0]["at"]).astimezone(app.config.timezone)
@@ -223,8 +241,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
+    from . import authenticity
+    from .config import load_config
     from .inspect import inspect_message
     identify_fn, own = None, ()
+    try:
+        trust = load_config(args.config).trust
+    except ConfigError:        # no office folder: the shipped defaults
+        trust = authenticity.Policy(sign_required=tuple(d.strip() for d in SIGN_REQUIRED_DEFAULT.split(",")))
     try:
         app = open_app(args.config, args.today)
         from .identify import identify
@@ -242,7 +266,11 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         except OSError as exc:
             out.append({"file": f, "problems": [f"无法读取文件：{exc.strerror or exc}"]})
             continue
-        out.append(inspect_message(raw, f, own_addresses=own, identify=identify_fn))
+        report = inspect_message(raw, f, own_addresses=own, identify=identify_fn)
+        verdict = authenticity.assess(raw, trust)
+        report["sender_trust"] = {"level": verdict.level, "trusted": verdict.trusted, "reason": verdict.reason,
+                                  "evidence": list(verdict.evidence)}
+        out.append(report)
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=2))
     else:
@@ -251,6 +279,11 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             for key, label in (("subject", "主题"), ("from", "发件人"), ("date", "日期"), ("unit", "单位"),
                                ("kind", "类型")):
                 _print(f"  {label}：{o.get(key) or '—'}")
+            trust = o.get("sender_trust")
+            if trust:
+                label = {"pass": "真实（签名或服务商认证通过）", "none": "无证据（按单位名单处理）",
+                         "fail": "不可信，将列为待核实", "pending": "暂时无法核对（DNS），稍后重试"}[trust["level"]]
+                _print(f"  发件人核对：{label}{('：' + trust['reason']) if trust['reason'] else ''}")
             if o.get("automatic"):
                 _print(f"  自动邮件：{o.get('automatic_reason')}（不会回复）")
             for a in o.get("attachments", []):
@@ -275,7 +308,9 @@ def cmd_run(app: App, args: argparse.Namespace) -> int:
             app.today = datetime.now(app.config.timezone).date()
         sync_workbook_decisions(app)
         app.reload_roster()            # the office may have added an address to units.csv
-        return poll(app)
+        report = poll(app)
+        carry_over_fault(app)
+        return report
 
     def do_remind(day: date):
         set_day(day)
@@ -314,7 +349,7 @@ def cmd_verify(app: App, args: argparse.Namespace) -> int:
 
 def cmd_doctor(app: App | None, args: argparse.Namespace) -> int:
     from .doctor import doctor
-    ok = doctor(args.config, args.today, _print)
+    ok = doctor(args.config, args.today, lambda text: _print(redact(text)))
     return 0 if ok else 1
 
 
@@ -389,6 +424,7 @@ FREE_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    restrict_umask()                    # nothing mailbot writes is for other users of the machine
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command != "run":           # the daemon sets up its own log file and stderr handler
@@ -396,6 +432,10 @@ def main(argv: list[str] | None = None) -> int:
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         for h in logging.getLogger().handlers:    # the terminal: warnings (or all with -v) only
             h.setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+        if not args.verbose:
+            for h in logging.getLogger().handlers:
+                h.addFilter(TerminalFilter())
+        redact_handlers(logging.getLogger().handlers)
     if not args.command:
         parser.print_help()
         return 2
@@ -404,14 +444,17 @@ def main(argv: list[str] | None = None) -> int:
             return FREE_COMMANDS[args.command](args)
         app = open_app(args.config, args.today)
         if args.command != "run":       # commands run from cron/Task Scheduler leave a trace too
-            from .daemon import setup_logging
             setup_logging(app.config.log, stderr=False)
         try:
             return APP_COMMANDS[args.command](app, args)
+        except (OSError, sqlite3.Error) as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise
+            return machine_fault(exc, args, app)
         finally:
             app.close()
     except (ConfigError, CampaignError, UsageError) as exc:
-        print(f"错误：{exc}", file=sys.stderr)
+        print(f"错误：{redact(str(exc))}", file=sys.stderr)
         return 2
     except Busy as exc:
         print(f"错误：{exc}", file=sys.stderr)
@@ -421,6 +464,32 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:            # `mailbot status | head`: the reader left, nothing is wrong
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except (OSError, sqlite3.Error) as exc:   # before a command ran: e.g. a ledger locked by another program
+        return machine_fault(exc, args, None)
+
+
+def machine_fault(exc: OSError | sqlite3.Error, args: argparse.Namespace, app: App | None) -> int:
+    """A full disk, a folder that cannot be written, a locked ledger: one Chinese sentence naming
+    the path and what to do (exit 1); the traceback goes to the log file only; the fault is
+    recorded in the ledger, or beside it when the ledger is what failed (faults.py)."""
+    from . import faults
+    config = app.config if app is not None else _config_or_none(args.config)
+    fallback = (config.ledger if isinstance(exc, sqlite3.Error) else config.base) if config else None
+    text = redact(faults.explain(exc, fallback))
+    log.error("%s stopped by a machine fault: %s", args.command, exc, exc_info=exc, extra=FILE_ONLY)
+    if config is not None:
+        faults.record(app.ledger if app is not None else None, config.ledger,
+                      "poll" if args.command in ("poll", "run") else args.command, text, exc)
+    print(f"错误：{text}", file=sys.stderr)
+    return 1
+
+
+def _config_or_none(path: str):
+    from .config import load_config
+    try:
+        return load_config(path)
+    except Exception:
+        return None
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ import logging
 import logging.handlers
 import os
 import signal
+import sqlite3
 import sys
 import time as _time
 import traceback
@@ -45,7 +46,10 @@ from typing import Any, Callable
 
 import schedule
 
+from . import faults
 from .locks import try_lock, unlock
+from .modes import make_dirs, private_file, private_opener
+from .redact import redact_handlers
 from .config import Config
 from .ledger import Ledger
 from .workcalendar import CalendarError, WorkCalendar
@@ -74,8 +78,8 @@ class InstanceLock:
         self._fh = None
 
     def acquire(self) -> "InstanceLock":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path, "a+", encoding="utf-8")
+        make_dirs(self.path.parent)
+        fh = open(self.path, "a+", encoding="utf-8", opener=private_opener)
         try:
             try_lock(fh)
         except OSError:
@@ -117,27 +121,62 @@ class InstanceLock:
 
 # --- logging -----------------------------------------------------------------------------
 
+FILE_ONLY = {"file_only": True}   # log.error(..., extra=FILE_ONLY): the log file has it, the terminal
+                                  # already showed the clerk a Chinese sentence instead
+
+
+class TerminalFilter(logging.Filter):
+    """On a terminal handler: leaves out records meant for the log file only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(record, "file_only", False)
+
+
+class LogFile(logging.handlers.RotatingFileHandler):
+    """The rotating log: created 0600 (rotated files too). When it cannot be written (a full
+    disk) the terminal gets one Chinese line, not a Python traceback per record."""
+
+    _complained = False
+
+    def _open(self):
+        return open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors, opener=private_opener)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if LogFile._complained:
+            return
+        LogFile._complained = True
+        exc = sys.exc_info()[1]
+        from .faults import explain
+        try:
+            sys.stderr.write(f"注意：日志无法写入。{explain(exc, self.baseFilename)}\n")
+        except (OSError, ValueError):
+            pass
+
+
 def setup_logging(path: Path, *, stderr: bool = True) -> list[logging.Handler]:
-    """Rotating log file at `path` (5 MB × 5) for the `mailbot` logger; returns the handlers added."""
+    """Rotating log file at `path` (5 MB × 5) for the `mailbot` logger; returns the handlers added.
+    Every handler redacts passwords (redact.py)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(path.parent)
+    private_file(path)
     root = logging.getLogger("mailbot")
     root.setLevel(logging.INFO)
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     added: list[logging.Handler] = []
     if not any(isinstance(h, logging.handlers.RotatingFileHandler) and
                Path(h.baseFilename) == path.resolve() for h in root.handlers):
-        fh = logging.handlers.RotatingFileHandler(path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS,
-                                                  encoding="utf-8")
+        fh = LogFile(path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
         fh.setFormatter(fmt)
         root.addHandler(fh)
         added.append(fh)
     if stderr and not any(getattr(h, "_mailbot_stderr", False) for h in root.handlers):
         sh = logging.StreamHandler(sys.stderr)
         sh.setFormatter(fmt)
+        sh.addFilter(TerminalFilter())
         sh._mailbot_stderr = True  # type: ignore[attr-defined]
         root.addHandler(sh)
         added.append(sh)
+    redact_handlers(added)
     return added
 
 
@@ -224,6 +263,27 @@ class Daemon:
             self.ledger.event(job, level, text)
         except Exception:  # the ledger itself failing must not kill the loop
             log.exception("could not record %s event for %s", level, job)
+            if level == "error":       # `status` shows it; the next good poll moves it into the ledger
+                faults.remember(self.config.ledger, job, text)
+
+    def _failed(self, name: str, exc: Exception) -> None:
+        """Log a job's exception with its traceback; record it (a machine fault as the Chinese
+        sentence the clerk reads in the digest, naming the path and what to do)."""
+        log.error("job %s failed: %s\n%s", name, exc, traceback.format_exc())
+        if faults.is_fault(exc):
+            path = self.config.ledger if isinstance(exc, sqlite3.Error) else self.config.base
+            self._record(name, "error", faults.explain(exc, path))
+        else:
+            self._record(name, "error", f"{type(exc).__name__}: {exc}"[:500])
+
+    def guarded(self, step: Callable[..., Any], *args: Any) -> Any:
+        """A scheduler step that never ends the loop: its own bookkeeping (the ledger's meta rows)
+        may fail like a job on a full disk or a locked ledger; logged and recorded, retried later."""
+        try:
+            return step(*args)
+        except Exception as exc:
+            self._failed(getattr(step, "__name__", "daemon"), exc)
+            return None
 
     def run_job(self, name: str, *args: Any) -> tuple[bool, Any]:
         """Run one job; an exception is logged, recorded as an event, and swallowed."""
@@ -231,8 +291,7 @@ class Daemon:
         try:
             result = self.jobs[name](*args)
         except Exception as exc:
-            log.error("job %s failed: %s\n%s", name, exc, traceback.format_exc())
-            self._record(name, "error", f"{type(exc).__name__}: {exc}"[:500])
+            self._failed(name, exc)
             return False, exc
         log.info("job %s done in %.1fs: %s", name, _time.monotonic() - started, _summary(name, result))
         if name in self.record_ok:
@@ -372,7 +431,7 @@ def run(config: Config, *, poll: Callable[[], Any], deliver: Callable[[], Any],
     def set_poll_interval(minutes: float) -> None:
         for j in poll_job:
             sched.cancel_job(j)
-        poll_job[:] = [sched.every(minutes).minutes.do(d.poll_step)]
+        poll_job[:] = [sched.every(minutes).minutes.do(d.guarded, d.poll_step)]
 
     d.on_poll_interval = set_poll_interval
     try:
@@ -381,9 +440,9 @@ def run(config: Config, *, poll: Callable[[], Any], deliver: Callable[[], Any],
                  f", pretending today is {today}" if today else "")
         d._record("daemon", "ok", f"守护进程启动（进程号 {os.getpid()}）")
         set_poll_interval(config.poll_minutes)
-        sched.every(TIMED_CHECK_SECONDS).seconds.do(d.timed_step)
-        d.poll_step()
-        d.timed_step()
+        sched.every(TIMED_CHECK_SECONDS).seconds.do(d.guarded, d.timed_step)
+        d.guarded(d.poll_step)
+        d.guarded(d.timed_step)
         while not d.stopping:
             sched.run_pending()
             idle = sched.idle_seconds

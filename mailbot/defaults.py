@@ -4,6 +4,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from .modes import make_dirs, private_file
+
 
 def default_dir(name: str) -> Path:
     """rules/ or templates/ as shipped: inside the installed package (mailbot/rules), or at
@@ -26,7 +28,7 @@ def init_folder(folder: Path, *, demo_keys: bool = False) -> list[Path]:
     """Create config.ini, rules/, templates/ in FOLDER where missing; returns what was created.
     `demo_keys`: also trust the demo DKIM key that samples.py signs its made-up mail with (the
     demo and the tests; never an office's working folder)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    make_dirs(folder)
     created = []
     cfg = folder / "config.ini"
     if not cfg.exists():
@@ -34,13 +36,14 @@ def init_folder(folder: Path, *, demo_keys: bool = False) -> list[Path]:
         if demo_keys:
             text = text.replace("[security]\n", "[security]\n; 演示与测试专用：信任演示邮件的 DKIM 公钥（正式使用时删除此行）\n"
                                 f"dkim_keys = rules/{DEMO_KEYS_NAME}\n", 1)
+        private_file(cfg, create=True)      # it may come to hold a password
         cfg.write_text(text, encoding="utf-8")
         created.append(cfg)
     for name, patterns in (("rules", ("*.toml", "*.csv")), ("templates", ("*.j2",))):
         target = folder / name
         if target.exists():
             continue
-        target.mkdir()
+        make_dirs(target)
         src = default_dir(name)
         for pattern in patterns:
             for f in sorted(src.glob(pattern)):

@@ -62,6 +62,13 @@ def doctor(config_path: str, today: str | None, say: Callable[[str], None]) -> b
         line(True, f"归档目录可写：{cfg.archive}")
     except OSError as exc:
         line(False, f"归档目录 {cfg.archive} 不可写：{exc.strerror or exc}", "检查目录权限或 [paths] archive")
+    from .faults import free_space
+    for space in free_space([cfg.archive, cfg.ledger]):
+        if space.low:
+            say(f"! 磁盘空间不足：{space.text()}。请清理该磁盘，或把 [paths] 中的归档、台账移到空间充足的磁盘；"
+                f"磁盘写满时收信会停下（不会丢信），腾出空间后自动补做。")
+        else:
+            line(True, f"磁盘空间：{space.text()}")
     from .locks import Busy, job_lock
     from .verify import verify
     try:

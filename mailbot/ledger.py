@@ -16,6 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from .modes import private_file
+from .redact import redact
+
 SCHEMA_VERSION = 1
 
 SCHEMA = """
@@ -145,10 +148,13 @@ class LedgerError(Exception):
 class Ledger:
     """One SQLite file. Use `with ledger.transaction():` for writes that must land together."""
 
+    BUSY_TIMEOUT = 30.0   # seconds to wait for another program's lock before "database is locked"
+
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+        for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):   # SQLite gives -wal/-shm
+            private_file(p, create=p == self.path)                                   # the file's own mode
+        self.db = sqlite3.connect(str(self.path), timeout=self.BUSY_TIMEOUT, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self._wal()
         self.db.execute("PRAGMA synchronous=FULL")
@@ -368,12 +374,12 @@ class Ledger:
     def mark_retry(self, oid: int, error: str, next_attempt: datetime) -> None:
         with self.transaction():
             self.db.execute("UPDATE outgoing SET attempts=attempts+1, last_error=?, next_attempt_at=? "
-                            "WHERE id=?", (error, next_attempt.isoformat(timespec="seconds"), oid))
+                            "WHERE id=?", (redact(error), next_attempt.isoformat(timespec="seconds"), oid))
 
     def mark_failed(self, oid: int, error: str) -> None:
         with self.transaction():
             self.db.execute("UPDATE outgoing SET status='failed', attempts=attempts+1, last_error=? "
-                            "WHERE id=?", (error, oid))
+                            "WHERE id=?", (redact(error), oid))
 
     def acks_to_sender_on(self, address: str, day: str) -> int:
         """Acks to this address answering mail that arrived on this local date (YYYY-MM-DD): the
@@ -410,7 +416,7 @@ class Ledger:
     def event(self, job: str, level: str, text: str) -> None:
         with self.transaction():
             self.db.execute("INSERT INTO events (at, job, level, text) VALUES (?,?,?,?)",
-                            (now_iso(), job, level, text))
+                            (now_iso(), job, level, redact(text)))
 
     def events(self, since: str = "") -> list[sqlite3.Row]:
         return self.q("SELECT * FROM events WHERE at >= ? ORDER BY id", (since,))

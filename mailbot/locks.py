@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from .modes import make_dirs, private_opener
+
 
 class Busy(Exception):
     """Another process held the lock for longer than we were willing to wait (Chinese message)."""
@@ -43,8 +45,8 @@ else:
 def job_lock(ledger_path: Path | str, job: str, wait_seconds: float = 600.0) -> Iterator[None]:
     """Hold `<ledger>.<job>.lock` for one job, waiting up to WAIT_SECONDS for another holder."""
     path = Path(f"{ledger_path}.{job}.lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(path, "a+", encoding="utf-8")
+    make_dirs(path.parent)
+    fh = open(path, "a+", encoding="utf-8", opener=private_opener)
     deadline = time.monotonic() + wait_seconds
     try:
         while True:

@@ -34,6 +34,9 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Callable, Mapping, Protocol
 
+from . import redact
+from .modes import make_dirs
+
 log = logging.getLogger(__name__)
 
 __all__ = [
@@ -167,6 +170,7 @@ class SmtpSender:
         self.security = security
         self.username = username or ""
         self._password = password or ""
+        redact.learn(self.username, self._password)
         self.timeout = timeout
         self.per_minute = int(per_minute)
         self.ssl_context = ssl_context
@@ -183,11 +187,8 @@ class SmtpSender:
         return f"{self.host}:{self.port}"
 
     def _clean(self, text) -> str:
-        """Server words as text, without our password should it echo it."""
-        text = _decode(text)
-        if self._password and self._password in text:
-            text = text.replace(self._password, "******")
-        return text
+        """Server words as text, without our password (in any form) should it echo it."""
+        return redact.redact(_decode(text))
 
     # -- connection --------------------------------------------------------
 
@@ -444,7 +445,7 @@ class OutboxSender:
         recipients = list(recipients)
         _check_addresses(envelope_from, recipients)
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
+            make_dirs(self.path)
         except OSError as e:
             raise TemporaryFailure(f"无法创建发件目录 {self.path}：{e.strerror or e}。", None, str(e), True) from None
         if self.file_for(raw) is not None:

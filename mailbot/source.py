@@ -30,6 +30,8 @@ from urllib.parse import quote
 from imapclient import IMAPClient, SocketTimeout
 from imapclient import exceptions as imap_exc
 
+from . import redact
+
 log = logging.getLogger(__name__)
 
 __all__ = [
@@ -154,6 +156,7 @@ class ImapSource:
         self.security = security
         self.username = username
         self._password = password
+        redact.learn(username, password)
         self.folder = folder or "INBOX"
         self.timeout = timeout
         self.id_info = id_info
@@ -176,9 +179,7 @@ class ImapSource:
         return f"{self.host}:{self.port}"
 
     def _scrub(self, msg: str) -> str:
-        if self._password and self._password in msg:
-            msg = msg.replace(self._password, "******")
-        return msg
+        return redact.redact(msg)
 
     def _fail(self, exc: BaseException, during: str) -> SourceError:
         """Translate any exception into a SourceError and drop the connection."""

@@ -15,6 +15,15 @@ def pytest_configure(config):
     config.addinivalue_line("filterwarnings", "ignore:Requiring AUTH while not requiring TLS:UserWarning")
 
 
+@pytest.fixture(autouse=True)
+def _forget_passwords():
+    """mailbot.redact learns passwords process-wide (as the product must); one test's passwords
+    must not mask another test's text."""
+    yield
+    from mailbot import redact
+    redact.forget()
+
+
 @pytest.fixture
 def w(tmp_path):
     """A schedule-test world (tests/schedsupport.py): temp ledger, campaign, roster, config."""
