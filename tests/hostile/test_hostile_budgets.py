@@ -18,16 +18,19 @@ import signal
 import sqlite3
 import stat
 import struct
+import subprocess
+import sys
+import threading
 import time
 import zipfile
 import zlib
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from mailbot import childenv, docread, samples
-from mailbot.docsandbox import MailBudget, Sandbox, read_mail_documents
+from mailbot.docsandbox import REASON_CRASH, MailBudget, Sandbox, read_mail_documents
 
 from test_e2e_mailbox import PASSWORD, Office
 from servers import unique_user
@@ -238,6 +241,21 @@ def test_a_dead_worker_host_is_started_again():
         box.close()
 
 
+def test_a_worker_host_dying_mid_mail_gives_a_reason_not_an_exception():
+    box = Sandbox()
+    try:
+        box.read([(plan(), "方案.docx")], BUDGET)            # started
+        killer = threading.Timer(0.2, os.kill, (box.pid, signal.SIGKILL))
+        killer.start()
+        got = box.read([(slow_html(), "说明.html"), (plan(), "方案.docx")], MailBudget(max_seconds=60))
+        killer.join()
+        crash = REASON_CRASH.format(mb=BUDGET.max_memory_mb)
+        assert [[(d.readable, d.reason) for d in docs] for docs in got] == [[(False, crash)], [(False, crash)]]
+        assert box.read([(plan(), "方案.docx")], BUDGET)[0][0].readable     # a new host serves the next mail
+    finally:
+        box.close()
+
+
 # --- children see no secrets -------------------------------------------------------------------
 
 FAKE_SOFFICE = r'''#!{python}
@@ -264,7 +282,7 @@ def fake_soffice(tmp_path, monkeypatch):
         bindir.mkdir(exist_ok=True)
         pidfile = tmp_path / "soffice.pid"
         exe = bindir / "soffice"
-        exe.write_text(FAKE_SOFFICE.format(python=os.sys.executable, pidfile=str(pidfile), sleep=sleep))
+        exe.write_text(FAKE_SOFFICE.format(python=sys.executable, pidfile=str(pidfile), sleep=sleep))
         exe.chmod(exe.stat().st_mode | stat.S_IXUSR)
         monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
         return pidfile
@@ -298,10 +316,10 @@ def test_worker_and_libreoffice_get_a_minimal_environment(fake_soffice, monkeypa
 
 def test_childenv_popen_passes_nothing_else(monkeypatch, tmp_path):
     monkeypatch.setenv("MAILBOT_SMTP_PASSWORD", "smtp-secret-Q7")
-    proc = childenv.popen([os.sys.executable, "-c", "import os; print(sorted(os.environ))"], home=str(tmp_path),
-                          stdout=-1)
+    proc = childenv.popen([sys.executable, "-c", "import os; print(' '.join(sorted(os.environ)))"],
+                          home=str(tmp_path), stdout=subprocess.PIPE, text=True)
     out, _ = proc.communicate(timeout=30)
-    assert eval(out) == ["HOME", "LANG", "LC_ALL", "PATH", "TMPDIR"]
+    assert out.split() == ["HOME", "LANG", "LC_ALL", "PATH", "TMPDIR"]
 
 
 def test_wall_time_kill_also_kills_libreoffice(fake_soffice):
