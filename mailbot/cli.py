@@ -17,7 +17,8 @@ from typing import Callable
 from .app import App, open_app
 from .campaign import CampaignError
 from .config import SIGN_REQUIRED_DEFAULT, ConfigError
-from .daemon import FILE_ONLY, TerminalFilter, setup_logging
+from .daemon import TerminalFilter, setup_logging
+from .faults import FILE_ONLY
 from .locks import Busy
 from .modes import restrict_umask
 from .redact import redact, redact_handlers

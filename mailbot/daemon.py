@@ -47,6 +47,7 @@ from typing import Any, Callable
 import schedule
 
 from . import faults
+from .faults import FILE_ONLY_KEY
 from .locks import try_lock, unlock
 from .modes import make_dirs, private_file, private_opener
 from .redact import redact_handlers
@@ -121,15 +122,11 @@ class InstanceLock:
 
 # --- logging -----------------------------------------------------------------------------
 
-FILE_ONLY = {"file_only": True}   # log.error(..., extra=FILE_ONLY): the log file has it, the terminal
-                                  # already showed the clerk a Chinese sentence instead
-
-
 class TerminalFilter(logging.Filter):
     """On a terminal handler: leaves out records meant for the log file only."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not getattr(record, "file_only", False)
+        return not getattr(record, FILE_ONLY_KEY, False)
 
 
 class LogFile(logging.handlers.RotatingFileHandler):

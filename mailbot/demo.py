@@ -13,6 +13,7 @@ from typing import Callable
 
 from .app import open_app, resolve_today
 from .defaults import init_folder
+from .modes import tighten
 
 MARKER = ".mailbot-demo"
 
@@ -32,6 +33,7 @@ def run_demo(folder: Path, today: str | None, say: Callable[[str], None]) -> int
         shutil.rmtree(folder / stale, ignore_errors=True)
     init_folder(folder, demo_keys=True)
     (folder / MARKER).write_text("mailbot demo folder\n", encoding="utf-8")
+    tighten(folder / MARKER)
     app = open_app(folder / "config.ini", None)
     (folder / "跟踪表.xlsx").unlink(missing_ok=True)
     mails = samples.demo_mailbox(app.campaign, app.roster, app.config.from_address)

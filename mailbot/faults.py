@@ -24,6 +24,10 @@ from .modes import private_opener
 
 log = logging.getLogger("mailbot.faults")
 
+FILE_ONLY_KEY = "file_only"
+FILE_ONLY = {FILE_ONLY_KEY: True}  # log.error(..., extra=FILE_ONLY): for the log file; the terminal
+                                   # shows the clerk the Chinese sentence instead
+
 LOW_FREE_BYTES = 1024 ** 3        # doctor warns below 1 GB free …
 LOW_FREE_FRACTION = 0.05          # … or below 5 % of the disk
 
@@ -97,7 +101,7 @@ def record(ledger, ledger_path: Path | str, job: str, text: str, exc: BaseExcept
             ledger.event(job, "error", text)
             return
         except Exception as err:  # the ledger shares the full disk, or is locked meanwhile
-            log.warning("could not record the fault in the ledger: %s", err)
+            log.warning("could not record the fault in the ledger: %s", err, extra=FILE_ONLY)
     remember(ledger_path, job, text)
 
 
@@ -108,7 +112,7 @@ def remember(ledger_path: Path | str, job: str, text: str) -> None:
         with open(state_file(ledger_path), "w", encoding="utf-8", opener=private_opener) as fh:
             json.dump(entry, fh, ensure_ascii=False)
     except OSError as err:   # the same full disk: the log and the terminal are all that is left
-        log.error("could not write %s either: %s", state_file(ledger_path), err)
+        log.error("could not write %s either: %s", state_file(ledger_path), err, extra=FILE_ONLY)
 
 
 def remembered(ledger_path: Path | str) -> dict | None:
