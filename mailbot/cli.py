@@ -309,9 +309,7 @@ def cmd_run(app: App, args: argparse.Namespace) -> int:
             app.today = datetime.now(app.config.timezone).date()
         sync_workbook_decisions(app)
         app.reload_roster()            # the office may have added an address to units.csv
-        report = poll(app)
-        carry_over_fault(app)
-        return report
+        return poll(app)
 
     def do_remind(day: date):
         set_day(day)

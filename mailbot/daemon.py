@@ -312,6 +312,7 @@ class Daemon:
             if self.poll_failures:
                 log.info("poll recovered after %d failures", self.poll_failures)
             self.poll_failures = 0
+            faults.carry_over(self.ledger, self.config.ledger)   # a fault the ledger could not take then
             if _changes(result) and not self.stopping:
                 self.run_job("workbook")
         else:
