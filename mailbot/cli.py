@@ -10,6 +10,7 @@ import logging
 import os
 import sqlite3
 import sys
+import traceback
 from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
@@ -465,6 +466,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except (OSError, sqlite3.Error) as exc:   # before a command ran: e.g. a ledger locked by another program
         return machine_fault(exc, args, None)
+    except Exception as exc:            # a bug: the traceback for the maintainer, passwords redacted
+        if logging.getLogger("mailbot").handlers:      # the log file, when the command got that far
+            log.error("%s failed", args.command, exc_info=exc, extra=FILE_ONLY)
+        print(redact(traceback.format_exc()), file=sys.stderr)
+        print(f"错误：mailbot 内部出错（{type(exc).__name__}）。请把上面的信息和日志文件发给维护人员。", file=sys.stderr)
+        return 1
 
 
 def machine_fault(exc: OSError | sqlite3.Error, args: argparse.Namespace, app: App | None) -> int:

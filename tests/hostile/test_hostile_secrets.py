@@ -218,3 +218,34 @@ def test_a_plaintext_password_key_is_learned_from_config(tmp_path):
         assert redact.redact(base64.b64encode(f"\0{OFFICE}\0{SMTP_PW}".encode()).decode()) == "***"
     finally:
         redact.forget()
+
+
+BUGGY_POLL = r"""
+import base64, os, sys
+import mailbot.pipeline
+def poll(app):
+    secret = os.environ["MB_SEC_SMTP"]
+    raise RuntimeError("library echoed AUTH PLAIN " + base64.b64encode(("\0%s\0%s" % (sys.argv[-2], secret)).encode()).decode())
+mailbot.pipeline.poll = poll
+from mailbot.cli import main
+sys.exit(main(sys.argv[1:-2] + [sys.argv[-1]]))
+"""
+
+
+def test_an_unexpected_error_is_shown_with_its_traceback_redacted(tmp_path):
+    """A bug whose message carries the password: the CLI prints the traceback (for the
+    maintainer) and a Chinese line, both without the secret; so does the log file."""
+    root = tmp_path / "office"
+    init_folder(root)
+    cfg = root / "config.ini"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(
+        "from_address = xjxzwgkb@163.com", f"from_address = {OFFICE}\nusername = {OFFICE}\npassword_env = MB_SEC_SMTP"),
+        encoding="utf-8")
+    r = subprocess.run([sys.executable, "-c", BUGGY_POLL, "--config", str(cfg), OFFICE, "poll"],
+                       env=dict(os.environ, MB_SEC_SMTP=SMTP_PW), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1
+    assert "RuntimeError: library echoed AUTH PLAIN ***" in r.stderr and "内部出错" in r.stderr
+    assert_clean("stderr", r.stderr)
+    log = (root / "var" / "mailbot.log").read_text(encoding="utf-8")
+    assert "library echoed AUTH PLAIN ***" in log
+    assert_clean("log", log)
