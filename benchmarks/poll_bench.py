@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from servers import Dovecot  # noqa: E402
 
-from mailbot import check, docread, pipeline, progress  # noqa: E402
+from mailbot import check, docsandbox, pipeline, progress  # noqa: E402
 from mailbot.app import open_app  # noqa: E402
 from mailbot.defaults import init_folder  # noqa: E402
 from mailbot.samples import FILENAME_STYLES, MailBuilder, plan_docx  # noqa: E402
@@ -83,7 +83,7 @@ def pct(values: list[float], p: float) -> float:
 def make_workdir(base: Path, name: str, dc: Dovecot, user: str, max_acks: int | None = None) -> Path:
     """`mailbot init` files, [imap] pointed at the private Dovecot, [smtp] left on outbox."""
     folder = base / name
-    init_folder(folder)
+    init_folder(folder, demo_keys=True)   # the made-up mail is signed with the demo DKIM key
     cfg = folder / "config.ini"
     text = cfg.read_text(encoding="utf-8")
     imap = (f"[imap]\nhost = 127.0.0.1\nport = {dc.port}\nsecurity = none\nusername = {user}\n"
@@ -244,7 +244,7 @@ def instrument(app, stages: Stages) -> None:
     s.patch(pipeline, "identify", "identify.identify")
     s.patch(pipeline, "automatic_reason", "automatic.automatic_reason")
     s.patch(pipeline, "prepare_submission", "pipeline.prepare_submission (self)")
-    s.patch(docread, "read_document", "docread.read_document")
+    s.patch(docsandbox, "read_mail_documents", "docsandbox.read_mail_documents (worker)")
     s.patch(check, "check_document", "check.check_document (facts+rules)")
     s.patch(pipeline, "queue_ack", "pipeline.queue_ack (self)")
     s.patch(progress, "unit_state", "progress.unit_state (self)")

@@ -3,9 +3,9 @@
 Prints, for a mail holding one ordinary ~40 KB open-day plan (.docx):
 
 * in-process ``docread.read_each`` (no isolation), ms per mail;
-* the sandbox: a worker forked from the long-lived zygote (what ``poll`` does), ms per mail,
+* the sandbox: the long-lived worker process (what ``poll`` does), ms per mail,
   and the overhead over in-process as a difference and a ratio;
-* a fresh interpreter per mail instead of the zygote (start, read, stop), ms per mail;
+* a fresh worker process per mail instead (start, read, stop), ms per mail;
 
 and, for two hostile mails of nested zips beside a plan, the wall time and peak memory under
 the per-mail budget (in a forked child) and through the sandbox:
@@ -103,7 +103,7 @@ def main() -> None:
 
     print(f"normal mail, one {len(plan) // 1024} KB .docx plan (median of {args.mails}):")
     print(f"  in-process reader          {inproc:7.1f} ms/mail")
-    print(f"  sandbox (zygote + fork)    {sandboxed:7.1f} ms/mail   overhead {sandboxed - inproc:+.1f} ms, "
+    print(f"  sandbox (reused worker)    {sandboxed:7.1f} ms/mail   overhead {sandboxed - inproc:+.1f} ms, "
           f"ratio {sandboxed / inproc:.1f}x")
     print(f"  fresh interpreter per mail {fresh_ms:7.1f} ms/mail   overhead {fresh_ms - inproc:+.1f} ms, "
           f"ratio {fresh_ms / inproc:.1f}x")

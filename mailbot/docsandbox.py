@@ -8,14 +8,21 @@ a worker process with CPU, address-space, file-size and wall-clock limits (``Mai
 from config.ini ``[limits]``). Whatever could not be read within them comes back unreadable
 with a Chinese reason naming the budget, so the pipeline files the mail as 需人工审核.
 
-How: one long-lived "zygote" (``python -m mailbot.docsandbox``, started on first use with the
-minimal environment of ``childenv``: no passwords) has docread imported; for each mail it
-forks a worker that calls ``setsid``, sets its rlimits and reports each attachment's result as
-it is done. On the wall-clock deadline the zygote SIGKILLs the worker's process group and the
-group of every LibreOffice/PDF child it started; the attachments already reported keep their
-result. A dead zygote is started again on the next mail. Forking the warm zygote costs a
-few ms per mail where a fresh interpreter importing docread costs ~150 ms
-(benchmarks/sandbox_bench.py).
+How: one long-lived worker (``python -m mailbot.docsandbox``, in its own session, with the
+minimal environment of ``childenv``: no passwords) serves mail after mail. Before each mail
+it sets its soft limits: CPU time (what it used so far + the mail's seconds + a little),
+address space and file size; it reports each attachment's result as soon as it is read.
+The parent keeps the wall clock: at the deadline it SIGKILLs the worker's process group and
+the group of every LibreOffice/PDF child the worker reported starting; the attachments
+already reported keep their result. A killed or crashed worker is replaced on the next mail,
+and a worker retires after ``_MAILS_PER_WORKER`` mails or once its address space has grown
+past half the memory budget.
+
+Why one reused worker: per mail it costs ~1 ms over reading in-process, where forking a warm
+process per mail cost ~10 ms (the copy-on-write faults of a forked Python) and a fresh
+interpreter per mail ~150 ms (benchmarks/sandbox_bench.py). Isolation between mails is the
+price, and small: the worker runs as the same user as mailbot anyway (it bounds resources,
+it is not a privilege boundary).
 
 Pipes carry length-prefixed frames. Results come back as JSON, never pickle: a worker that a
 hostile document took over must not be able to run code in the parent by what it sends.
@@ -24,8 +31,10 @@ from __future__ import annotations
 
 import atexit
 import json
+import logging
 import math
 import os
+import resource
 import select
 import shutil
 import signal
@@ -43,14 +52,17 @@ from . import childenv
 
 __all__ = ["MailBudget", "read_mail_documents", "Sandbox"]
 
+log = logging.getLogger(__name__)
+
 MiB = 1024 * 1024
 
 REASON_CPU = "读取附件占用的计算时间超过上限（{s} 秒），已停止读取，已转人工审核"
 REASON_CRASH = ("读取附件的后台进程意外退出（可能是占用内存超过上限 {mb} MB，或文件被恶意构造），"
                 "附件未能读取，已转人工审核")
-_GRACE_S = 30.0          # the parent's wait beyond the budget before it gives up on the zygote
+_START_S = 60.0          # a new worker must be ready (docread imported) within this
 _FSIZE = 512 * MiB       # largest file a worker (or LibreOffice under it) may write
 _CPU_SLACK_S = 5         # CPU seconds beyond the wall-clock budget before SIGXCPU
+_MAILS_PER_WORKER = 200
 
 
 @dataclass(frozen=True)
@@ -163,11 +175,12 @@ def _doc_from_json(o: Any) -> Any:
 
 
 class Sandbox:
-    """The zygote of this process: started on first use, started again after it died."""
+    """The document worker of this process: started on first use, replaced after a kill."""
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen | None = None
         self._home: str | None = None
+        self._served = 0
         self._lock = threading.Lock()
 
     @property
@@ -177,27 +190,35 @@ class Sandbox:
     def _start(self) -> subprocess.Popen:
         self._home = tempfile.mkdtemp(prefix="mailbot-docs-")
         root = str(Path(__file__).resolve().parent.parent)   # `-m mailbot…` works from a checkout too
-        self._proc = childenv.popen([sys.executable, "-s", "-m", "mailbot.docsandbox", self._home],
-                                    home=self._home, cwd=root, stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        return self._proc
+        proc = self._proc = childenv.popen([sys.executable, "-s", "-m", "mailbot.docsandbox", self._home],
+                                           home=self._home, cwd=root, stdin=subprocess.PIPE,
+                                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self._served = 0
+        got, _how = _read_until(proc.stdout.fileno(), _Frames(1024), time.monotonic() + _START_S, want=1)
+        if got != [b"ready"]:
+            raise OSError("the document worker did not start")
+        return proc
 
-    def close(self) -> None:
+    def close(self, *, kill: bool = False, groups: Iterable[int] = ()) -> None:
+        """Stop the worker: when its input closes, or with ``kill`` (or if it lingers) by
+        SIGKILL to its process group and to ``groups`` (the children it reported)."""
         proc, home = self._proc, self._home
         self._proc = self._home = None
         if proc is not None:
-            try:
-                proc.stdin.close()           # the zygote ends at EOF
-                proc.wait(timeout=2)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
-            if proc.poll() is None:
+            if not kill:
                 try:
-                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.stdin.close()           # the worker ends at EOF
+                    proc.wait(timeout=2)
+                except (OSError, subprocess.TimeoutExpired):
+                    pass
+            if kill or proc.poll() is None:
+                _kill([proc.pid, *groups])
+                proc.wait()
+            for f in (proc.stdin, proc.stdout):
+                try:
+                    f.close()
                 except OSError:
                     pass
-                proc.wait()
-            proc.stdout.close()
         if home:
             shutil.rmtree(home, ignore_errors=True)
 
@@ -210,28 +231,55 @@ class Sandbox:
         return _unpack(files, reply, budget)
 
     def _ask(self, files: list[tuple[bytes, str] | None], budget: MailBudget) -> dict:
-        proc = self._proc
-        if proc is None or proc.poll() is not None:
-            self.close()
-            proc = self._start()
-        deadline = time.monotonic() + budget.max_seconds + _GRACE_S
+        results: dict[str, list] = {}
+        groups: list[int] = []
         try:
+            proc = self._proc
+            if proc is None or proc.poll() is not None or self._served >= _MAILS_PER_WORKER:
+                self.close()
+                proc = self._start()
+            self._served += 1
             head = {"budget": asdict(budget), "names": [None if f is None else f[1] for f in files]}
             _send(proc.stdin, json.dumps(head, ensure_ascii=False).encode("utf-8"))
             for f in files:
                 if f is not None:
                     _send(proc.stdin, bytes(f[0]))
             proc.stdin.flush()
-            got, _how = _read_until(proc.stdout.fileno(), _Frames(_reply_cap(budget)), deadline, want=1)
-            if not got:
-                raise ValueError("no reply")
-            reply = json.loads(got[0].decode("utf-8"))
-            if not isinstance(reply, dict) or not isinstance(reply.get("files"), dict):
-                raise ValueError("bad reply")
-            return reply
-        except (OSError, ValueError):
-            self.close()              # unresponsive or broken: a new zygote serves the next mail
-            return {"files": {}, "cause": "crash"}
+            deadline = time.monotonic() + budget.max_seconds
+            frames = _Frames(_reply_cap(budget))
+            while True:
+                got, how = _read_until(proc.stdout.fileno(), frames, deadline, want=1)
+                for raw in got:
+                    msg = json.loads(raw.decode("utf-8"))
+                    if "spawn" in msg:
+                        groups.append(int(msg["spawn"]))
+                    elif "file" in msg:
+                        results[str(int(msg["file"]))] = msg["docs"]
+                    elif msg.get("done"):
+                        if msg.get("retire"):
+                            self.close()
+                        return {"files": results, "cause": None}
+                if how == "time":
+                    self.close(kill=True, groups=groups)
+                    return {"files": results, "cause": "time"}
+                if how == "eof":
+                    code = proc.wait()
+                    self.close(kill=True, groups=groups)
+                    return {"files": results, "cause": "cpu" if code == -signal.SIGXCPU else "crash"}
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            log.warning("document worker failed (%s: %s); a new one serves the next mail",
+                        type(exc).__name__, exc)
+            self.close(kill=True, groups=groups)
+            return {"files": results, "cause": "crash"}
+
+
+def _kill(groups: Iterable[int]) -> None:
+    for g in groups:
+        if g > 0:
+            try:
+                os.killpg(g, signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def _reply_cap(budget: MailBudget) -> int:
@@ -241,6 +289,8 @@ def _reply_cap(budget: MailBudget) -> int:
 def _unpack(files: list[tuple[bytes, str] | None], reply: dict, budget: MailBudget) -> list[list[Any]]:
     from .docread import REASON_MAIL_TIME, DocText
     cause = reply.get("cause")
+    if cause:
+        log.warning("documents of one mail not read to the end: %s (budget %s)", cause, budget)
     reason = {"time": REASON_MAIL_TIME.format(s=budget.max_seconds),
               "cpu": REASON_CPU.format(s=math.ceil(budget.max_seconds) + _CPU_SLACK_S)}.get(
         cause, REASON_CRASH.format(mb=budget.max_memory_mb))
@@ -269,16 +319,23 @@ def read_mail_documents(files: Iterable[tuple[bytes, str] | None],
     return _SHARED.read(list(files), budget)
 
 
-# --- the zygote and its workers --------------------------------------------------------------
+# --- the worker --------------------------------------------------------------------------------
 
 
 def _serve(home: str) -> None:
-    import gc
-    import resource  # noqa: F401  (imported once here, shared by every forked worker)
+    from . import docread
+    out = os.fdopen(os.dup(1), "wb")          # frames go here; fd 1 itself goes nowhere, so no
+    devnull = os.open(os.devnull, os.O_RDWR)  # stray print (or child) can corrupt them
+    os.dup2(devnull, 1)
+    inp = sys.stdin.buffer
 
-    from . import docread  # noqa: F401
-    gc.freeze()        # a worker's collections then leave the zygote's pages shared (no copy-on-write)
-    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    def emit(payload: bytes) -> None:
+        _send(out, payload)
+        out.flush()
+
+    childenv.on_spawn.append(lambda group: emit(json.dumps({"spawn": group}).encode()))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    emit(b"ready")
     try:
         while True:
             head = _recv(inp)
@@ -288,16 +345,17 @@ def _serve(home: str) -> None:
             budget = MailBudget(**req["budget"])
             files: list[tuple[bytes, str] | None] = []
             for name in req["names"]:
-                if name is None:
-                    files.append(None)
-                    continue
-                data = _recv(inp)
-                if data is None:
+                data = None if name is None else _recv(inp)
+                if name is not None and data is None:
                     return
-                files.append((data, name))
-            reply = _run_worker(files, budget)
-            _send(out, json.dumps(reply, ensure_ascii=False).encode("utf-8"))
-            out.flush()
+                files.append(None if name is None else (data, name))
+            _limit(budget)
+            for i, docs in enumerate(docread.read_each(files, limits=budget.limits())):
+                if files[i] is not None:
+                    emit(json.dumps({"file": i, "docs": [_doc_json(d) for d in docs]},
+                                    ensure_ascii=False).encode("utf-8"))
+            retire = _address_space() > budget.max_memory_mb * MiB // 2   # grown: let a new one start
+            emit(json.dumps({"done": True, "retire": retire}).encode())
     except BrokenPipeError:
         return
     finally:
@@ -305,99 +363,25 @@ def _serve(home: str) -> None:
             shutil.rmtree(home, ignore_errors=True)
 
 
-def _run_worker(files: list[tuple[bytes, str] | None], budget: MailBudget) -> dict:
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the worker
-        code = 70
-        try:
-            os.close(r)
-            _work(files, budget, w)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(w)
-    results: dict[str, list] = {}
-    groups: list[int] = [pid]
-    done, cause = False, None
+def _address_space() -> int:
+    """This process's virtual size in bytes (0 where /proc is missing)."""
     try:
-        frames = _Frames(_reply_cap(budget))
-        deadline = time.monotonic() + budget.max_seconds
-        while not done:
-            got, how = _read_until(r, frames, deadline, want=1)
-            for raw in got:
-                msg = json.loads(raw.decode("utf-8"))
-                if "spawn" in msg:
-                    groups.append(int(msg["spawn"]))
-                elif "file" in msg:
-                    results[str(int(msg["file"]))] = msg["docs"]
-                elif msg.get("done"):
-                    done = True
-            if how == "time":
-                cause = "time"
-                break
-            if how == "eof":
-                break
-    except (ValueError, TypeError, KeyError):   # garbage from the worker
-        cause = "crash"
-    finally:
-        os.close(r)
-    if cause is not None:
-        _kill(groups)
-    status = _reap(pid)
-    if not done and cause is None:
-        cause = "cpu" if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU else "crash"
-    if cause == "cpu":
-        _kill(groups)
-    return {"files": results, "cause": cause}
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
-def _kill(groups: list[int]) -> None:
-    for g in groups:
-        try:
-            os.killpg(g, signal.SIGKILL)
-        except OSError:
-            pass
-
-
-def _reap(pid: int) -> int:
-    """Wait for the worker; one that lingers after its last word is killed."""
-    end = time.monotonic() + 5
-    while time.monotonic() < end:
-        got, status = os.waitpid(pid, os.WNOHANG)
-        if got:
-            return status
-        time.sleep(0.001)
-    _kill([pid])
-    return os.waitpid(pid, 0)[1]
-
-
-def _work(files: list[tuple[bytes, str] | None], budget: MailBudget, w: int) -> None:
-    import resource
-
-    from . import docread
-    os.setsid()
-    devnull = os.open(os.devnull, os.O_RDWR)
-    os.dup2(devnull, 0)
-    os.dup2(devnull, 1)
-    # the wall-clock kill comes first; the CPU limit also stops children orphaned by that kill
-    cpu = math.ceil(budget.max_seconds) + _CPU_SLACK_S
-    mem = budget.max_memory_mb * MiB
-    for res, soft, hard in ((resource.RLIMIT_CPU, cpu, cpu + _CPU_SLACK_S), (resource.RLIMIT_AS, mem, mem),
-                            (resource.RLIMIT_CORE, 0, 0), (resource.RLIMIT_FSIZE, _FSIZE, _FSIZE)):
-        resource.setrlimit(res, (soft, hard))
-    out = os.fdopen(w, "wb")
-
-    def emit(msg: dict) -> None:
-        _send(out, json.dumps(msg, ensure_ascii=False).encode("utf-8"))
-        out.flush()
-
-    childenv.on_spawn.append(lambda group: emit({"spawn": group}))
-    for i, docs in enumerate(docread.read_each(files, limits=budget.limits())):
-        if files[i] is not None:
-            emit({"file": i, "docs": [_doc_json(d) for d in docs]})
-    emit({"done": True})
-    out.close()
+def _limit(budget: MailBudget) -> None:
+    """Soft limits for the next mail (inherited by LibreOffice and the PDF helper): CPU time
+    from now on, address space, size of a file written."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    for res, want in ((resource.RLIMIT_CPU, math.ceil(used.ru_utime + used.ru_stime + budget.max_seconds)
+                       + _CPU_SLACK_S),
+                      (resource.RLIMIT_AS, budget.max_memory_mb * MiB),
+                      (resource.RLIMIT_FSIZE, _FSIZE)):
+        _soft, hard = resource.getrlimit(res)
+        resource.setrlimit(res, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
 
 
 if __name__ == "__main__":

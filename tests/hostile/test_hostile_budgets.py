@@ -230,7 +230,7 @@ def test_a_slow_reader_is_killed_by_the_wall_time_budget_and_the_rest_is_kept():
     assert read_mail_documents([(plan(), "方案.docx")], BUDGET)[0][0].readable
 
 
-def test_a_dead_worker_host_is_started_again():
+def test_a_dead_worker_is_replaced():
     box = Sandbox()
     try:
         assert box.read([(plan(), "方案.docx")], BUDGET)[0][0].readable
@@ -241,7 +241,7 @@ def test_a_dead_worker_host_is_started_again():
         box.close()
 
 
-def test_a_worker_host_dying_mid_mail_gives_a_reason_not_an_exception():
+def test_a_worker_dying_mid_mail_gives_a_reason_not_an_exception():
     box = Sandbox()
     try:
         box.read([(plan(), "方案.docx")], BUDGET)            # started
@@ -251,7 +251,7 @@ def test_a_worker_host_dying_mid_mail_gives_a_reason_not_an_exception():
         killer.join()
         crash = REASON_CRASH.format(mb=BUDGET.max_memory_mb)
         assert [[(d.readable, d.reason) for d in docs] for docs in got] == [[(False, crash)], [(False, crash)]]
-        assert box.read([(plan(), "方案.docx")], BUDGET)[0][0].readable     # a new host serves the next mail
+        assert box.read([(plan(), "方案.docx")], BUDGET)[0][0].readable     # a new worker serves the next mail
     finally:
         box.close()
 
@@ -299,15 +299,15 @@ def test_worker_and_libreoffice_get_a_minimal_environment(fake_soffice, monkeypa
     monkeypatch.setenv("MAILBOT_SMTP_PASSWORD", "smtp-secret-Q7")
     monkeypatch.setenv("MAILBOT_IMAP_PASSWORD", "imap-secret-Q7")
     monkeypatch.setenv("MB_OFFICE_AUTHCODE", "authcode-secret-Q7")   # any password_env name
-    box = Sandbox()               # a host started now, from this environment
+    box = Sandbox()               # a worker started now, from this environment
     try:
         [docs] = box.read([(RTF, "方案.rtf")], BUDGET)
         assert docs[0].readable, docs[0].reason
         child_env = dict(line.split("=", 1) for line in docs[0].text.splitlines())
-        host_env = _environ_of(box.pid)
+        worker_env = _environ_of(box.pid)
     finally:
         box.close()
-    for env in (child_env, host_env):
+    for env in (child_env, worker_env):
         assert "secret-Q7" not in repr(env)
         assert {"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL"} <= set(env)
         assert set(env) <= {"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "SAL_USE_VCLPLUGIN"}
