@@ -3,10 +3,12 @@ to aiosmtpd, SIGKILLed at random moments (time-based, not the named crash points
 followed by a rerun. After the final rerun the archive, the ledger, the mail the SMTP server
 received and the IMAP flags must be those of one uninterrupted run on an identical mailbox.
 
+Two uninterrupted runs on identical mailboxes come first: they must agree with each other (so
+what differs later is the kills' doing), and the faster one's wall time is the span.
 Cost: a trial is a chain on a fresh mailbox: start a poll, kill it after a delay drawn
-uniformly from 0..span (span = the wall time of the uninterrupted reference run), start the
-rerun and kill that too, … until a poll ends on its own (or the chain is long enough); then one
-poll to completion and the comparison. So 100 kills need about 40 fresh mailboxes, not 100.
+uniformly from 0..span, start the rerun and kill that too, … until a poll ends on its own (or
+the chain is long enough); then one poll to completion and the comparison. So 100 kills need
+far fewer than 100 fresh mailboxes; two chains run side by side.
 
     MAILBOT_CRASH_KILLS=300   more kills (default 100)
     MAILBOT_CRASH_SEED=N      replay a campaign (the seed is printed)
@@ -24,8 +26,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email import policy
 from pathlib import Path
@@ -42,6 +47,7 @@ TODAY = "2022-09-30"
 PASSWORD = "AuthCode-crash-5K"
 KILLS = int(os.environ.get("MAILBOT_CRASH_KILLS", "100"))
 MAX_KILLS_PER_CHAIN = 5
+WORKERS = 2            # chains run side by side (CI has two cores; a poll mostly uses one)
 _BOUNDARY = re.compile(rb"={15}\d+==")   # email.generator's random multipart boundaries
 TRANSPORT_HEADERS = (b"received", b"return-path", b"x-peer", b"x-mailfrom", b"x-rcptto", b"delivered-to")
 
@@ -69,8 +75,8 @@ def _minimal_pdf(text: str) -> bytes:
 
 def _department_mails(campaign, roster) -> list[samples.DemoMail]:
     """~36 more mails from the units the demo leaves silent: plans, revised plans, resends of the
-    same file, adjustments, summaries (one a PDF), mail for 待确认 / 未识别, automatic mail, a
-    mail without its file, a broken one and one over the size cap."""
+    same file, adjustments, summaries (one a PDF), mail for 待确认 / 待核实 / 未识别, automatic
+    mail, a mail without its file, a broken one and one over the size cap."""
     region, year = campaign.region, campaign.kinds["plan"].due.year
     due = campaign.kinds["plan"].due
     fixed = {roster.by_name(n).name for _, names in campaign.fixed_dates for n in names if roster.by_name(n)}
@@ -82,11 +88,12 @@ def _department_mails(campaign, roster) -> list[samples.DemoMail]:
         return samples._at(samples._workday(d), hh, mm, 17)
 
     def send(u, arrive: datetime, subject: str, text: str, files=(), *, sender: str | None = None,
-             kind: str | None, scenario: str, client: str = "foxmail", on_roster: bool = True) -> bytes:
+             kind: str | None, scenario: str, client: str = "foxmail", on_roster: bool = True,
+             dkim: bool = True) -> bytes:
         addr = sender or u.emails[0]
         b = samples.MailBuilder(from_addr=addr, from_name=u.contact if u else "", to=OFFICE,
                                 to_name="县人民政府政务公开办公室", subject=subject, text=text,
-                                date=arrive - timedelta(seconds=41), client=client, received_at=arrive)
+                                date=arrive - timedelta(seconds=41), client=client, received_at=arrive, dkim=dkim)
         for name, data in files:
             b.attach(name, data)
         raw = b.build()
@@ -151,6 +158,12 @@ def _department_mails(campaign, roster) -> list[samples.DemoMail]:
         send(u, at(due - timedelta(days=1), 21, 12 + k), f"{short}开放日方案（个人邮箱代发）",
              f"单位邮箱密码过期了，先用个人邮箱发送{short}的方案。\r\n", [(f"{short}开放日方案.docx", data)],
              sender=addr, kind="plan", scenario="pending", client="qqmail", on_roster=False)
+    # 待核实: "from" a rostered 163.com address but not signed by 163.com (a forgery)
+    u = units[5]
+    send(u, at(due + timedelta(days=4), 22, 48), f"{samples._short(u.name, region)}政府开放日实施方案（更正）",
+         covering(u, "活动实施方案（更正）"), [("实施方案（更正）.docx", samples.plan_docx(
+             u.name, activity=samples._workday(campaign.window_start + timedelta(days=25)), region=region,
+             participants=12))], kind="plan", scenario="forged", client="generic", dkim=False)
     # 未识别: nobody's submission
     send(None, at(due + timedelta(days=3), 9, 45), "政府开放日活动能否带孩子参加？",
          "您好，请问政府开放日活动可以带小孩一起参加吗？谢谢。\r\n", sender="lihua_xj@sina.com",
@@ -205,8 +218,9 @@ class Office:
         text = text.replace("send_per_minute = 20", "send_per_minute = 100000")   # no throttle waits
         (root / "config.ini").write_text(text, encoding="utf-8")
         dovecot.add_user(self.user, PASSWORD)
-        for m in mails:
-            dovecot.append(self.user, m.raw, internaldate=m.arrival)
+        with dovecot.client(self.user) as c:       # its own connection: closed, not kept per user
+            for m in mails:
+                c.append("INBOX", m.raw, msg_time=m.arrival)
         self.ledger = root / "var" / "mailbot.sqlite3"
 
     def start(self) -> subprocess.Popen:
@@ -288,17 +302,21 @@ def outcome(office: Office) -> dict:
                                           "JOIN messages m ON m.id = f.message").fetchall()),
             "outgoing": db.execute("SELECT purpose, dedupe_key, message_id, recipients, subject, status "
                                    "FROM outgoing ORDER BY id").fetchall(),
+            "trust": db.execute("SELECT m.uid, t.level, t.reason, t.evidence_json FROM trust t "
+                                "JOIN messages m ON m.id = t.message ORDER BY m.uid").fetchall(),
         }
         queued = {mid: _without_date(raw) for mid, raw in db.execute("SELECT message_id, raw FROM outgoing")}
     finally:
         db.close()
     received: dict[str, list[bytes]] = {}
+    envelopes: dict[str, set[tuple]] = {}
     for rec in office.smtp.received:
         mid = str(email.message_from_bytes(rec.raw, policy=policy.default)["Message-ID"])
         received.setdefault(mid, []).append(rec.raw)
+        envelopes.setdefault(mid, set()).add((rec.envelope_from, rec.rcpt_tos))
     flags = office.flags()
     return {"files": files, "leftovers": sorted(str(p.relative_to(archive)) for p in archive.rglob(".part-*")),
-            **ledger, "queued": queued, "received": received,
+            **ledger, "queued": queued, "received": received, "envelopes": envelopes,
             "seen": sorted(uid for uid, f in flags.items() if "\\Seen" in f),
             "filed_flag": sorted(uid for uid, f in flags.items() if "$Filed" in f)}
 
@@ -332,12 +350,13 @@ def compare(got: dict, want: dict) -> int:
     """Assert GOT converged to WANT; returns how many acks were resent (SPEC §5's one exception)."""
     assert got["leftovers"] == [], got["leftovers"]
     assert got["files"] == want["files"], (sorted(got["files"] ^ want["files"]))[:6]
-    for table in ("messages", "attachments", "findings", "outgoing"):
+    for table in ("messages", "attachments", "findings", "outgoing", "trust"):
         assert got[table] == want[table], (table, [r for r in got[table] if r not in want[table]][:3],
                                            [r for r in want[table] if r not in got[table]][:3])
     assert got["queued"] == want["queued"]
     # sent mail: every queued mail reached the server; each Message-ID once, or resent byte-identical
     assert set(got["received"]) == set(want["received"]) == set(want["queued"])
+    assert got["envelopes"] == want["envelopes"]        # same sender and recipients, resends too
     resent = 0
     for mid, copies in got["received"].items():
         assert _without_date(_without_transport(copies[0])) == _without_date(_without_transport(want["received"][mid][0]))
@@ -354,6 +373,8 @@ def phase_at_kill(office: Office, total: int) -> str:
         return "start-up"
     db = sqlite3.connect(office.ledger)
     try:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name='outgoing'").fetchone():
+            return "start-up"           # killed before the ledger's schema was committed
         recorded = db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
         filed = {r[0] for r in db.execute("SELECT uid FROM messages WHERE status='filed'")}
         paths = {r[0] for r in db.execute("SELECT raw_path FROM messages WHERE raw_path IS NOT NULL")} | \
@@ -380,10 +401,77 @@ def phase_at_kill(office: Office, total: int) -> str:
 
 # --- the campaign ---------------------------------------------------------------------------------
 
+@dataclass
+class Tally:
+    """The campaign's figures, shared by the workers."""
+    kills: int = 0
+    chains: int = 0
+    completed_early: int = 0       # polls that ended on their own before their kill was due
+    resent: int = 0
+    temp_left: int = 0
+    phases: Counter = field(default_factory=Counter)
+    failed: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def more(self) -> bool:
+        with self.lock:
+            return self.kills < KILLS and not self.failed
+
+
+def run_chain(n: int, tally: Tally, *, seed: int, span: float, folder: Path, dovecot, mails, want) -> None:
+    """Chain N: one fresh mailbox; poll, kill after uniform(0, span), poll again, kill, … until a
+    poll ends on its own or the chain is long enough; then one poll to completion and compare."""
+    rng = random.Random(f"{seed}/{n}")
+    with SmtpServer() as smtp:
+        with tally.lock:            # servers.unique_user is not thread-safe
+            office = Office(folder / f"chain{n}", dovecot, smtp, mails)
+        sending_kills = 0
+        for _ in range(MAX_KILLS_PER_CHAIN):
+            if not tally.more():
+                break
+            proc = office.start()
+            try:
+                proc.wait(timeout=rng.uniform(0, span))
+            except subprocess.TimeoutExpired:
+                kill_tree(proc)
+            if proc.wait(timeout=60) != -signal.SIGKILL:
+                assert proc.returncode == 0, (office.root / "poll.err").read_text()[-3000:]
+                with tally.lock:
+                    tally.completed_early += 1
+                break                      # nothing left to interrupt in this mailbox
+            phase = phase_at_kill(office, len(mails))
+            sending_kills += phase.startswith("sending")
+            with tally.lock:
+                tally.kills += 1
+                tally.phases[phase] += 1
+        office.run()
+        try:
+            resent = compare(outcome(office), want)
+            # SPEC §5's one exception needs a kill while acks were going out
+            assert resent <= sending_kills, (resent, sending_kills)
+        except AssertionError:
+            print(f"chain {n} diverged (MAILBOT_CRASH_SEED={seed}, chain {n}); folder {office.root}")
+            raise
+    with tally.lock:
+        tally.resent += resent
+        tally.temp_left += len([p for p in office.root.glob(".*") if p.is_file()])
+
+
+def worker(tally: Tally, **chain_args) -> None:
+    try:
+        while tally.more():
+            with tally.lock:
+                tally.chains += 1
+                n = tally.chains
+            run_chain(n, tally, **chain_args)
+    except BaseException:
+        tally.failed = True
+        raise
+
+
 @pytest.mark.slow
 def test_random_kills_converge_to_the_uninterrupted_run(tmp_path, dovecot):
     seed = int(os.environ.get("MAILBOT_CRASH_SEED", "0")) or random.SystemRandom().randrange(1, 10**9)
-    rng = random.Random(seed)
     print(f"\ncrash campaign seed {seed} (replay: MAILBOT_CRASH_SEED={seed} MAILBOT_CRASH_KILLS={KILLS})")
     t0 = time.monotonic()
     init_folder(tmp_path / "proto")
@@ -391,54 +479,32 @@ def test_random_kills_converge_to_the_uninterrupted_run(tmp_path, dovecot):
     total = len(mails)
     assert 55 <= total <= 70
 
-    with SmtpServer() as smtp:
-        ref = Office(tmp_path / "ref", dovecot, smtp, mails)
-        started = time.monotonic()
-        ref.run()
-        span = time.monotonic() - started
-        want = outcome(ref)
+    # two uninterrupted runs: they must agree (else a difference below is not the kills' doing);
+    # the faster one's wall time is the span the kill moments are drawn from
+    runs = []
+    for name in ("ref", "ref2"):
+        with SmtpServer() as smtp:
+            ref = Office(tmp_path / name, dovecot, smtp, mails)
+            started = time.monotonic()
+            ref.run()
+            runs.append((time.monotonic() - started, outcome(ref)))
+    span, want = min(runs[0][0], runs[1][0]), runs[0][1]
+    assert compare(runs[1][1], want) == 0
     # the reference really did the work this campaign is about
     statuses = Counter(m[1] for m in want["messages"])
     assert len(want["messages"]) == total and statuses["filed"] >= 30, statuses
     assert len(want["received"]) >= 30 and all(len(c) == 1 for c in want["received"].values())
     assert want["filed_flag"] == sorted(m[0] for m in want["messages"] if m[1] == "filed")
 
-    kills, chains, completed_early, resent, temp_left = 0, 0, 0, 0, 0
-    phases: Counter[str] = Counter()
-    while kills < KILLS:
-        chains += 1
-        with SmtpServer() as smtp:
-            office = Office(tmp_path / f"chain{chains}", dovecot, smtp, mails)
-            sending_kills = 0
-            for _ in range(min(MAX_KILLS_PER_CHAIN, KILLS - kills)):
-                delay = rng.uniform(0, span)
-                proc = office.start()
-                try:
-                    proc.wait(timeout=delay)
-                except subprocess.TimeoutExpired:
-                    kill_tree(proc)
-                if proc.wait(timeout=60) != -signal.SIGKILL:
-                    assert proc.returncode == 0, (office.root / "poll.err").read_text()[-3000:]
-                    completed_early += 1
-                    break                      # nothing left to interrupt in this mailbox
-                kills += 1
-                phase = phase_at_kill(office, total)
-                phases[phase] += 1
-                sending_kills += phase.startswith("sending")
-            office.run()
-            try:
-                chain_resent = compare(outcome(office), want)
-                # SPEC §5's one exception needs a kill while acks were going out
-                assert chain_resent <= sending_kills, (chain_resent, sending_kills)
-            except AssertionError:
-                print(f"chain {chains} diverged (seed {seed}); folder {office.root}")
-                raise
-            resent += chain_resent
-            temp_left += len([p for p in office.root.glob(".*") if p.is_file()])
+    tally = Tally()
+    args = dict(seed=seed, span=span, folder=tmp_path, dovecot=dovecot, mails=mails, want=want)
+    with ThreadPoolExecutor(WORKERS) as pool:
+        for done in [pool.submit(worker, tally, **args) for _ in range(WORKERS)]:
+            done.result()
     wall = time.monotonic() - t0
-    print("crash campaign: " + f"{kills} kills in {chains} chains on {total} mails "
-          f"(reference: {statuses['filed']} filed, {total - statuses['filed']} held, "
+    reference = ", ".join(f"{k} {v}" for k, v in statuses.most_common())
+    print(f"crash campaign: {tally.kills} kills in {tally.chains} chains on {total} mails (reference: {reference}, "
           f"{len(want['received'])} acks; span {span:.1f} s; seed {seed}); at the kill: "
-          + ", ".join(f"{k} {v}" for k, v in phases.most_common())
-          + f"; polls that finished before their kill {completed_early}; acks resent {resent}; "
-          f"temp files left beside the workbook {temp_left}; all converged; wall {wall:.0f} s")
+          + ", ".join(f"{k} {v}" for k, v in tally.phases.most_common())
+          + f"; polls that finished before their kill {tally.completed_early}; acks resent {tally.resent}; "
+          f"temp files left beside the workbook {tally.temp_left}; all converged; wall {wall:.0f} s")
