@@ -222,10 +222,13 @@ class Office:
             for m in mails:
                 c.append("INBOX", m.raw, msg_time=m.arrival)
         self.ledger = root / "var" / "mailbot.sqlite3"
+        self.tmp = root / "tmp"            # the poll's TMPDIR: what a killed poll leaves there is counted
+        self.tmp.mkdir()
 
     def start(self) -> subprocess.Popen:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MAILBOT_CRASH")}
         env["MB_CRASH_PW"] = PASSWORD
+        env["TMPDIR"] = str(self.tmp)
         cmd = [sys.executable, "-m", "mailbot", "--config", str(self.root / "config.ini"), "--today", TODAY, "poll"]
         with open(self.root / "poll.err", "ab") as err:
             return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -408,7 +411,8 @@ class Tally:
     chains: int = 0
     completed_early: int = 0       # polls that ended on their own before their kill was due
     resent: int = 0
-    temp_left: int = 0
+    temp_left: int = 0             # hidden temp files beside the workbook after the final poll
+    tmpdir_left: int = 0           # entries left in the polls' TMPDIR after the final poll
     phases: Counter = field(default_factory=Counter)
     failed: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -455,6 +459,7 @@ def run_chain(n: int, tally: Tally, *, seed: int, span: float, folder: Path, dov
     with tally.lock:
         tally.resent += resent
         tally.temp_left += len([p for p in office.root.glob(".*") if p.is_file()])
+        tally.tmpdir_left += len(list(office.tmp.iterdir()))
 
 
 def worker(tally: Tally, **chain_args) -> None:
@@ -507,4 +512,5 @@ def test_random_kills_converge_to_the_uninterrupted_run(tmp_path, dovecot):
           f"{len(want['received'])} acks; span {span:.1f} s; seed {seed}); at the kill: "
           + ", ".join(f"{k} {v}" for k, v in tally.phases.most_common())
           + f"; polls that finished before their kill {tally.completed_early}; acks resent {tally.resent}; "
-          f"temp files left beside the workbook {tally.temp_left}; all converged; wall {wall:.0f} s")
+          f"left behind: {tally.temp_left} temp files beside the workbook, {tally.tmpdir_left} in TMPDIR; "
+          f"all converged; wall {wall:.0f} s")
