@@ -22,7 +22,8 @@ import re
 from urllib.parse import quote, quote_plus
 
 MASK = "***"
-MIN_BASE64_CORE = 8     # a shorter base64 fragment could match unrelated text
+MIN_FORM = 6            # shorter spellings (a 1–5 character "password", base64 of it) would mask ordinary
+                        # words everywhere; such a password is guessed in seconds anyway
 
 _forms: set[str] = set()
 _pattern: re.Pattern[str] | None = None
@@ -41,7 +42,7 @@ def _base64_cores(secret: bytes) -> list[str]:
         first = -(-8 * offset // 6)                          # first char made of secret bits only
         last = (8 * (offset + len(secret))) // 6             # one past the last such char
         core = encoded[first:last]
-        if len(core) >= MIN_BASE64_CORE:
+        if len(core) >= MIN_FORM:
             cores.append(core)
     return cores
 
@@ -58,7 +59,7 @@ def forms_of(username: str | None, password: str) -> set[str]:
                   _b64(raw), _b64(raw).rstrip("=")}
     found.add(password.replace("\\", "\\\\").replace('"', '\\"'))          # IMAP quoted string
     found.update(_base64_cores(password.encode("utf-8", "surrogatepass")))
-    return {f for f in found if f and f != user}
+    return {f for f in found if len(f) >= MIN_FORM and f != user}
 
 
 def learn(username: str | None, password: str | None) -> None:
