@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from .app import App, open_app
+from .jobs import Jobs
 from .campaign import CampaignError
 from .config import SIGN_REQUIRED_DEFAULT, ConfigError
 from .daemon import TerminalFilter, setup_logging
@@ -38,85 +39,44 @@ def _print(text: str = "") -> None:
 # --- commands --------------------------------------------------------------------------
 
 def cmd_poll(app: App, args: argparse.Namespace) -> int:
-    from .deliver import deliver
-    from .pipeline import poll
     from .source import SourceError
-    sync_workbook_decisions(app)
+    jobs = Jobs(app)
     try:
-        report = poll(app)
+        report = jobs.poll()
     except SourceError as exc:
         app.ledger.event("poll", "error", str(exc))
         _print(f"收信失败：{exc}")
         return 1
     _print(report.summary())
-    carry_over_fault(app)
-    sent = deliver(app)
-    _print(sent.summary())
-    compile_workbook(app)
+    _print(jobs.deliver().summary())
+    jobs.workbook()
     return 0
 
 
-def carry_over_fault(app: App) -> None:
-    """A fault remembered beside the ledger while it could not be written: now a ledger event."""
-    from .faults import carry_over
-    carry_over(app.ledger, app.config.ledger)
-
-
 def cmd_remind(app: App, args: argparse.Namespace) -> int:
-    from . import remind
-    from .deliver import deliver
-    reminders, text = remind.run_remind(app.ledger, app.config, app.campaign, app.roster, app.today,
-                                        dry_run=args.dry_run, templates=app.templates, cal=calendar(app))
+    jobs = Jobs(app)
+    _, text = jobs.remind(dry_run=args.dry_run)
     _print(text)
     if not args.dry_run:
-        _print(deliver(app).summary())
+        _print(jobs.deliver().summary())
     return 0
 
 
 def cmd_digest(app: App, args: argparse.Namespace) -> int:
-    from . import digest
-    from .deliver import deliver
-    result = None if args.dry_run else compile_workbook(app)
-    queued, text = digest.run_digest(app.ledger, app.config, app.campaign, app.roster, app.today,
-                                     dry_run=args.dry_run, workbook=result.path if result else None,
-                                     templates=app.templates, cal=calendar(app))
+    jobs = Jobs(app)
+    _, text = jobs.digest(dry_run=args.dry_run)
     _print(text)
     if not args.dry_run:
-        _print(deliver(app).summary())
+        _print(jobs.deliver().summary())
     return 0
 
 
-def calendar(app: App):
-    from .workcalendar import WorkCalendar
-    return WorkCalendar.load(app.config.rules)
-
-
-def compile_workbook(app: App):
-    from . import workbook
-    return workbook.compile(app.ledger, app.campaign, app.roster, app.config, app.today,
-                            is_workday=calendar(app).is_workday)
-
-
-def sync_workbook_decisions(app: App) -> int:
-    """Hand-kept columns typed by the clerk → ledger; 审核状态 changes → review decisions, once."""
-    from . import review, workbook
-    values = workbook.read_back(app.config.workbook)
-    if not values:
-        return 0
-    with app.ledger.transaction():     # a crash between the two must not lose a decision
-        changed = workbook.keep_hand_columns(app.ledger, values)
-        if not changed:
-            return 0
-        return len(review.apply_workbook_decisions(app.ledger, app.config, app.campaign, app.roster, changed,
-                                                   app.today, templates=app.templates))
-
-
 def cmd_workbook(app: App, args: argparse.Namespace) -> int:
-    from .deliver import deliver
-    n = sync_workbook_decisions(app)
+    jobs = Jobs(app)
+    n = jobs.sync_workbook()
     if n:
-        _print(f"从跟踪表读取审核决定 {n} 条。{deliver(app).summary()}")
-    result = compile_workbook(app)
+        _print(f"从跟踪表读取审核决定 {n} 条。{jobs.deliver().summary()}")
+    result = jobs.workbook(force=True)
     _print(f"跟踪表已生成：{result.path}")
     for w in result.warnings:
         _print(f"注意：{w}")
@@ -124,26 +84,22 @@ def cmd_workbook(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_review(app: App, args: argparse.Namespace) -> int:
-    from . import review
-    from .deliver import deliver
     unit = app.roster.by_name(args.unit)
     if unit is None:
         raise UsageError(f"名单中没有单位“{args.unit}”。可用 mailbot status 查看单位名称。")
     decision, reason = ("已备案", None) if args.approve else ("退回修改", args.return_reason)
     if decision == "退回修改" and not (reason or "").strip():
         raise UsageError("退回修改需要写明原因：--return \"原因\"")
-    done = review.decide(app.ledger, app.config, app.campaign, app.roster, unit.name, decision, reason,
-                         via="命令行", today=app.today, templates=app.templates)
-    _print(str(done))
-    _print(deliver(app).summary())
-    compile_workbook(app)
+    jobs = Jobs(app)
+    _print(str(jobs.review(unit.name, decision, reason)))
+    _print(jobs.deliver().summary())
+    jobs.workbook()
     return 0
 
 
 def cmd_accept(app: App, args: argparse.Namespace) -> int:
     """Without an id: list the held mail the office may accept; with one: file it and acknowledge."""
-    from .deliver import deliver
-    from .pipeline import ACCEPTABLE, HeldMailError, accept
+    from .pipeline import ACCEPTABLE, HeldMailError
     if args.id is None:
         held = app.ledger.messages(f"status IN ({','.join('?' * len(ACCEPTABLE))})", ACCEPTABLE)
         if not held:
@@ -154,15 +110,14 @@ def cmd_accept(app: App, args: argparse.Namespace) -> int:
                    f"  “{m.subject}”  {m.unit or ''}\n    {m.reason or ''}")
         _print("电话核实确为该单位发出后：mailbot accept 编号 [--unit 单位]")
         return 0
-    from .locks import job_lock
+    jobs = Jobs(app)
     try:
-        with job_lock(app.config.ledger, "poll"):      # the archive has one writer at a time
-            _print(accept(app, args.id, args.unit))
+        _print(jobs.accept(args.id, args.unit))
     except HeldMailError as exc:
         _print(str(exc))
         return 1
-    _print(deliver(app).summary())
-    compile_workbook(app)
+    _print(jobs.deliver().summary())
+    jobs.workbook()
     return 0
 
 
@@ -296,39 +251,14 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_run(app: App, args: argparse.Namespace) -> int:
-    """The daemon: the same functions as the commands, on a schedule."""
-    from . import daemon, digest, remind
-    from .deliver import deliver
-    from .pipeline import poll
-    from .verify import run_verify
-
-    def set_day(day: date) -> None:
-        app.today = day
-
-    def do_poll():
-        if not app.pretend:            # a daemon runs for months: acks must see the real day
-            app.today = datetime.now(app.config.timezone).date()
-        sync_workbook_decisions(app)
-        app.reload_roster()            # the office may have added an address to units.csv
-        return poll(app)
-
-    def do_remind(day: date):
-        set_day(day)
-        return remind.queue_reminders(app.ledger, app.config, app.campaign, app.roster, calendar(app), day,
-                                      templates=app.templates)
-
-    def do_digest(day: date):
-        set_day(day)
-        wb = compile_workbook(app)
-        return digest.queue_digest(app.ledger, app.config, app.campaign, app.roster, calendar(app), day,
-                                   templates=app.templates, workbook=wb.path)
-
+    """The daemon: the same jobs as the commands, on a schedule."""
+    from . import daemon
+    jobs = Jobs(app)
     try:
-        return daemon.run(app.config, poll=do_poll, deliver=lambda: deliver(app), remind=do_remind,
-                          digest=do_digest, workbook=lambda: compile_workbook(app),
-                          verify=lambda: run_verify(app.ledger, app.archive, app.config.ledger),
-                          today=app.today if app.pretend else None, ledger=app.ledger,
-                          calendar=lambda: calendar(app))
+        return daemon.run(app.config, poll=lambda: jobs.poll(real_day=True), deliver=jobs.deliver,
+                          remind=jobs.queue_reminders, digest=jobs.queue_digest, workbook=jobs.workbook,
+                          verify=jobs.verify, today=app.today if app.pretend else None, ledger=app.ledger,
+                          calendar=jobs.calendar)
     except daemon.DaemonError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
@@ -336,8 +266,7 @@ def cmd_run(app: App, args: argparse.Namespace) -> int:
 
 def cmd_verify(app: App, args: argparse.Namespace) -> int:
     """Ledger ↔ archive: every recorded file there with its sha256, nothing unrecorded."""
-    from .verify import run_verify
-    result = run_verify(app.ledger, app.archive, app.config.ledger)
+    result = Jobs(app).verify()
     if args.json:
         print(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
     else:

@@ -19,11 +19,8 @@ MARKER = ".mailbot-demo"
 
 
 def run_demo(folder: Path, today: str | None, say: Callable[[str], None]) -> int:
-    from . import digest, remind, samples
-    from .cli import compile_workbook
-    from .deliver import deliver
-    from .pipeline import poll
-    from .workcalendar import WorkCalendar
+    from . import samples
+    from .jobs import Jobs
 
     folder = folder.resolve()
     if folder.exists() and any(folder.iterdir()) and not (folder / MARKER).exists():
@@ -42,25 +39,20 @@ def run_demo(folder: Path, today: str | None, say: Callable[[str], None]) -> int
     end = end or (summary_due + timedelta(days=3))
     start = min(m[0].astimezone(app.config.timezone).date() for m in mails)
     maildir = folder / "var" / "maildir"
-    cal = WorkCalendar.load(app.config.rules)
+    jobs = Jobs(app)
+    cal = jobs.calendar()
     say(f"演示：{app.campaign.title}，{start} 至 {end}，共 {len(mails)} 封模拟邮件。")
     day = start
     while day <= end:
         arrived = [m for m in mails if m[0].astimezone(app.config.timezone).date() <= day]
         samples.write_maildir(maildir, arrived)
-        app.today, app.pretend = day, True
-        report = poll(app)
-        reminders = len(remind.queue_reminders(app.ledger, app.config, app.campaign, app.roster, cal, day,
-                                               templates=app.templates))
-        wb = compile_workbook(app)
-        digested = digest.queue_digest(app.ledger, app.config, app.campaign, app.roster, cal, day,
-                                       templates=app.templates, workbook=wb.path)
-        sent = deliver(app)
-        if report.fetched or reminders or sent.sent:
-            say(f"{day}（{'工作日' if cal.is_workday(day) else '休息日'}）：{report.summary()}"
-                f"催报 {reminders} 封；{'每日汇总 1 封；' if digested else ''}{sent.summary()}")
+        app.pretend = True
+        done = jobs.day(day)
+        if done.poll.fetched or done.reminders or done.delivered.sent:
+            say(f"{day}（{'工作日' if cal.is_workday(day) else '休息日'}）：{done.poll.summary()}"
+                f"催报 {done.reminders} 封；{'每日汇总 1 封；' if done.digest else ''}{done.delivered.summary()}")
         day += timedelta(days=1)
-    wb = compile_workbook(app)
+    wb = jobs.workbook()
     outbox = app.config.smtp.get("path", "var/outbox")
     say("")
     say(f"跟踪表：{wb.path}")

@@ -19,7 +19,7 @@ from typing import Any, Iterator, Sequence
 from .modes import private_file
 from .redact import redact
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -100,6 +100,25 @@ CREATE TABLE IF NOT EXISTS retired_files (   -- a held mail's archived copies af
     sha256 TEXT NOT NULL,
     message INTEGER NOT NULL REFERENCES messages(id));
 """
+
+
+# Tables whose changes the workbook shows: a trigger per table and statement counts every change
+# in meta 'generation', so `jobs.workbook()` can tell "nothing changed" without reading the ledger.
+COUNTED_TABLES = ("messages", "attachments", "findings", "outgoing", "reviews", "hand_kept", "trust")
+
+# Upgrades, one step per version: step N takes a ledger written at version N-1 to N. New tables
+# need no step (SCHEMA creates what is missing, IF NOT EXISTS); a step carries what SCHEMA cannot
+# say — new columns, moved data. tests/test_ledger_migrations.py opens a v1 ledger written by the
+# release before and checks that nothing is lost.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: ("INSERT OR IGNORE INTO meta VALUES ('generation', '0')",),   # v2: trust, retired_files, counting triggers
+}
+
+
+def _counting_triggers() -> list[str]:
+    return [f"CREATE TRIGGER IF NOT EXISTS count_{t}_{op.lower()} AFTER {op} ON {t} BEGIN "
+            f"UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END"
+            for t in COUNTED_TABLES for op in ("INSERT", "UPDATE", "DELETE")]
 
 
 def now_iso() -> str:
@@ -183,11 +202,21 @@ class Ledger:
                 if stmt.strip():
                     self.db.execute(stmt)
             row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            if row is None:
-                self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) > SCHEMA_VERSION:
+            version = SCHEMA_VERSION if row is None else int(row[0])
+            if version > SCHEMA_VERSION:
                 raise LedgerError(f"台账 {self.path} 由更新版本的 mailbot 创建（结构版本 {row[0]}），"
                                   f"请升级 mailbot 后再运行。")
+            if row is None:                         # a new ledger: born at the current version
+                for stmt in MIGRATIONS.get(SCHEMA_VERSION, ()):
+                    self.db.execute(stmt)
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for stmt in MIGRATIONS[step]:
+                    self.db.execute(stmt)
+            self.db.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET "
+                            "value=excluded.value", (str(SCHEMA_VERSION),))
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
+            for stmt in _counting_triggers():
+                self.db.execute(stmt)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -425,12 +454,17 @@ class Ledger:
     # Small named values in the existing `meta` table (no schema change): when the daemon
     # last ran a timed job, the digest's "since" watermark, the last 审核状态 value seen in
     # the workbook per unit. Keys are namespaced: "daemon.*", "digest.*", "workbook_review.*".
+    def generation(self) -> int:
+        """A number that changes whenever anything the workbook shows changes (triggers)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        return int(row[0]) if row else 0
+
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row is not None else default
 
     def set_meta(self, key: str, value: str) -> None:
-        if key == "schema_version":
+        if key in ("schema_version", "generation"):
             raise LedgerError("schema_version is managed by the ledger itself")
         self.db.execute("INSERT INTO meta VALUES (?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                         (key, value))

@@ -264,7 +264,7 @@ def _classify(app: App, mail: ParsedMail, who: Identity, received: datetime,
         if verdict.level == authenticity.PENDING:
             return "untrusted", f"{verdict.reason}；DNS 恢复后自动登记并回执，{app.config.dns_retry_hours:g} 小时内仍查不到则按规则判定。"
         return "untrusted", (f"{verdict.reason}。已存档，不登记、不回复；请电话向{who.unit}核实，"
-                             f"确为其发出的，运行 mailbot accept 编号 接收（编号见每日汇总）。")
+                             f"确为其发出的，运行 mailbot accept 编号 接收（mailbot accept 可列出编号）。")
     if who.unit is None:
         return "unmatched", who.how
     if not who.confirmed:

@@ -938,9 +938,10 @@ def _base(wb, base_rows):
 
 def compile(ledger: Ledger, campaign: Campaign, roster: Roster, config: Config, today: date, *,
             path: Path | None = None, is_workday: Callable[[date], bool] | None = None,
-            now: datetime | None = None) -> CompileResult:
+            now: datetime | None = None, read_old: bool = True) -> CompileResult:
     """Regenerate the workbook from the ledger. Read back first (see the module docstring):
-    an edit in the old file that was not read back is carried over, never dropped."""
+    an edit in the old file that was not read back is carried over, never dropped.
+    `read_old=False`: the caller has just read the file back into the ledger (jobs.workbook)."""
     path = Path(path or config.workbook)
     folder = path.parent
     tz = config.timezone
@@ -948,7 +949,7 @@ def compile(ledger: Ledger, campaign: Campaign, roster: Roster, config: Config, 
     is_workday = is_workday or _default_is_workday
     warnings: list[str] = []
 
-    old = read_back(path)
+    old = read_back(path) if read_old else HandValues()
     warnings += old.warnings
     states = unit_states(ledger, campaign, roster, today)
 

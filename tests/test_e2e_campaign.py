@@ -16,13 +16,10 @@ from email import policy
 import openpyxl
 import pytest
 
-from mailbot import digest, remind, review, samples
+from mailbot import remind, review, samples
 from mailbot.app import open_app
-from mailbot.cli import compile_workbook, sync_workbook_decisions
-from mailbot.deliver import deliver
-from mailbot.pipeline import poll
+from mailbot.jobs import Jobs
 from mailbot.progress import unit_states
-from mailbot.workcalendar import WorkCalendar
 from servers import unique_user
 from test_e2e_mailbox import OFFICE, PASSWORD, Office
 
@@ -41,7 +38,8 @@ def test_campaign_replay(tmp_path, dovecot, smtp_server, monkeypatch):
     monkeypatch.setenv("MB_E2E_PW", PASSWORD)
     app = open_app(off.root / "config.ini", "2022-08-15")
     mails = samples.demo_mails(app.campaign, app.roster, OFFICE)
-    cal = WorkCalendar.load(app.config.rules)
+    jobs = Jobs(app)
+    cal = jobs.calendar()
     assert not cal.is_workday(date(2022, 9, 12)) and cal.is_workday(date(2022, 10, 8))
 
     sent_on: dict[date, list[str]] = {}
@@ -54,8 +52,7 @@ def test_campaign_replay(tmp_path, dovecot, smtp_server, monkeypatch):
             if m.arrival.date() == day:
                 dovecot.append(user, m.raw, internaldate=m.arrival)
         before = len(smtp_server.received)
-        sync_workbook_decisions(app)
-        poll(app)
+        jobs.poll()
         missing = {(s.unit.name, k) for s in unit_states(app.ledger, app.campaign, app.roster, day)
                    for k in ("plan", "summary", "feedback") if not s.passing(k)}
         for r in remind.queue_reminders(app.ledger, app.config, app.campaign, app.roster, cal, day,
@@ -71,7 +68,7 @@ def test_campaign_replay(tmp_path, dovecot, smtp_server, monkeypatch):
         if day == date(2022, 8, 25):
             # the clerk approves the 农业农村局 plan in the workbook, saved from Excel
             approved_unit = next(m.unit for m in mails if m.scenario == "plan-ok")
-            wb_path = compile_workbook(app).path
+            wb_path = jobs.workbook().path
             wb = openpyxl.load_workbook(wb_path)
             ws = wb["总览"]
             header_row = next(r for r in range(1, 6) if ws.cell(r, 1).value == "单位")
@@ -80,11 +77,8 @@ def test_campaign_replay(tmp_path, dovecot, smtp_server, monkeypatch):
                 if ws.cell(r, col["单位"]).value == approved_unit:
                     ws.cell(r, col["审核状态"]).value = "已备案"
             wb.save(wb_path)
-        if cal.is_workday(day):
-            wb = compile_workbook(app)
-            digest.queue_digest(app.ledger, app.config, app.campaign, app.roster, cal, day,
-                                templates=app.templates, workbook=wb.path)
-        deliver(app)
+        jobs.queue_digest(day)                  # working days only
+        jobs.deliver()
         sent_on[day] = [_subject(r.raw) for r in smtp_server.received[before:]]
         day += timedelta(days=1)
     app.close()

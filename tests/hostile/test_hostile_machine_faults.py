@@ -207,13 +207,13 @@ def test_doctor_warns_when_space_is_low(tmp_path, monkeypatch):
 
 def _daemon(office: Office, verify=None):
     from mailbot.app import open_app
-    from mailbot.cli import compile_workbook
+    from mailbot.jobs import Jobs
     from mailbot.daemon import Daemon
     from mailbot.deliver import deliver
     from mailbot.pipeline import poll
     app = open_app(office.root / "config.ini", TODAY)
     d = Daemon(app.config, ledger=app.ledger, poll=lambda: poll(app), deliver=lambda: deliver(app),
-               remind=lambda day: None, digest=lambda day: None, workbook=lambda: compile_workbook(app),
+               remind=lambda day: None, digest=lambda day: None, workbook=Jobs(app).workbook,
                verify=verify)
     return app, d
 
