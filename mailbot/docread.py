@@ -3,6 +3,9 @@
 ``read_document(data, name)`` turns one attachment into a list of ``DocText``
 (a zip bundle gives one per document inside it). It never raises: whatever it
 cannot read comes back with ``readable=False`` and a Chinese ``reason``.
+``read_each(files)`` reads all attachments of one mail under ONE budget (parts,
+decompressed bytes, characters, time); mailbot runs it in a limited worker
+process (docsandbox.py).
 
 How each format is read:
 
@@ -89,6 +92,8 @@ REASON_ENCRYPTED = "文件已加密（设有打开密码），无法读取，需
 REASON_EMPTY = "文档没有文字内容，需人工审核"
 REASON_EMPTY_FILE = "文件是空的（0 字节），需人工审核"
 REASON_CORRUPT = "文件已损坏或格式异常，无法读取，需人工审核"
+REASON_NO_WRITER = ("本机 LibreOffice 缺少 Writer 组件（libreoffice-writer），无法转换 .doc、.wps 等文档，需人工审核；"
+                    "请管理员安装后重试（Debian/Ubuntu：apt-get install libreoffice-writer-nogui）")
 REASON_ZIP_CORRUPT = "压缩包已损坏，无法打开，需人工审核"
 REASON_ZIP_EMPTY = "压缩包是空的，没有可读取的文件，需人工审核"
 REASON_ZIP_BOMB = "压缩包解压后过大或压缩比异常（疑似压缩炸弹），已拒绝解压，需人工审核"
@@ -1576,6 +1581,8 @@ class Converter:
                 if size == 0:
                     log.info("soffice rc=%s produced no output: %s", proc.returncode,
                              err.decode("utf-8", "replace")[-500:])
+                    if lacks_writer(exe):       # then every document fails, damaged or not
+                        raise ConversionError(REASON_NO_WRITER)
                     raise ConversionError("LibreOffice 无法转换该文件（可能已损坏或加密），需人工审核")
                 if size > self.max_output_bytes:
                     raise ConversionError("转换结果过大，需人工审核")
@@ -1583,6 +1590,19 @@ class Converter:
                     return f.read()
             finally:
                 shutil.rmtree(work, ignore_errors=True)
+
+
+def lacks_writer(soffice: str) -> bool:
+    """True when `soffice` belongs to a LibreOffice installed without Writer (Debian: Calc alone,
+    or libreoffice-writer-nogui removed). Such an install answers every .doc/.wps/.rtf like a
+    damaged file (exit 0, no output); its layout tells the two apart: <install>/share/registry
+    holds main.xcd, plus writer.xcd and program/*swlo.* (the Writer library) only with Writer.
+    A layout we do not recognise (a wrapper script, macOS) gives False."""
+    program = Path(os.path.realpath(soffice)).parent
+    registry = program.parent / "share" / "registry"
+    if not (registry / "main.xcd").is_file():
+        return False
+    return not (registry / "writer.xcd").is_file() or not any(program.glob("*swlo.*"))
 
 
 def _killpg(pid: int) -> None:

@@ -30,6 +30,7 @@ hostile document took over must not be able to run code in the parent by what it
 from __future__ import annotations
 
 import atexit
+import fcntl
 import json
 import logging
 import math
@@ -63,6 +64,8 @@ _START_S = 60.0          # a new worker must be ready (docread imported) within 
 _FSIZE = 512 * MiB       # largest file a worker (or LibreOffice under it) may write
 _CPU_SLACK_S = 5         # CPU seconds beyond the wall-clock budget before SIGXCPU
 _MAILS_PER_WORKER = 200
+_HOME_PREFIX = "mailbot-docs-"
+_LOCK = ".worker.lock"
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,8 @@ class Sandbox:
         return self._proc.pid if self._proc is not None else None
 
     def _start(self) -> subprocess.Popen:
-        self._home = tempfile.mkdtemp(prefix="mailbot-docs-")
+        _sweep()
+        self._home = tempfile.mkdtemp(prefix=_HOME_PREFIX)
         root = str(Path(__file__).resolve().parent.parent)   # `-m mailbot…` works from a checkout too
         proc = self._proc = childenv.popen([sys.executable, "-s", "-m", "mailbot.docsandbox", self._home],
                                            home=self._home, cwd=root, stdin=subprocess.PIPE,
@@ -273,6 +277,25 @@ class Sandbox:
             return {"files": results, "cause": "crash"}
 
 
+def _sweep() -> None:
+    """Remove the folders of workers that died without cleaning up (a power cut, a kill of the
+    whole process tree): they may hold copies of documents. A live worker holds the lock in
+    its folder; a folder without one is left for a minute (its worker may be starting)."""
+    for d in Path(tempfile.gettempdir()).glob(_HOME_PREFIX + "*"):
+        try:
+            with open(d / _LOCK, "rb") as f:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except FileNotFoundError:
+            try:
+                if time.time() - d.stat().st_mtime < 60:
+                    continue
+            except OSError:
+                continue
+        except OSError:
+            continue            # locked: its worker is alive
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def _kill(groups: Iterable[int]) -> None:
     for g in groups:
         if g > 0:
@@ -335,8 +358,10 @@ def _serve(home: str) -> None:
 
     childenv.on_spawn.append(lambda group: emit(json.dumps({"spawn": group}).encode()))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    emit(b"ready")
     try:
+        lock = open(Path(home) / _LOCK, "wb")    # held while this worker lives (see _sweep)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        emit(b"ready")
         while True:
             head = _recv(inp)
             if head is None:
@@ -359,7 +384,7 @@ def _serve(home: str) -> None:
     except BrokenPipeError:
         return
     finally:
-        if Path(home).name.startswith("mailbot-docs-"):
+        if Path(home).name.startswith(_HOME_PREFIX):
             shutil.rmtree(home, ignore_errors=True)
 
 
@@ -385,4 +410,4 @@ def _limit(budget: MailBudget) -> None:
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1] if len(sys.argv) > 1 else "")
+    _serve(sys.argv[1])

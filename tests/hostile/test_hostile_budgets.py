@@ -20,6 +20,7 @@ import stat
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import zipfile
@@ -245,15 +246,37 @@ def test_a_worker_dying_mid_mail_gives_a_reason_not_an_exception():
     box = Sandbox()
     try:
         box.read([(plan(), "方案.docx")], BUDGET)            # started
-        killer = threading.Timer(0.2, os.kill, (box.pid, signal.SIGKILL))
+        mail = [(slow_html(), "说明.html"), (plan(), "方案.docx")]   # seconds of reading
+        killer = threading.Timer(0.5, os.kill, (box.pid, signal.SIGKILL))
         killer.start()
-        got = box.read([(slow_html(), "说明.html"), (plan(), "方案.docx")], MailBudget(max_seconds=60))
+        got = box.read(mail, MailBudget(max_seconds=60))
         killer.join()
         crash = REASON_CRASH.format(mb=BUDGET.max_memory_mb)
         assert [[(d.readable, d.reason) for d in docs] for docs in got] == [[(False, crash)], [(False, crash)]]
         assert box.read([(plan(), "方案.docx")], BUDGET)[0][0].readable     # a new worker serves the next mail
     finally:
         box.close()
+
+
+def test_folders_of_workers_killed_with_their_parent_are_swept(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    live = Sandbox()
+    try:
+        live.read([(plan(), "方案.docx")], BUDGET)
+        stale = tmp_path / "mailbot-docs-stale"
+        (stale / "mailbot-lo-x").mkdir(parents=True)
+        (stale / "mailbot-lo-x" / "input.doc").write_bytes(b"a department's document")
+        (stale / ".worker.lock").write_bytes(b"")           # its worker is gone: nobody holds the lock
+        other = Sandbox()
+        try:
+            other.read([(plan(), "方案.docx")], BUDGET)
+            assert not stale.exists()
+            assert len(list(tmp_path.glob("mailbot-docs-*"))) == 2    # the two live workers' folders
+        finally:
+            other.close()
+    finally:
+        live.close()
+    assert not list(tmp_path.glob("mailbot-docs-*"))
 
 
 # --- children see no secrets -------------------------------------------------------------------
