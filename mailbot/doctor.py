@@ -55,6 +55,10 @@ def doctor(config_path: str, today: str | None, say: Callable[[str], None]) -> b
     line(not notes, f"节假日数据覆盖 {'、'.join(map(str, years))} 年" if not notes else "节假日数据",
          "；".join(notes) + " 可升级 chinesecalendar，或在 rules/workdays.toml 中补充。")
 
+    from .docprobe import probe_doc_conversion
+    probe = probe_doc_conversion()       # a real .doc through LibreOffice, as an attachment would go
+    line(probe.ok, probe.text, probe.fix)
+
     try:
         cfg.archive.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=cfg.archive, prefix=".doctor-"):
