@@ -15,6 +15,16 @@ def pytest_configure(config):
     config.addinivalue_line("filterwarnings", "ignore:Requiring AUTH while not requiring TLS:UserWarning")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """@pytest.mark.soffice (Writer: documents) / @pytest.mark.soffice("calc") (workbooks): skip,
+    naming the package, when this machine's LibreOffice cannot really do it (tests/needs.py)."""
+    marker = item.get_closest_marker("soffice")
+    if marker is not None:
+        import needs
+        needs.libreoffice(marker.args[0] if marker.args else "writer")
+
+
 @pytest.fixture(autouse=True)
 def _forget_passwords():
     """mailbot.redact learns passwords process-wide (as the product must); one test's passwords

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import unquote
 
+import needs
 import openpyxl
 import pytest
 
@@ -517,7 +518,7 @@ def lo_convert(src: Path, fmt: str, outdir: Path) -> Path:
     return out
 
 
-@pytest.mark.soffice
+@pytest.mark.soffice("calc")
 def test_libreoffice_saved_workbook_is_read_back(office, tmp_path):
     office.compile()
     edited = tmp_path / "edited" / "跟踪表.xlsx"
@@ -537,7 +538,7 @@ def test_libreoffice_saved_workbook_is_read_back(office, tmp_path):
     assert rows["西吉县民政局"]["审核状态"] == "已备案" and rows["西吉县民政局"]["备注"] == "-已核对"
 
 
-@pytest.mark.soffice
+@pytest.mark.soffice("calc")
 def test_libreoffice_edit_without_openpyxl(office, tmp_path):
     """The edit itself made in a LibreOffice file (flat ODS XML), saved back to xlsx by LibreOffice."""
     from lxml import etree
@@ -589,13 +590,13 @@ def test_libreoffice_edit_without_openpyxl(office, tmp_path):
     assert keep_hand_columns(office.ledger, values) == {"西吉县财政局": "退回修改"}
 
 
-@pytest.mark.soffice
+@pytest.mark.soffice("calc")
 def test_opens_in_libreoffice_and_renders(office, tmp_path):
     """Convert to PDF and render every page to PNG (look at them: tests/…/render/*.png)."""
     office.compile()
     pdf = lo_convert(office.path, "pdf", tmp_path / "pdf")
     assert pdf.stat().st_size > 10_000
-    assert shutil.which("pdftoppm"), "poppler-utils (pdftoppm) is not installed"
+    needs.binary("pdftoppm", "poppler-utils")
     out = tmp_path / "render"
     out.mkdir()
     subprocess.run(["pdftoppm", "-r", "80", "-png", str(pdf), str(out / "page")], check=True, timeout=120)
