@@ -246,7 +246,7 @@ def instrument(app, stages: Stages) -> None:
     s.patch(pipeline, "prepare_submission", "pipeline.prepare_submission (self)")
     s.patch(docsandbox, "read_mail_documents", "docsandbox.read_mail_documents (worker)")
     s.patch(check, "check_document", "check.check_document (facts+rules)")
-    s.patch(pipeline, "queue_ack", "pipeline.queue_ack (self)")
+    s.patch(pipeline, "queue_ack", "acks.queue_ack (self)")
     s.patch(progress, "unit_state", "progress.unit_state (self)")
     s.patch(pipeline, "queue", "compose.queue (build MIME)")
     s.patch(pipeline, "confirm_waiting", "pipeline.confirm_waiting (self)")

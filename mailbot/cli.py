@@ -201,19 +201,13 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from . import authenticity
     from .config import load_config
     from .inspect import inspect_message
-    identify_fn, own = None, ()
+    app = None
     try:
         trust = load_config(args.config).trust
     except ConfigError:        # no office folder: the shipped defaults
         trust = authenticity.Policy(sign_required=tuple(d.strip() for d in SIGN_REQUIRED_DEFAULT.split(",")))
     try:
         app = open_app(args.config, args.today)
-        from .identify import identify
-
-        def identify_fn(mail):  # noqa: E306
-            who = identify(mail, app.campaign, app.roster)
-            return who.unit, who.kind
-        own = app.config.own_addresses
     except (ConfigError, CampaignError, FileNotFoundError):
         pass
     out = []
@@ -223,10 +217,14 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         except OSError as exc:
             out.append({"file": f, "problems": [f"无法读取文件：{exc.strerror or exc}"]})
             continue
-        report = inspect_message(raw, f, own_addresses=own, identify=identify_fn)
         verdict = authenticity.assess(raw, trust)
+        identify_fn = _identify_with(app, verdict) if app is not None else None
+        report = inspect_message(raw, f, own_addresses=app.config.own_addresses if app else (),
+                                 identify=identify_fn)
         report["sender_trust"] = {"level": verdict.level, "trusted": verdict.trusted, "reason": verdict.reason,
                                   "evidence": list(verdict.evidence)}
+        if app is not None:
+            report["decision"] = _decision(app, raw, verdict)
         out.append(report)
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=2))
@@ -243,11 +241,36 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                 _print(f"  发件人核对：{label}{('：' + trust['reason']) if trust['reason'] else ''}")
             if o.get("automatic"):
                 _print(f"  自动邮件：{o.get('automatic_reason')}（不会回复）")
+            if o.get("decision"):
+                d = o["decision"]
+                _print(f"  处理：{d['label']}{('：' + d['reason']) if d['reason'] else ''}（规则 {d['rule']}）")
             for a in o.get("attachments", []):
                 _print(f"  附件：{a['filename'] or '（无文件名）'}  {a['content_type']}  {a['size']} 字节")
             for p in o.get("problems", []):
                 _print(f"  问题：{p}")
     return 0
+
+
+def _identify_with(app: App, verdict):
+    """inspect's identify callback: as the poll identifies (a malformed From never matches)."""
+    from .pipeline import identify_sender
+
+    def identify_fn(mail):
+        who = identify_sender(app, mail, verdict)
+        return who.unit, who.kind
+    return identify_fn
+
+
+def _decision(app: App, raw: bytes, verdict) -> dict:
+    """What a poll would do with this mail today (the day's filing counts taken from the ledger)."""
+    from .decide import decide
+    from .parse import parse_message
+    from .pipeline import _STATUS_CN, identify_sender, incoming
+    mail = parse_message(raw)
+    when = mail.date.astimezone(app.config.timezone) if mail.date else app.now()
+    d = decide(incoming(app, mail, identify_sender(app, mail, verdict), when, verdict))
+    return {"status": d.status, "label": _STATUS_CN.get(d.status, d.status), "reason": d.reason,
+            "reply": d.reply, "rule": d.rule, "trail": list(d.trail)}
 
 
 def cmd_run(app: App, args: argparse.Namespace) -> int:

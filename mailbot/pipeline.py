@@ -8,7 +8,6 @@ the message it answers.
 from __future__ import annotations
 
 import logging
-import re
 import os
 import signal
 from dataclasses import dataclass, field, replace
@@ -16,11 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import authenticity, check, docread, docsandbox
+from .acks import queue_ack, queue_missing_files_ack
 from .app import App
-from .automatic import automatic_reason
-from .compose import AUTO_REPLIED, HeaderInjection, msg_ids, queue
+from .decide import (FILED, LARGE_ATTACHMENT_REASON, REPLY_ACK, REPLY_NOFILE, Decision, Incoming, decide,
+                     large_attachment_links)
 from .facts import extract_facts
-from .identify import Identity, identify, is_reply, own_text
+from .identify import Identity, identify, own_text
 from .locks import job_lock
 from .names import attachment_name, hidden_characters_warning, numbered
 from .parse import Attachment, ParsedMail, parse_message
@@ -133,23 +133,23 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
     try:
         mail = parse_message(raw)
         who = identify_sender(app, mail, verdict)
-        status, reason = _classify(app, mail, who, received, verdict)
+        decision = decide(incoming(app, mail, who, received, verdict))
     except Exception as exc:   # parse never raises by contract; this is the last line of defence
         log.exception("could not read uid %s", fetched.uid)
         mail, who = None, Identity(None, False, None, "")
-        status, reason = "unparsable", f"无法解析这封邮件：{exc.__class__.__name__}。原文已保存，请人工查看。"
+        decision = Decision("unparsable", f"无法解析这封邮件：{exc.__class__.__name__}。原文已保存，请人工查看。")
     header = _header_fields(mail)
-    if status != "filed":
-        return _hold(app, base, header, raw, mail, who, status, reason, report, verdict)
+    if decision.status != FILED:
+        return _hold(app, base, header, raw, mail, who, decision, report, verdict)
     try:
         submission = prepare_submission(app, mail, who, received, raw, fetched.uid)
     except OSError:
         raise                          # disk full, permissions: stop and retry this mail next poll
     except Exception as exc:           # a bug must not wedge the mailbox on one mail: hold it
         log.exception("could not file uid %s", fetched.uid)
-        status, reason = "error", (f"处理这封邮件时程序出错（{exc.__class__.__name__}），原文和附件已保存，"
-                                   f"请人工处理，并把日志 {app.config.log.name} 发给维护人员。")
-        return _hold(app, base, header, raw, mail, who, status, reason, report)
+        error = Decision("error", f"处理这封邮件时程序出错（{exc.__class__.__name__}），原文和附件已保存，"
+                                  f"请人工处理，并把日志 {app.config.log.name} 发给维护人员。")
+        return _hold(app, base, header, raw, mail, who, error, report)
     crashpoint("archived")
     with app.ledger.transaction():
         mid = app.ledger.add_message(**base, **header, sha256=_sha(raw), status="filed", reason=None,
@@ -157,7 +157,7 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
         submission.record(app, mid)
         _record_verdict(app, mid, verdict)
         _record_collisions(app)
-        if queue_ack(app, mid, mail):
+        if decision.reply == REPLY_ACK and queue_ack(app, mid, mail):
             report.acks_queued += 1
         app.ledger.set_source_position(source, uidvalidity, fetched.uid)
     report.filed += 1
@@ -191,9 +191,10 @@ def _record_verdict(app: App, mid: int, verdict: authenticity.Verdict) -> None:
 
 
 def _hold(app: App, base: dict[str, Any], header: dict[str, Any], raw: bytes, mail: ParsedMail | None,
-          who: Identity, status: str, reason: str | None, report: PollReport,
+          who: Identity, decision: Decision, report: PollReport,
           verdict: authenticity.Verdict | None = None) -> str:
     """Keep a mail that is not (yet) a submission: raw and attachments archived, one ledger row."""
+    status, reason = decision.status, decision.reason
     day, uid = base["received_at"].date().isoformat(), base["uid"]
     folder = HOLD_FOLDERS[status] + (f"/{who.unit}" if status in ("unconfirmed", "untrusted", "flood") and who.unit
                                      else "")
@@ -216,8 +217,7 @@ def _hold(app: App, base: dict[str, Any], header: dict[str, Any], raw: bytes, ma
                                       size=a.size, sha256=a.sha256, path=path)
         if verdict is not None:
             _record_verdict(app, mid, verdict)
-        if (status == "noattach" and who.kind and mail is not None and not is_reply(mail.subject)
-                and queue_missing_files_ack(app, mid, mail)):
+        if decision.reply == REPLY_NOFILE and mail is not None and queue_missing_files_ack(app, mid, mail):
             report.acks_queued += 1
         app.ledger.set_source_position(base["source"], base["uidvalidity"], uid)
     report.held[status] = report.held.get(status, 0) + 1
@@ -244,77 +244,15 @@ def _header_fields(mail: ParsedMail | None) -> dict[str, Any]:
                 from_name=mail.from_name, date_header=mail.date.isoformat() if mail.date else None)
 
 
-def _classify(app: App, mail: ParsedMail, who: Identity, received: datetime,
-              verdict: authenticity.Verdict) -> tuple[str, str | None]:
-    own = app.config.own_addresses
-    if mail.from_addr and mail.from_addr in own:
-        return "own", "本邮箱自己发出的邮件，不处理。"
-    if not mail.from_addr and not mail.attachments and mail.problems:
-        return "unparsable", "；".join(mail.problems)
-    auto = automatic_reason(mail, own)
-    if auto:
-        return "automatic", auto
-    start = app.campaign.accept_from
-    if start and received.date() < start:
-        return "before", (f"邮件于 {received:%Y-%m-%d} 到达，早于本次活动的收件起始日 {start}"
-                          f"（规则文件 [campaign] accept_from），只存档，不登记、不回复。")
-    if not verdict.trusted:
-        if who.unit is None:
-            return "unmatched", "；".join(x for x in (who.how, verdict.reason) if x)
-        if verdict.level == authenticity.PENDING:
-            return "untrusted", f"{verdict.reason}；DNS 恢复后自动登记并回执，{app.config.dns_retry_hours:g} 小时内仍查不到则按规则判定。"
-        return "untrusted", (f"{verdict.reason}。已存档，不登记、不回复；请电话向{who.unit}核实，"
-                             f"确为其发出的，运行 mailbot accept 编号 接收（mailbot accept 可列出编号）。")
-    if who.unit is None:
-        return "unmatched", who.how
-    if not who.confirmed:
-        return "unconfirmed", who.how + "。把该地址加入 rules/units.csv 后，下一次收信会确认并发送回执。"
-    if not mail.attachments and not _body_is_submission(mail, who):
-        return "noattach", ("邮件没有附件，正文也不像报送材料，未登记；" +
-                            ("已回复发件人请补发附件。" if who.kind and not is_reply(mail.subject)
-                             else "如需登记或回复请人工处理。"))
-    return _flood(app, mail, who, received) or ("filed", None)
-
-
-def _flood(app: App, mail: ParsedMail, who: Identity, received: datetime) -> tuple[str, str] | None:
-    """Per-sender and per-unit filing quotas per day (by arrival day)."""
-    day = received.date().isoformat()
-    cfg = app.config
-    if app.ledger.filed_on(day, from_addr=mail.from_addr) >= cfg.max_filed_per_sender_per_day:
-        return "flood", (f"{mail.from_addr} 在 {day} 已登记 {cfg.max_filed_per_sender_per_day} 封邮件，达到每日上限"
-                         f"（[limits] max_filed_per_sender_per_day），本封只存档、不登记、不回复；确需登记的，"
-                         f"运行 mailbot accept 编号。")
-    if app.ledger.filed_on(day, unit=who.unit) >= cfg.max_filed_per_unit_per_day:
-        return "flood", (f"{who.unit} 在 {day} 已登记 {cfg.max_filed_per_unit_per_day} 封邮件，达到每日上限"
-                         f"（[limits] max_filed_per_unit_per_day），本封只存档、不登记、不回复；确需登记的，"
-                         f"运行 mailbot accept 编号。")
-    return None
-
-
-BODY_MIN_CHARS = 30
-
-# 163/126/QQ "超大附件" and cloud-drive shares put a download link in the text instead of a file.
-_LARGE_LINK = re.compile(r"https?://[^\s<>\"']*(?:ftn|largeattach|large_attach|dashi\.163\.com|"
-                         r"pan\.baidu\.com|share\.weiyun\.com|cowtransfer|wenshushu)[^\s<>\"']*", re.I)
-_LARGE_WORDS = ("超大附件", "文件中转站", "网盘链接", "百度网盘", "下载链接")
-LARGE_ATTACHMENT_REASON = ("材料是超大附件或网盘下载链接，系统不会自动下载，已转工作人员人工下载审核；"
-                           "如方便，请把文件直接作为附件重新发送")
-
-
-def large_attachment_links(text: str) -> list[str]:
-    """Download links (or the words for them) standing in for attached files."""
-    links = _LARGE_LINK.findall(text or "")
-    if not links and any(w in (text or "") for w in _LARGE_WORDS):
-        links = [next(w for w in _LARGE_WORDS if w in text)]
-    return links
-
-
-def _body_is_submission(mail: ParsedMail, who: Identity) -> bool:
-    """A mail without attachments counts when its subject names a kind and its text says
-    something (departments often report an adjustment in the mail text itself)."""
-    if large_attachment_links(mail.body_text):
-        return True
-    return who.kind is not None and len("".join(own_text(mail.body_text).split())) >= BODY_MIN_CHARS
+def incoming(app: App, mail: ParsedMail, who: Identity, received: datetime,
+             verdict: authenticity.Verdict) -> Incoming:
+    """The facts the decision chain (decide.py) needs about one mail."""
+    cfg, day = app.config, received.date()
+    return Incoming(mail=mail, who=who, received=day, verdict=verdict, own_addresses=cfg.own_addresses,
+                    accept_from=app.campaign.accept_from, dns_retry_hours=cfg.dns_retry_hours,
+                    filed_today_by_sender=app.ledger.filed_on(day.isoformat(), from_addr=mail.from_addr),
+                    filed_today_for_unit=app.ledger.filed_on(day.isoformat(), unit=who.unit) if who.unit else 0,
+                    max_per_sender=cfg.max_filed_per_sender_per_day, max_per_unit=cfg.max_filed_per_unit_per_day)
 
 
 # --- a submission: archive, read, check --------------------------------------------------
@@ -468,93 +406,7 @@ def _unique(name: str, sha256: str, used: dict[str, tuple[str, str]]) -> str:
     return used.setdefault(numbered(name, n).casefold(), (numbered(name, n), sha256))[0]
 
 
-# --- 回执 ------------------------------------------------------------------------------------
-
-def queue_ack(app: App, mid: int, mail: ParsedMail) -> bool:
-    """Queue the 回执 for filed message MID (inside the caller's transaction)."""
-    from . import progress
-    msg = app.ledger.message(mid)
-    if _over_ack_cap(app, msg):
-        return False
-    state = progress.unit_state(app.ledger, app.campaign, app.roster, msg.unit, app.today)
-    kind = app.campaign.kind(msg.kind)
-    files = [dict(name=r["filename"] or "（无文件名）", size=r["size"], outcome=r["outcome"], path=r["path"])
-             for r in app.ledger.attachments(mid)]
-    findings = [dict(severity=r["severity"], item=r["item"], text=r["text"], clause=r["clause"])
-                for r in app.ledger.findings(mid)]
-    duplicate = app.ledger.message(msg.duplicate_of) if msg.duplicate_of else None
-    # a resend of a version already reviewed: say where that version stands, not "under review"
-    dup_status = dup_reason = None
-    if duplicate is not None and state.plan is not None and state.plan.id == duplicate.id:
-        dup_status = state.plan_status
-        if state.last_review is not None and state.last_review["message"] == duplicate.id:
-            dup_reason = state.last_review["reason"]
-    ctx = dict(msg=msg, unit=msg.unit, kind=kind, files=files, findings=findings,
-               dup_status=dup_status, dup_reason=dup_reason,
-               errors=[f for f in findings if f["severity"] == SEVERITY_ERROR],
-               hints=[f for f in findings if f["severity"] != SEVERITY_ERROR],
-               duplicate=duplicate, campaign=app.campaign, office=app.config.office_name,
-               state=state, ref=f"{app.campaign.id}-{(msg.duplicate_of or mid):04d}", facts=msg.facts,
-               received_day=msg.received_at.astimezone(app.config.timezone).date())
-    return _queue_reply(app, msg, mail, "ack", ctx)
-
-
-def queue_missing_files_ack(app: App, mid: int, mail: ParsedMail) -> bool:
-    """A unit's mail that names a submission but carries no file: tell the sender (a clerk would)."""
-    msg = app.ledger.message(mid)
-    if _over_ack_cap(app, msg):
-        return False
-    ctx = dict(msg=msg, unit=msg.unit, kind=app.campaign.kind(msg.kind), campaign=app.campaign,
-               office=app.config.office_name, ref=f"{app.campaign.id}-{mid:04d}")
-    return _queue_reply(app, msg, mail, "ack_nofile", ctx)
-
-
-def _over_ack_cap(app: App, msg: Any) -> bool:
-    """The reply-storm cap: at most N acks a day to one address (by the day its mail arrived)."""
-    day = msg.received_at.astimezone(app.config.timezone).date().isoformat()
-    if app.ledger.acks_to_sender_on(msg.from_addr, day) < app.config.max_acks_per_sender_per_day:
-        return False
-    app.ledger.update_message(msg.id, reason=f"{day} 收到的邮件已向 {msg.from_addr} 回复 "
-                                             f"{app.config.max_acks_per_sender_per_day} 封回执，达到每日上限"
-                                             f"（防止邮件循环），本封不再回复，请人工查看。")
-    return True
-
-
-def _queue_reply(app: App, msg: Any, mail: ParsedMail, template: str, ctx: dict[str, Any]) -> bool:
-    try:
-        subject, text, html = app.templates.render(template, **ctx)
-    except Exception as exc:   # an edited template with a mistake must not wedge the mailbox
-        log.exception("template %s failed for message %s", template, msg.id)
-        app.ledger.update_message(msg.id, reason=f"回执未能生成（模板 templates/{template}.*：{exc}），"
-                                                 f"已登记但未回复，请修正模板后人工回复。")
-        app.ledger.event("poll", "error", f"回执模板出错：{exc}")   # joins the filing transaction
-        return False
-    # threading headers come from the sender: only plain <local@domain> ids pass (compose.msg_ids)
-    ref = next(iter(msg_ids(mail.message_id or "")), None)
-    # RFC 5322 threading: the parent's References, then the parent itself (bounded for sanity)
-    chain = " ".join((msg_ids(mail.header("References") or "") + ([ref] if ref else []))[-20:]) or None
-    to = reply_address(app, msg)
-    if to is None:
-        return False
-    try:
-        return queue(app.ledger, app.config, purpose="ack", dedupe_key=f"ack:{msg.id}", to=[to],
-                     subject=subject, text=text, html=html, auto_submitted=AUTO_REPLIED, unit=msg.unit,
-                     answers=msg.id, in_reply_to=ref, references=chain)
-    except HeaderInjection as exc:   # a value from the mail would have become a header: send nothing
-        log.warning("ack for message %s not queued: %s", msg.id, exc)
-        app.ledger.update_message(msg.id, reason="回执含有来信中的异常字符，为防止被利用，未自动回复，请人工回复。")
-        app.ledger.event("poll", "warning", f"编号 {msg.id} 的回执未发送：来信内容会混入回执的邮件头。")
-        return False
-
-
-def reply_address(app: App, msg: Any) -> str | None:
-    """Where a reply about MSG goes: its sender when that address is on the roster for the unit;
-    otherwise (a mail the office accepted by hand) the unit's first roster address."""
-    unit = app.roster.by_name(msg.unit) if msg.unit else None
-    if msg.from_addr and (app.roster.by_email(msg.from_addr) or unit) == unit:
-        return msg.from_addr
-    return unit.emails[0] if unit is not None and unit.emails else None
-
+# --- held mail: confirmed, re-decided, accepted -----------------------------------------------
 
 class HeldMailError(Exception):
     """A held mail cannot be filed now (its archived copy is missing or altered); Chinese text."""
@@ -605,7 +457,7 @@ def confirm_waiting(app: App, report: PollReport | None = None) -> int:
             mail = parse_message(raw)
             who = identify_sender(app, mail, verdict)
             if not verdict.trusted or who.unit is None:
-                _, reason = _classify(app, mail, who, msg.received_at, verdict)
+                reason = decide(incoming(app, mail, who, msg.received_at.astimezone(app.config.timezone), verdict)).reason
                 with app.ledger.transaction():
                     app.ledger.update_message(msg.id, status="untrusted", unit=who.unit or unit.name, reason=reason)
                     _record_verdict(app, msg.id, verdict)
@@ -613,6 +465,11 @@ def confirm_waiting(app: App, report: PollReport | None = None) -> int:
             file_held(app, msg, raw, who, f"发件地址已加入单位名单，确认为{unit.name}", report)
         except HeldMailError as exc:
             app.ledger.event("poll", "error", str(exc))
+            continue
+        except OSError:
+            raise                      # the machine (disk, permissions): the poll stops, retried later
+        except Exception as exc:       # one held mail must not wedge every later poll
+            _held_failed(app, msg, exc)
             continue
         confirmed += 1
     return confirmed
@@ -632,7 +489,7 @@ def recheck_pending(app: App, report: PollReport | None = None) -> int:
             mail = parse_message(raw)
             who = identify_sender(app, mail, verdict)
             if not verdict.trusted or who.unit is None:
-                _, reason = _classify(app, mail, who, msg.received_at, verdict)
+                reason = decide(incoming(app, mail, who, msg.received_at.astimezone(app.config.timezone), verdict)).reason
                 with app.ledger.transaction():
                     app.ledger.update_message(msg.id, reason=reason)
                     _record_verdict(app, msg.id, verdict)
@@ -648,7 +505,18 @@ def recheck_pending(app: App, report: PollReport | None = None) -> int:
                                               "。把该地址加入 rules/units.csv 后，下一次收信会确认并发送回执。")
         except HeldMailError as exc:
             app.ledger.event("poll", "error", str(exc))
+        except OSError:
+            raise
+        except Exception as exc:
+            _held_failed(app, msg, exc)
     return filed
+
+
+def _held_failed(app: App, msg: Any, exc: Exception) -> None:
+    log.exception("held message %s could not be re-decided", msg.id)
+    app.ledger.event("poll", "error", f"暂存的邮件（编号 {msg.id}，{msg.from_addr}“{msg.subject}”）重新处理时程序出错"
+                                      f"（{exc.__class__.__name__}），已跳过，其他邮件照常处理；请把日志 "
+                                      f"{app.config.log.name} 发给维护人员。")
 
 
 ACCEPTABLE = ("untrusted", "flood")

@@ -254,3 +254,39 @@ def test_replies_read_as_the_sender_meant_them(tmp_path):
     refs = str(ack["References"]).split()
     assert refs[:2] == ["<plan6@163.com>", "<mailbot.ack6@163.com>"] and refs[-1] == str(ack["In-Reply-To"]).strip()
     app.close()
+
+
+def test_a_held_mail_that_cannot_be_filed_never_wedges_later_polls(tmp_path, monkeypatch):
+    """Two 待确认 mails; the office adds the address to the roster. The first one's archived copy
+    was moved away by hand, and filing the second hits a bug: both are reported as events and the
+    poll completes; once the bug is gone the second is filed, the first waits for its file."""
+    from mailbot import pipeline
+    init_folder(tmp_path, demo_keys=True)
+    days = [datetime(2022, 8, 22, 9, i, tzinfo=TZ) for i in range(2)]
+    mails = []
+    for i, t in enumerate(days, start=1):
+        b = samples.MailBuilder(from_addr="mzj.li@163.com", to="xjxzwgkb@163.com",
+                                subject=f"西吉县民政局政府开放日实施方案（第{i}稿）", date=t)
+        b.attach(f"民政局实施方案第{i}稿.docx", samples.plan_docx("西吉县民政局", activity=datetime(2022, 9, 6).date()))
+        mails.append((t, b.build()))
+    samples.write_maildir(tmp_path / "var" / "maildir", mails)
+    app = open_app(tmp_path / "config.ini", "2022-08-31")
+    assert poll(app).held == {"unconfirmed": 2}
+    first, second = app.ledger.messages("status='unconfirmed'")
+    (app.archive.base / first.raw_path).rename(tmp_path / "moved.eml")
+    roster = tmp_path / "rules" / "units.csv"
+    roster.write_text(roster.read_text(encoding="utf-8-sig").replace("xjmzj@163.com;", "xjmzj@163.com;mzj.li@163.com;"),
+                      encoding="utf-8")
+    app.reload_roster()
+    real = pipeline.prepare_submission
+    monkeypatch.setattr(pipeline, "prepare_submission", lambda *a, **k: 1 / 0)
+    report = poll(app)                                   # completes despite both
+    assert report.confirmed == 0
+    errors = [e["text"] for e in app.ledger.events() if e["level"] == "error"]
+    assert any("找不到" in t and str(first.id) in t for t in errors)
+    assert any("程序出错" in t and str(second.id) in t for t in errors)
+    monkeypatch.setattr(pipeline, "prepare_submission", real)
+    assert poll(app).confirmed == 1
+    assert app.ledger.message(second.id).status == "filed"
+    assert app.ledger.message(first.id).status == "unconfirmed"
+    app.close()

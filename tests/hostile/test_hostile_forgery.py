@@ -450,3 +450,23 @@ def test_a_dns_outage_costs_one_timeout_per_minute_not_one_per_mail():
     finally:
         revived.close()
     assert lookup.queries == 2                                             # the key is cached
+
+
+def test_inspect_shows_the_decision_and_never_matches_a_two_address_from(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from mailbot.defaults import init_folder
+    init_folder(tmp_path, demo_keys=True)
+    two = tmp_path / "two.eml"
+    two.write_bytes(with_from(plan_mail(dkim=False), '"民政局" <xjmzj@163.com>, <attacker@evil-example.com>'))
+    ok = tmp_path / "ok.eml"
+    ok.write_bytes(plan_mail())
+    run = subprocess.run([sys.executable, "-m", "mailbot", "--config", str(tmp_path / "config.ini"), "--today",
+                          "2022-08-20", "inspect", "--json", str(two), str(ok)], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    first, second = json.loads(run.stdout)
+    assert first["decision"]["status"] == "untrusted" and first["decision"]["rule"] == "untrusted"
+    assert second["decision"]["status"] == "filed" and second["decision"]["reply"] == "ack"
+    assert second["decision"]["trail"][-1] == "flood"
