@@ -14,12 +14,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from .fsutil import TEMP_PREFIX, fsync_dir, link_no_replace, write_temp
 from .modes import make_dirs
 from .names import MAX_FILE_BYTES, numbered, sanitise
 
 # Files an office PC's file manager drops into folders it shows; never mailbot's, never evidence.
 OS_CLUTTER = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
-TEMP_PREFIX = ".part-"
 
 
 class ArchiveError(Exception):
@@ -96,14 +96,14 @@ class Archive:
                     n += 1
                     continue
                 if tmp is None:
-                    tmp = _write_temp(target_dir, data)
+                    tmp = write_temp(target_dir, data)
                 try:
-                    _link_no_replace(tmp, target_dir / candidate)
+                    link_no_replace(tmp, target_dir / candidate)
                 except FileExistsError:          # created since we listed the folder: look again
                     entries[candidate.casefold()] = candidate
                     continue
                 chosen = candidate
-                _fsync_dir(target_dir)
+                fsync_dir(target_dir)
                 break
         finally:
             if tmp is not None and tmp.exists():
@@ -119,41 +119,3 @@ def _same_bytes(path: Path, data: bytes) -> bool:
         return path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data
     except OSError:
         return False
-
-
-def _write_temp(folder: Path, data: bytes) -> Path:
-    tmp = folder / f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(6).hex()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return tmp
-
-
-def _link_no_replace(tmp: Path, target: Path) -> None:
-    """Give TMP the name TARGET unless TARGET exists (FileExistsError)."""
-    try:
-        os.link(tmp, target)
-    except FileExistsError:
-        raise
-    except OSError:
-        # a file system without hard links (FAT, some network shares): rename, which on Windows
-        # never replaces; on POSIX the check below and the poll lock keep writers apart
-        if os.path.lexists(target):
-            raise FileExistsError(target) from None
-        os.rename(tmp, target)
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

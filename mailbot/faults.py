@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .modes import private_opener
+from .fsutil import atomic_write
 
 log = logging.getLogger("mailbot.faults")
 
@@ -109,8 +109,7 @@ def remember(ledger_path: Path | str, job: str, text: str) -> None:
     from .redact import redact
     entry = {"at": datetime.now().astimezone().isoformat(timespec="seconds"), "job": job, "text": redact(text)}
     try:
-        with open(state_file(ledger_path), "w", encoding="utf-8", opener=private_opener) as fh:
-            json.dump(entry, fh, ensure_ascii=False)
+        atomic_write(state_file(ledger_path), json.dumps(entry, ensure_ascii=False).encode("utf-8"))
     except OSError as err:   # the same full disk: the log and the terminal are all that is left
         log.error("could not write %s either: %s", state_file(ledger_path), err, extra=FILE_ONLY)
 

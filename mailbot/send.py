@@ -26,7 +26,6 @@ import re
 import smtplib
 import socket
 import ssl
-import tempfile
 import time
 from datetime import datetime
 from email import policy
@@ -34,7 +33,8 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Callable, Mapping, Protocol
 
-from . import redact
+from . import neterrors, redact
+from .fsutil import atomic_write
 from .modes import make_dirs
 
 log = logging.getLogger(__name__)
@@ -396,17 +396,7 @@ def _helo_name() -> str:
 
 
 def _os_reason(e: BaseException) -> str:
-    if isinstance(e, (socket.timeout, TimeoutError)):
-        return "连接超时"
-    if isinstance(e, ConnectionRefusedError):
-        return "连接被拒绝（服务器未运行或端口不对）"
-    if isinstance(e, socket.gaierror):
-        return f"无法解析服务器地址（{e.strerror or e}）"
-    if isinstance(e, smtplib.SMTPServerDisconnected):
-        return "服务器关闭了连接"
-    if isinstance(e, OSError):
-        return f"网络错误（{e.strerror or e}）"
-    return str(e) or type(e).__name__
+    return neterrors.reason(e, dropped=(smtplib.SMTPServerDisconnected,))
 
 
 def _quiet_close(conn: smtplib.SMTP) -> None:
@@ -457,21 +447,7 @@ class OutboxSender:
             + b"X-Mailbot-Envelope-To: " + ", ".join(recipients).encode("utf-8") + eol
         )
         try:
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".eml", dir=self.path)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(head)
-                    f.write(raw)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, self.path / name)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
-            _fsync_dir(self.path)
+            atomic_write(self.path / name, head + raw, prefix=".tmp-", suffix=".eml")
         except OSError as e:
             raise TemporaryFailure(f"无法写入发件目录 {self.path}：{e.strerror or e}。", None, str(e), True) from None
         log.info("outbox: wrote %s", name)
@@ -489,19 +465,6 @@ def _message_tag(raw: bytes) -> str:
         pass
     basis = str(mid).strip().encode("utf-8", "surrogateescape") if mid else raw
     return hashlib.sha256(basis).hexdigest()[:16]
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return  # e.g. Windows: directories cannot be opened
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # ---------------------------------------------------------------------------

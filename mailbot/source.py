@@ -17,9 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import ssl
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -30,7 +28,8 @@ from urllib.parse import quote
 from imapclient import IMAPClient, SocketTimeout
 from imapclient import exceptions as imap_exc
 
-from . import redact
+from . import neterrors, redact
+from .fsutil import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -75,36 +74,6 @@ class SourceError(Exception):
     @property
     def transient(self) -> bool:
         return self.kind in ("connect", "protocol")
-
-
-def _reason(exc: BaseException) -> str:
-    """A short Chinese explanation of a low-level error."""
-    if isinstance(exc, (socket.timeout, TimeoutError)):
-        return "连接超时"
-    if isinstance(exc, ConnectionRefusedError):
-        return "连接被拒绝（服务器未运行或端口不对）"
-    if isinstance(exc, ConnectionResetError):
-        return "连接被服务器重置"
-    if isinstance(exc, socket.gaierror):
-        return f"无法解析服务器地址（{exc.strerror or exc}）"
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"服务器证书校验失败（{exc.verify_message or exc}）"
-    if isinstance(exc, ssl.SSLError):
-        return f"加密连接失败（{exc.reason or exc}）"
-    if isinstance(exc, imap_exc.IMAPClientAbortError):
-        return f"连接中断（{_text(exc)}）"
-    if isinstance(exc, EOFError):
-        return "服务器关闭了连接"
-    if isinstance(exc, OSError):
-        return f"网络错误（{exc.strerror or exc}）"
-    return _text(exc) or type(exc).__name__
-
-
-def _text(exc: BaseException) -> str:
-    s = str(exc)
-    if s.startswith("b'") or s.startswith('b"'):
-        s = s[2:-1]
-    return s.strip().rstrip("。.").strip()
 
 
 # ---------------------------------------------------------------------------
@@ -185,8 +154,8 @@ class ImapSource:
         """Translate any exception into a SourceError and drop the connection."""
         self._drop()
         where = self._where()
-        text_ = self._scrub(_text(exc))  # server words may echo what we sent
-        reason = self._scrub(_reason(exc))
+        text_ = self._scrub(neterrors.text(exc))  # server words may echo what we sent
+        reason = self._scrub(neterrors.reason(exc, dropped=(imap_exc.IMAPClientAbortError,)))
         if isinstance(exc, imap_exc.LoginError):
             text = text_
             msg = (
@@ -490,24 +459,8 @@ class MaildirSource:
     def _save_map(self, data: dict) -> None:
         p = self.path / UID_MAP_NAME
         try:
-            fd, tmp = tempfile.mkstemp(prefix=UID_MAP_NAME + ".", suffix=".tmp", dir=self.path)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump(data, f, ensure_ascii=False, sort_keys=True)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, p)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
-            dfd = os.open(self.path, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
+            atomic_write(p, json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8"),
+                         prefix=UID_MAP_NAME + ".", suffix=".tmp")
         except OSError as exc:
             raise SourceError(
                 f"无法在 Maildir {self.path} 中写入编号文件 {UID_MAP_NAME}：{exc.strerror or exc}。"

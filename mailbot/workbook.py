@@ -15,7 +15,7 @@ Contracts:
   an error value (a leading = + - @ tab or CR, or an Excel error literal, gets a quote
   prefix and the string type); characters XML cannot carry are dropped; 32,767 at most.
 * The workbook is written to a temporary file in its folder and moved into place
-  (os.replace). When the target is locked (Excel/WPS on Windows holds it open), a dated
+  (fsutil.move_into_place). When the target is locked (Excel/WPS on Windows holds it open), a dated
   copy `跟踪表-YYYYMMDD-HHMM.xlsx` is written instead and `CompileResult.locked_copy` says so.
 * A hidden sheet `_底稿` records what each hand-kept cell showed when the file was written.
   A cell that differs from it was edited by the clerk; one that does not is stale (e.g. a
@@ -30,7 +30,6 @@ import logging
 import math
 import os
 import re
-import tempfile
 import unicodedata
 import warnings
 from collections import Counter, defaultdict
@@ -53,6 +52,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from .campaign import Campaign, Roster
 from .config import Config
+from .fsutil import fsync_file, move_into_place, new_temp
 from .ledger import Ledger, Message
 from .progress import UnitState, unit_states
 
@@ -1003,8 +1003,7 @@ def compile(ledger: Ledger, campaign: Campaign, roster: Roster, config: Config, 
         _progress(wb, styles, f"{campaign.title}进度　{stamp}", campaign, states, messages, today, tz)
         _base(wb, base_rows)
         wb.save(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
+        fsync_file(tmp)
         return _move_into_place(tmp, path, now, warnings)
     finally:
         if os.path.exists(tmp):
@@ -1018,25 +1017,23 @@ def _temp_file(path: Path) -> str:
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=folder)
-        os.close(fd)
-        return tmp
+        return str(new_temp(folder, prefix=f".{path.stem}.", suffix=".tmp"))
     except OSError as exc:
         raise WorkbookError(f"无法在 {folder} 中写入跟踪表：{exc.strerror or exc}。"
                             f"请检查 config.ini [paths] workbook 所在目录的权限。") from None
 
 
 def _move_into_place(tmp: str, path: Path, now: datetime, warnings: list[str]) -> CompileResult:
-    """os.replace onto the workbook; when Excel/WPS holds it (PermissionError), a dated copy."""
+    """Replace the workbook; when Excel/WPS holds it (PermissionError), a dated copy."""
     try:
-        os.replace(tmp, path)
+        move_into_place(tmp, path)
         return CompileResult(path=path, warnings=tuple(warnings))
     except PermissionError:
         pass
     for n in range(100):
         copy = path.with_name(f"{path.stem}-{now:%Y%m%d-%H%M}{f'-{n}' if n else ''}{path.suffix}")
         try:
-            os.replace(tmp, copy)
+            move_into_place(tmp, copy)
         except PermissionError:
             continue
         warnings.append(f"跟踪表 {path.name} 正被 Excel/WPS 打开，无法更新；本次另存为 {copy.name}。"

@@ -484,7 +484,7 @@ def test_locked_workbook_gets_a_dated_copy(office, monkeypatch):
 def test_unwritable_folder_is_a_chinese_error(office, monkeypatch):
     def nope(*a, **kw):
         raise OSError(30, "Read-only file system")
-    monkeypatch.setattr(workbook.tempfile, "mkstemp", nope)
+    monkeypatch.setattr(workbook, "new_temp", nope)
     with pytest.raises(workbook.WorkbookError, match="无法在"):
         office.compile()
 

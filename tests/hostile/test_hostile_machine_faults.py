@@ -41,13 +41,13 @@ spec = os.environ.get("FAULT", "")
 if spec.startswith("archive:"):                 # archive:<ERRNO>:<writes that still succeed>
     import mailbot.archive as archive
     _, name, good = spec.split(":")
-    real, left = archive._write_temp, [int(good)]
+    real, left = archive.write_temp, [int(good)]
     def _write_temp(folder, data):
         if left[0] <= 0:
             raise OSError(getattr(errno, name), os.strerror(getattr(errno, name)))
         left[0] -= 1
         return real(folder, data)
-    archive._write_temp = _write_temp
+    archive.write_temp = _write_temp
 elif spec == "ledger-full-at-send":            # the disk fills while the queue is drained
     from mailbot.ledger import Ledger
     def mark_sent(self, oid):
@@ -222,16 +222,16 @@ def test_daemon_survives_a_full_disk_and_converges(tmp_path, reference, monkeypa
     from mailbot import archive
     office = Office(tmp_path / "office")
     app, d = _daemon(office)
-    real = archive._write_temp
+    real = archive.write_temp
 
     def full(folder, data):
         raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(archive, "_write_temp", full)
+    monkeypatch.setattr(archive, "write_temp", full)
     d.poll_step()
     assert d.poll_failures == 1 and d.poll_interval() == 2 * app.config.poll_minutes     # backs off
     error = app.ledger.q("SELECT text FROM events WHERE job='poll' AND level='error'")[-1]["text"]
     assert "磁盘已满" in error and str(office.archive) in error                     # the digest will say so
-    monkeypatch.setattr(archive, "_write_temp", real)
+    monkeypatch.setattr(archive, "write_temp", real)
     d.poll_step()
     assert d.poll_failures == 0
     app.close()
