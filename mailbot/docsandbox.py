@@ -68,6 +68,18 @@ _HOME_PREFIX = "mailbot-docs-"
 _LOCK = ".worker.lock"
 
 
+def refused(doc) -> bool:
+    """Not read because it was hostile or over a budget (bomb, nesting, DTD, per-mail bytes, parts,
+    characters, time, memory, CPU, a killed worker) — unlike a scan or an empty file, such a
+    document sends its whole mail to a person (需人工审核)."""
+    from . import docread
+    reason = doc.reason or ""
+    refusals = (docread.REASON_ZIP_BOMB, docread.REASON_ZIP_NESTED, docread.REASON_DTD, docread.REASON_MAIL_BYTES,
+                docread.REASON_MAIL_PARTS, docread.REASON_MAIL_CHARS, docread.REASON_MAIL_TIME,
+                docread.REASON_MEMORY, REASON_CPU, REASON_CRASH)
+    return not doc.readable and any(reason.startswith(t.split("{")[0]) for t in refusals)
+
+
 @dataclass(frozen=True)
 class MailBudget:
     """Budgets for all documents of one mail together ([limits] in config.ini)."""

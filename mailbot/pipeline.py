@@ -373,6 +373,8 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
         facts = primary.facts.as_json()
     else:
         outcome, facts = "需人工审核", {}
+    if any(docsandbox.refused(d) for f in stored for d in f.docs):
+        outcome = _worst([outcome, "需人工审核"])    # over a budget or hostile: a person reads the rest
     return Submission(who.unit, kind, version, dup, raw_path, stored, outcome, facts, body_results)
 
 

@@ -428,3 +428,20 @@ def test_poll_files_the_bomb_for_a_person_and_the_others_as_usual(office):
     for unit in ("西吉县教育体育局", "西吉县卫生健康局"):
         assert rows[unit][0] == rows["西吉县民政局"][0]          # filed like the bomb's mail, …
         assert rows[unit][1] in ("待审核", "需修改")             # … and read and checked
+
+
+def test_a_readable_plan_beside_a_bomb_sends_the_whole_mail_to_a_person(office):
+    """The plan is read and checked (its findings are kept), but what the bomb hid is unknown:
+    the submission is 需人工审核, not 待审核."""
+    raw = _mail("xjmzj@163.com", "西吉县民政局", "民政局政府开放日实施方案及佐证材料",
+                [("西吉县民政局政府开放日实施方案.docx", _unit_plan("西吉县民政局", "李红霞", "0954-3012103")),
+                 ("佐证材料.zip", nested_zip_bomb())], 19)
+    office.dovecot.append(office.user, raw, internaldate=samples._at(date(2022, 8, 20), 10, 0))
+    r = office.mailbot("poll")
+    assert r.returncode == 0, r.stderr
+    db = sqlite3.connect(office.root / "var" / "mailbot.sqlite3")
+    (status, outcome), = db.execute("SELECT status, outcome FROM messages").fetchall()
+    files = db.execute("SELECT filename, outcome FROM attachments ORDER BY seq").fetchall()
+    db.close()
+    assert (status, outcome) == ("filed", "需人工审核")
+    assert files[0][1] in ("待审核", "需修改") and files[1][1] == "需人工审核"
