@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterable
 
 from .identify import kind_from_words
 from .campaign import Campaign, CampaignError, Roster
+from .cndate import cn_date
 from .facts import FACT_NAMES, Facts, NormText, extract_facts
 from .table import render_table, width
 
@@ -87,10 +88,6 @@ class _Doc:
     kind: str
     unit: str | None
     received: date | None
-
-
-def cn_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def _compact(s: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date, datetime
+from datetime import datetime
 from email.parser import BytesHeaderParser
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -17,28 +17,12 @@ from typing import Any, Iterable, Sequence
 
 import jinja2
 
+from . import cndate
 from .config import Config
 from .ledger import Ledger
 
 AUTO_REPLIED = "auto-replied"      # acks: answers to a mail (RFC 3834)
 AUTO_GENERATED = "auto-generated"  # reminders, review results, digests
-
-
-def _cn_date(value: Any) -> str:
-    if isinstance(value, datetime):
-        return f"{value.year}年{value.month}月{value.day}日 {value:%H:%M}"
-    if isinstance(value, date):
-        return f"{value.year}年{value.month}月{value.day}日"
-    if isinstance(value, str) and len(value) >= 10:
-        try:
-            return _cn_date(date.fromisoformat(value[:10]))
-        except ValueError:
-            return value
-    return "" if value is None else str(value)
-
-
-def _weekday(value: date) -> str:
-    return "星期" + "一二三四五六日"[value.weekday()]
 
 
 class Templates:
@@ -50,8 +34,8 @@ class Templates:
         self.html_env = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined,
                                            autoescape=True, trim_blocks=True, lstrip_blocks=True)
         for env in (self.text_env, self.html_env):
-            env.filters["cn_date"] = _cn_date
-            env.filters["weekday"] = _weekday
+            env.filters["cn_date"] = cndate.template_date
+            env.filters["weekday"] = cndate.weekday
 
     def render(self, name: str, **context: Any) -> tuple[str, str, str]:
         """(subject, text, html) for template set NAME."""

@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from . import compose
 from .campaign import Campaign, Roster
+from .cndate import md, md_time, weekday
 from .config import Config
 from .ledger import Ledger
 from .progress import MANUAL, NEEDS_FIX, OVERDUE, PENDING, UnitState, unit_states
@@ -61,24 +62,6 @@ def _label(campaign: Campaign, kind: str | None) -> str:
     return kind or "（类型未识别）"
 
 
-def _time(value: str | datetime | None, tz: tzinfo | None = None) -> str:
-    """月日 时:分 in the office's time zone (ledger times carry the machine's offset)."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    if tz is not None and value.tzinfo is not None:
-        value = value.astimezone(tz)
-    return f"{value.month}月{value.day}日 {value:%H:%M}"
-
-
-def _md(day: date | None) -> str:
-    return "" if day is None else f"{day.month}月{day.day}日"
-
-
 def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Roster, cal: WorkCalendar,
                  today: date, *, workbook: Path | str | None = None, templates: compose.Templates | None = None,
                  now: datetime | None = None) -> Digest:
@@ -97,12 +80,12 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
         if m.status == "filed":
             errors = [f for f in ledger.findings(m.id) if f["severity"] == "错误"]
             new_filed.append(dict(
-                unit=m.unit, kind=_label(campaign, m.kind), version=m.version, received=_time(m.received_at, config.timezone),
+                unit=m.unit, kind=_label(campaign, m.kind), version=m.version, received=md_time(m.received_at, config.timezone),
                 outcome="重复发送（与已收版本相同）" if m.duplicate_of else (m.outcome or ""),
                 problems=[f"{f['item']}：{f['text']}" for f in errors][:5], more=max(0, len(errors) - 5)))
         elif m.status in ("oversize", "unparsable"):
             new_other.append(dict(status=STATUS_LABEL[m.status], sender=m.from_addr, subject=m.subject,
-                                  received=_time(m.received_at, config.timezone), reason=m.reason or ""))
+                                  received=md_time(m.received_at, config.timezone), reason=m.reason or ""))
     automatic_new = sum(1 for m in new_rows if m.status == "automatic")
     max_msg = max([since_msg, *(m.id for m in new_rows)])
 
@@ -111,13 +94,13 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
     for s in states:
         if s.plan is not None and s.plan_status == PENDING:
             to_review.append(dict(unit=s.name, label=_label(campaign, s.plan.kind), version=s.plan.version,
-                                  received=_time(s.plan.received_at, config.timezone), manual=s.plan.outcome == MANUAL,
-                                  activity=_md(s.activity_date),
+                                  received=md_time(s.plan.received_at, config.timezone), manual=s.plan.outcome == MANUAL,
+                                  activity=md(s.activity_date),
                                   hints=[f"{f['item']}：{f['text']}" for f in ledger.findings(s.plan.id)][:5]))
         for kind, sub, status in (("summary", s.summary, s.summary_status), ("feedback", s.feedback, s.feedback_status)):
             if sub is not None and status == MANUAL:
                 manual.append(dict(unit=s.name, label=_label(campaign, kind), version=sub.version,
-                                   received=_time(sub.received_at, config.timezone),
+                                   received=md_time(sub.received_at, config.timezone),
                                    hints=[f"{f['item']}：{f['text']}" for f in ledger.findings(sub.id)][:5]))
 
     # 3. open deadlines and who is missing; 5. overdue
@@ -134,7 +117,7 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
                 groups.setdefault((kind, due), []).append(dict(unit=s.name, status=status))
             elif due < today:
                 overdue.append(dict(unit=s.name, kind=kind, due_date=due, status=status))
-    open_deadlines = [dict(label=_label(campaign, k), due=_md(d), weekday="星期" + "一二三四五六日"[d.weekday()],
+    open_deadlines = [dict(label=_label(campaign, k), due=md(d), weekday=weekday(d),
                            left=cal.workdays_between(today, d), units=units,
                            names="、".join(u["unit"] + ("" if u["status"] == "未提交" else f"（{u['status']}）")
                                           for u in units))
@@ -143,13 +126,13 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
     late_groups: dict[tuple[str, date], list[dict]] = {}
     for o in overdue:
         late_groups.setdefault((o["kind"], o["due_date"]), []).append(o)
-    overdue_groups = [dict(label=_label(campaign, k), due=_md(d), late=cal.workdays_between(d, today), units=units,
+    overdue_groups = [dict(label=_label(campaign, k), due=md(d), late=cal.workdays_between(d, today), units=units,
                            names="、".join(u["unit"] + ("" if u["status"] == OVERDUE else f"（{u['status']}）")
                                           for u in units))
                       for (k, d), units in sorted(late_groups.items(), key=lambda p: (p[0][1], kinds.index(p[0][0])))]
 
     # 4. activities in the next 7 days
-    activities = [dict(unit=s.name, date=_md(s.activity_date), weekday="星期" + "一二三四五六日"[s.activity_date.weekday()],
+    activities = [dict(unit=s.name, date=md(s.activity_date), weekday=weekday(s.activity_date),
                        theme=s.theme or "", participants=s.participants, plan_status=s.plan_status,
                        source=s.activity_source or "")
                   for s in sorted((s for s in states if s.activity_date and
@@ -158,21 +141,21 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
 
     # 6. mail waiting for the office
     waiting_all = ledger.messages("status='unconfirmed'")
-    waiting = [dict(sender=m.from_addr, subject=m.subject, received=_time(m.received_at, config.timezone), unit=m.unit or "",
+    waiting = [dict(sender=m.from_addr, subject=m.subject, received=md_time(m.received_at, config.timezone), unit=m.unit or "",
                     kind=_label(campaign, m.kind) if m.kind else "", reason=m.reason or "")
                for m in waiting_all[:LIST_CAP]]
     unmatched_rows = [m for m in new_rows if m.status in ("unmatched", "noattach", "error", "oversize", "unparsable")]
-    unmatched_new = [dict(sender=m.from_addr, subject=m.subject, received=_time(m.received_at, config.timezone), reason=m.reason or "",
+    unmatched_new = [dict(sender=m.from_addr, subject=m.subject, received=md_time(m.received_at, config.timezone), reason=m.reason or "",
                           label=STATUS_LABEL.get(m.status, m.status))
                      for m in unmatched_rows[:LIST_CAP]]
     # held as possibly forged (one line each: the office phones the unit), and floods (one line per
     # sender and day, however many mails)
     untrusted_all = ledger.messages("status='untrusted'")
-    untrusted = [dict(id=m.id, sender=m.from_addr, subject=m.subject, received=_time(m.received_at, config.timezone),
+    untrusted = [dict(id=m.id, sender=m.from_addr, subject=m.subject, received=md_time(m.received_at, config.timezone),
                       unit=m.unit or "", reason=m.reason or "") for m in untrusted_all[:LIST_CAP]]
     flood_groups: dict[tuple[str, str], int] = {}
     for m in ledger.messages("status='flood'"):
-        key = (m.from_addr, _md(m.received_at.astimezone(config.timezone).date()))
+        key = (m.from_addr, md(m.received_at.astimezone(config.timezone).date()))
         flood_groups[key] = flood_groups.get(key, 0) + 1
     floods = [dict(sender=k[0], day=k[1], count=n) for k, n in sorted(flood_groups.items())]
     unmatched_total = len(ledger.q("SELECT id FROM messages WHERE status='unmatched'"))
@@ -185,14 +168,14 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
 
     # 8. health
     polls = ledger.q("SELECT * FROM events WHERE job='poll' AND level='ok' ORDER BY id DESC LIMIT 1")
-    last_poll = dict(at=_time(polls[0]["at"], config.timezone), text=polls[0]["text"]) if polls else None
+    last_poll = dict(at=md_time(polls[0]["at"], config.timezone), text=polls[0]["text"]) if polls else None
     if since_event is not None:
         ev = ledger.q("SELECT * FROM events WHERE id > ? AND level='error' ORDER BY id", (int(since_event),))
     else:
         start = (now - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
         ev = ledger.q("SELECT * FROM events WHERE at >= ? AND level='error' ORDER BY id",
                       (start.isoformat(timespec="seconds"),))
-    errors = [dict(at=_time(e["at"], config.timezone), job=e["job"], text=e["text"]) for e in ev]
+    errors = [dict(at=md_time(e["at"], config.timezone), job=e["job"], text=e["text"]) for e in ev]
     # the weekly archive check (mailbot verify) and warnings (e.g. archive name collisions)
     if since_event is not None:
         later = ledger.q("SELECT * FROM events WHERE id > ? AND (job='verify' OR level='warning') ORDER BY id",
@@ -202,10 +185,10 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
         later = ledger.q("SELECT * FROM events WHERE at >= ? AND (job='verify' OR level='warning') ORDER BY id",
                          (start.isoformat(timespec="seconds"),))
     checks = [e for e in later if e["job"] == "verify"]
-    archive_check = dict(at=_time(checks[-1]["at"], config.timezone), ok=checks[-1]["level"] == "ok",
+    archive_check = dict(at=md_time(checks[-1]["at"], config.timezone), ok=checks[-1]["level"] == "ok",
                          lines=checks[-1]["text"].splitlines()) if checks else None
     warning_rows = [e for e in later if e["job"] != "verify"]
-    warnings = [dict(at=_time(e["at"], config.timezone), job=e["job"], text=e["text"])
+    warnings = [dict(at=md_time(e["at"], config.timezone), job=e["job"], text=e["text"])
                 for e in warning_rows[:WARNINGS_SHOWN]]
     max_event = ledger.q("SELECT COALESCE(MAX(id), 0) FROM events")[0][0]
     years = {today.year, *(s.activity_date.year for s in states if s.activity_date)}

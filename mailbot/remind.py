@@ -24,6 +24,7 @@ from typing import Any, Sequence
 
 from . import compose
 from .campaign import Campaign, CampaignError, Roster, Unit
+from .cndate import cn_date_weekday, md_weekday
 from .config import Config
 from .ledger import Ledger
 from .progress import NEEDS_FIX, RETURNED, UnitState, unit_states
@@ -34,14 +35,9 @@ log = logging.getLogger("mailbot.remind")
 
 REMINDABLE = ("plan", "summary", "feedback")
 _KIND_CODE = {"plan": "P", "summary": "S", "feedback": "F"}
-_WEEKDAY = "一二三四五六日"
 
 DEFAULT_POLICY: dict[str, Any] = {"kinds": ["plan", "summary", "feedback"], "before_workdays": [3, 1, 0],
                                   "overdue_every_workdays": 2, "overdue_max": 3, "cc_office_from": 2}
-
-
-def _cn(day: date) -> str:
-    return f"{day.month}月{day.day}日（星期{_WEEKDAY[day.weekday()]}）"
 
 
 @dataclass(frozen=True)
@@ -125,12 +121,12 @@ def _reason(state: UnitState, kind: str, label: str, due: date, step: str, overd
     status = state.status_for(kind)
     sub = state.submission_for(kind)
     if step == "due":
-        when = "今天截止" if today == due else f"{_cn(due)}截止（今天是截止前最后一个工作日）"
+        when = "今天截止" if today == due else f"{md_weekday(due)}截止（今天是截止前最后一个工作日）"
     elif overdue:
         late = cal.workdays_between(due, today)
-        when = f"已于{_cn(due)}截止，已逾期 {late} 个工作日"
+        when = f"已于{md_weekday(due)}截止，已逾期 {late} 个工作日"
     else:
-        when = f"将于{_cn(due)}截止"
+        when = f"将于{md_weekday(due)}截止"
     if status == NEEDS_FIX and sub is not None:
         probs = "；".join(state.problems) if kind == "plan" and state.problems else ""
         got = f"已收到的{label}（第 {sub.version} 版）经检查需修改" + (f"（{probs}）" if probs else "")
@@ -216,7 +212,7 @@ def queue_reminders(ledger: Ledger, config: Config, campaign: Campaign, roster: 
 
 def format_reminders(reminders: list[Reminder], today: date, cal: WorkCalendar, *, dry_run: bool = True) -> str:
     """Who gets what and why, as a Chinese table (for `remind --dry-run` and logs)."""
-    day = f"{today.year}年{today.month}月{today.day}日（星期{_WEEKDAY[today.weekday()]}）"
+    day = cn_date_weekday(today)
     head = []
     if not cal.is_workday(today):
         head.append(f"{day}是{cal.describe(today)}，不是工作日，不发送催报。")

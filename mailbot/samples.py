@@ -36,6 +36,8 @@ from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from .cndate import cn_date, md, weekday
+
 __all__ = [
     "ANNOUNCEMENT_ITEMS", "FILENAME_STYLES", "SUBJECT_ENCODINGS", "CLIENTS", "MALFORMED_VARIANTS",
     "plan_docx", "adjustment_docx", "summary_docx", "MailBuilder", "out_of_office", "bounce",
@@ -71,8 +73,6 @@ _CONTENT_TYPES = {
     ".eml": "message/rfc822",
 }
 
-_WEEKDAYS = "一二三四五六日"
-
 
 # --------------------------------------------------------------------------------------------
 # small helpers
@@ -89,17 +89,6 @@ def _digest(*parts: Any) -> bytes:
 def _pick(seq: Sequence[Any], *key: Any) -> Any:
     return seq[int.from_bytes(_digest(*key)[:4], "big") % len(seq)]
 
-
-def _cn_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
-def _cn_md(d: date) -> str:
-    return f"{d.month}月{d.day}日"
-
-
-def _weekday(d: date) -> str:
-    return "星期" + _WEEKDAYS[d.weekday()]
 
 
 def _region_of(unit: str) -> str:
@@ -417,14 +406,14 @@ def plan_docx(unit: str, *, activity: date, theme: str | None = None, participan
              title=f"{unit}{year}年“{event_name}”活动{kind_title}", when=signed)
     d.title(f"{unit}{year}年“{event_name}”\n活动{kind_title}")
     d.text(f"为深入贯彻落实{notice}精神，进一步推进政务公开，搭建政府与群众沟通互动的平台，"
-           f"切实保障人民群众的知情权、参与权、表达权和监督权，经局党组研究，决定于{_cn_date(activity)}"
+           f"切实保障人民群众的知情权、参与权、表达权和监督权，经局党组研究，决定于{cn_date(activity)}"
            f"开展{event}活动。结合我局工作实际，特制定本方案。")
 
     d.h1("一、活动主题")
     d.text(f"“{theme}”。")
 
     d.h1("二、时间安排")
-    d.text(f"{_cn_date(activity)}（{_weekday(activity)}）上午9:00—11:30，集合地点为{unit}机关一楼大厅。")
+    d.text(f"{cn_date(activity)}（{weekday(activity)}）上午9:00—11:30，集合地点为{unit}机关一楼大厅。")
 
     d.h1("三、邀请对象")
     who = (f"群众代表{head_count}" if counted else "群众代表")
@@ -467,7 +456,7 @@ def plan_docx(unit: str, *, activity: date, theme: str | None = None, participan
     d.table(schedule, (3.6, 7.2, 4.6))
 
     d.h1("五、活动公告")
-    d.text(f"本方案经{office}审核备案后，于{_cn_date(activity - timedelta(days=16))}前在县人民政府门户网站、"
+    d.text(f"本方案经{office}审核备案后，于{cn_date(activity - timedelta(days=16))}前在县人民政府门户网站、"
            f"“{(region.rstrip('县区市旗') + short.removesuffix('局'))}”微信公众号等平台发布活动公告，公告内容如下：")
     forms_text = "、".join([*forms, *(["座谈问答"] if qa else []), *(["问卷调查"] if survey else [])])
     content = f"参观{unit}机关办公场所"
@@ -478,14 +467,14 @@ def plan_docx(unit: str, *, activity: date, theme: str | None = None, participan
         content += "，与局领导座谈交流、现场答疑"
     items = {
         "报名方式": ("采取线上报名和线下推荐相结合的方式。有意参加的群众可于"
-                   f"{_cn_md(activity - timedelta(days=5))}前拨打下方电话"
+                   f"{md(activity - timedelta(days=5))}前拨打下方电话"
                    + (f"或发送电子邮件至{email}" if email else "")
                    + "报名，报名时请提供姓名、身份证号码、工作单位及手机号码，按报名先后顺序确定人选，额满为止。"),
         "参加人数": head_count,
         "开放主题": theme,
         "参加领导": leader,
         "承办单位": f"{unit}{prof['office']}",
-        "时间地点": f"{_cn_date(activity)}（{_weekday(activity)}）上午9:00，{place}",
+        "时间地点": f"{cn_date(activity)}（{weekday(activity)}）上午9:00，{place}",
         "活动内容": content + "。",
         "活动形式": forms_text or "参观交流",
         "联系人员": contact or "局办公室工作人员",
@@ -514,7 +503,7 @@ def plan_docx(unit: str, *, activity: date, theme: str | None = None, participan
     for extra in extra_paragraphs:
         d.text(extra)
 
-    d.signature(unit, _cn_date(signed))
+    d.signature(unit, cn_date(signed))
     if "报名方式" not in omit:
         d.page_break()
         d.plain("附件")
@@ -541,14 +530,14 @@ def adjustment_docx(unit: str, *, old_date: date, new_date: date, reason: str,
              title=f"关于调整{unit}“{event_name}”活动时间的报告", when=signed)
     d.title(f"关于调整{unit}“{event_name}”\n活动时间的报告")
     d.plain(f"{office}：")
-    d.text(f"按照{notice}要求，我局原定于{_cn_date(old_date)}（{_weekday(old_date)}）开展“{event_name}”活动，"
+    d.text(f"按照{notice}要求，我局原定于{cn_date(old_date)}（{weekday(old_date)}）开展“{event_name}”活动，"
            f"活动实施方案已报送备案。因{reason.rstrip('。')}，经局党组研究，决定将活动时间调整为"
-           f"{_cn_date(new_date)}（{_weekday(new_date)}），活动主题、地点、内容及形式均不变。")
+           f"{cn_date(new_date)}（{weekday(new_date)}），活动主题、地点、内容及形式均不变。")
     d.text("我局将在门户网站和政务新媒体同步更新活动公告，并逐一电话告知已报名的群众代表。")
     d.text("特此报告。")
     if contact or phone:
         d.text(f"联系人：{contact}    联系电话：{phone}")
-    d.signature(unit, _cn_date(signed))
+    d.signature(unit, cn_date(signed))
     return d.bytes()
 
 
@@ -568,7 +557,7 @@ def summary_docx(unit: str, *, held: date, participants: int, suggestions: int, 
     title = f"{unit}{held.year}年“{event_name}”活动开展情况"
     d = _Doc(title, author=contact or _short(unit, region), title=title, when=signed)
     d.title(f"{unit}{held.year}年“{event_name}”\n活动开展情况")
-    d.text(f"按照{notice}要求，我局于{_cn_date(held)}成功开展了以“{theme}”为主题的“{event_name}”活动。"
+    d.text(f"按照{notice}要求，我局于{cn_date(held)}成功开展了以“{theme}”为主题的“{event_name}”活动。"
            "现将有关情况报告如下：")
     d.h1("一、活动开展情况")
     d.text(f"本次活动共邀请群众代表{participants}人参加，包括企业职工、社区工作者、个体工商户、"
@@ -595,7 +584,7 @@ def summary_docx(unit: str, *, held: date, participants: int, suggestions: int, 
            "持续提升政务公开工作水平。")
     if contact or phone:
         d.text(f"联系人：{contact}    联系电话：{phone}")
-    d.signature(unit, _cn_date(signed))
+    d.signature(unit, cn_date(signed))
     return d.bytes()
 
 
@@ -1098,7 +1087,7 @@ def out_of_office(to_addr: str, from_addr: str, *, date: datetime, original_subj
     """An Outlook 自动回复 (Auto-Submitted: auto-replied, X-Auto-Response-Suppress: All)."""
     date = _aware(date)
     until = until or (date.date() + timedelta(days=6))
-    body = text or (f"您好！本人{_cn_md(date.date())}至{_cn_md(until)}外出学习，期间不能及时查看邮件，"
+    body = text or (f"您好！本人{md(date.date())}至{md(until)}外出学习，期间不能及时查看邮件，"
                     "您的来信将在返回后尽快处理。如有急事，请联系单位办公室。\r\n\r\n此邮件为自动回复。")
     b = MailBuilder(from_addr=from_addr, from_name=from_name, to=to_addr, date=date,
                     subject=f"自动回复: {original_subject}".rstrip(": ").rstrip(),
@@ -1539,8 +1528,8 @@ def demo_mails(campaign: Any, roster: Any, office_address: str) -> list[DemoMail
         b = MailBuilder(from_addr=addr, from_name=name, to=office_address, to_name=office_name,
                         subject=f"{short(u)}政府开放日活动改期", date=arrive - timedelta(seconds=25),
                         client="foxmail", received_at=arrive,
-                        text=(f"{office_short}：\r\n    因近期疫情防控形势变化，我局原定于{_cn_md(day)}开展的“政府开放日”活动"
-                              f"改期至{_cn_md(new_day)}举行，活动内容不变。\r\n    联系人：{u.contact}，"
+                        text=(f"{office_short}：\r\n    因近期疫情防控形势变化，我局原定于{md(day)}开展的“政府开放日”活动"
+                              f"改期至{md(new_day)}举行，活动内容不变。\r\n    联系人：{u.contact}，"
                               f"联系电话：{u.phone}。\r\n{u.name}\r\n"))
         add(arrive, b.build(), addr, u, "adjustment", "adjustment-late",
             f"改期 {day} → {new_day} reported only 2 days before (< 3 days), text only, no attachment")
@@ -1548,7 +1537,7 @@ def demo_mails(campaign: Any, roster: Any, office_address: str) -> list[DemoMail
     def summary_mail(u, held: date, arrive: datetime, *, client: str, subject: str, filename: str,
                      participants: int, suggestions: int, scenario: str, note: str) -> None:
         addr, name = who(u)
-        fb = (f"我局已于{_cn_md(held + timedelta(days=9))}在县人民政府门户网站公开反馈意见建议采纳情况。")
+        fb = (f"我局已于{md(held + timedelta(days=9))}在县人民政府门户网站公开反馈意见建议采纳情况。")
         data = summary_docx(u.name, held=held, participants=participants, suggestions=suggestions,
                             feedback=fb, signed=arrive.date(), contact=u.contact, phone=u.phone,
                             region=region, notice=notice)

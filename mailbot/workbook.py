@@ -51,6 +51,7 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .campaign import Campaign, Roster
+from .cndate import weekday
 from .config import Config
 from .fsutil import fsync_file, move_into_place, new_temp
 from .ledger import Ledger, Message
@@ -84,7 +85,6 @@ SCHEDULE_HEADERS = ("日期", "星期", "工作日", "通知指定", "开展单�
 UNMATCHED_HEADERS = ("时间", "发件人", "主题", "附件", "原因", "疑似单位", "原文")
 
 STATUS_ORDER = ("未提交", "逾期未提交", "需修改", "待审核", "需人工审核", "已提交", "退回修改", "已备案")
-WEEKDAYS = "一二三四五六日"
 
 # --- looks -------------------------------------------------------------------------------
 
@@ -790,7 +790,7 @@ def _schedule(wb, styles, title, campaign, roster, states, today, is_workday):
             notes.append("非工作日开展")
         shade = None if work else "grey"
         units = by_day.get(d, [])
-        t.add([V(d, fill=shade, bold=d == today), V("星期" + WEEKDAYS[d.weekday()], fill=shade),
+        t.add([V(d, fill=shade, bold=d == today), V(weekday(d), fill=shade),
                V(kind, fill=shade), V(fixed.get(d), fill="blue" if d in fixed else shade),
                V("、".join(units) or None, fill=shade), V(len(units) or None, fill=shade),
                V("；".join(notes) or None, fill="red" if "不在活动时间内" in notes else shade)])
