@@ -42,6 +42,7 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import poll_bench  # noqa: E402
 from poll_bench import (PASSWORD, PW_ENV, TODAY, gen_group, ingest_jobs, make_workdir,  # noqa: E402
                         mark_all_filed, ms, pct, small_message)
 from servers import Dovecot  # noqa: E402  (poll_bench put tests/ on sys.path)
@@ -133,7 +134,7 @@ def mailbot_cmd(cfg: Path, *extra: str) -> list[str]:
 
 
 def run_poll_process(cfg: Path) -> float:
-    env = dict(os.environ, **{PW_ENV: PASSWORD})
+    env = dict(os.environ, **{PW_ENV: PASSWORD}, PYTHONPATH=str(poll_bench.ROOT))   # this checkout's mailbot
     t0 = time.perf_counter()
     out = subprocess.run(mailbot_cmd(cfg), env=env, capture_output=True, text=True, timeout=600)
     wall = time.perf_counter() - t0
@@ -238,7 +239,7 @@ def main() -> int:
 
         if args.profile:
             out = base / "poll.prof"
-            env = dict(os.environ, **{PW_ENV: PASSWORD})
+            env = dict(os.environ, **{PW_ENV: PASSWORD}, PYTHONPATH=str(poll_bench.ROOT))   # this checkout's mailbot
             subprocess.run(mailbot_cmd(cfgs[hi], "-m", "cProfile", "-o", str(out)), env=env, check=True,
                            capture_output=True)
             print(f"\n  cProfile, one `mailbot poll` process on {hi:,} filed mails, top 25 by own time:")

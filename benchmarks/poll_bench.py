@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from servers import Dovecot  # noqa: E402
 
-from mailbot import check, docsandbox, pipeline, progress  # noqa: E402
+from mailbot import acks, authenticity, check, decide, docsandbox, pipeline, progress  # noqa: E402
 from mailbot.app import open_app  # noqa: E402
 from mailbot.defaults import init_folder  # noqa: E402
 from mailbot.samples import FILENAME_STYLES, MailBuilder, plan_docx  # noqa: E402
@@ -242,13 +242,14 @@ def instrument(app, stages: Stages) -> None:
     s.patch(pipeline, "file_message", "pipeline.file_message (self)", keep=True)
     s.patch(pipeline, "parse_message", "parse.parse_message")
     s.patch(pipeline, "identify", "identify.identify")
-    s.patch(pipeline, "automatic_reason", "automatic.automatic_reason")
+    s.patch(decide, "automatic_reason", "automatic.automatic_reason")
+    s.patch(authenticity, "assess", "authenticity.assess (DKIM)")
     s.patch(pipeline, "prepare_submission", "pipeline.prepare_submission (self)")
     s.patch(docsandbox, "read_mail_documents", "docsandbox.read_mail_documents (worker)")
     s.patch(check, "check_document", "check.check_document (facts+rules)")
     s.patch(pipeline, "queue_ack", "acks.queue_ack (self)")
     s.patch(progress, "unit_state", "progress.unit_state (self)")
-    s.patch(pipeline, "queue", "compose.queue (build MIME)")
+    s.patch(acks, "queue", "compose.queue (build MIME)")
     s.patch(pipeline, "confirm_waiting", "pipeline.confirm_waiting (self)")
     s.patch(app.templates, "render", "compose.Templates.render (jinja)")
     s.patch(app.archive, "store", "archive.store (write+fsync)")
@@ -450,9 +451,10 @@ def insert_ledger_rows(app, template: dict, source: str, uidvalidity: int, n: in
         app.ledger.db.executemany(sql, rows())
 
 
-def raw_limit(dc: Dovecot, user: str, chunk: int = 50) -> dict[str, float]:
-    """imapclient FETCH BODY.PEEK[] (chunks of `chunk`, like ImapSource) + email parse."""
-    t_fetch = t_parse = t_bytes = 0.0
+def raw_limit(dc: Dovecot, user: str, chunk: int = 50, store: Path | None = None) -> dict[str, float]:
+    """imapclient FETCH BODY.PEEK[] (chunks of `chunk`, like ImapSource) + email parse; with
+    `store`, each attachment also written there and fsynced (time in "store", part of "parse")."""
+    t_fetch = t_parse = t_bytes = t_store = 0.0
     nbytes = n = parts = 0
     t0 = time.perf_counter()
     c = dc.client(user, timeout=120)
@@ -477,12 +479,19 @@ def raw_limit(dc: Dovecot, user: str, chunk: int = 50) -> dict[str, float]:
                 body.get_content()
             for part in msg.iter_attachments():
                 part.get_filename()
-                part.get_content()
+                content = part.get_content()
                 parts += 1
+                if store is not None:
+                    t4 = time.perf_counter()
+                    with open(store / f"{n}.{parts}", "wb") as f:
+                        f.write(content if isinstance(content, bytes) else content.encode())
+                        f.flush()
+                        os.fsync(f.fileno())
+                    t_store += time.perf_counter() - t4
             n += 1
         t_parse += time.perf_counter() - t2
     c.logout()
-    return dict(n=n, bytes=nbytes, fetch=t_fetch, parse=t_parse, parsebytes=t_bytes, parts=parts)
+    return dict(n=n, bytes=nbytes, fetch=t_fetch, parse=t_parse, parsebytes=t_bytes, parts=parts, store=t_store)
 
 
 class CappedNew:
