@@ -396,7 +396,7 @@ def phase_at_kill(office: Office, total: int) -> str:
     if recorded == 0:
         return "start-up"
     if recorded < total:
-        return "filing (between mails)"
+        return "filing (no mail half-stored)"
     if out.get("queued"):
         return "sending (some acks sent)" if out.get("sent") else "sending (none sent yet)"
     return "after sending (workbook)"
