@@ -14,10 +14,9 @@ from typing import Any
 from .app import App
 from .compose import AUTO_REPLIED, HeaderInjection, msg_ids, queue
 from .parse import ParsedMail
+from .vocab import Severity
 
 log = logging.getLogger("mailbot.acks")
-
-SEVERITY_ERROR = "错误"
 
 
 def queue_ack(app: App, mid: int, mail: ParsedMail) -> bool:
@@ -41,8 +40,8 @@ def queue_ack(app: App, mid: int, mail: ParsedMail) -> bool:
             dup_reason = state.last_review["reason"]
     ctx = dict(msg=msg, unit=msg.unit, kind=kind, files=files, findings=findings,
                dup_status=dup_status, dup_reason=dup_reason,
-               errors=[f for f in findings if f["severity"] == SEVERITY_ERROR],
-               hints=[f for f in findings if f["severity"] != SEVERITY_ERROR],
+               errors=[f for f in findings if f["severity"] == Severity.ERROR],
+               hints=[f for f in findings if f["severity"] != Severity.ERROR],
                duplicate=duplicate, campaign=app.campaign, office=app.config.office_name,
                state=state, ref=f"{app.campaign.id}-{(msg.duplicate_of or mid):04d}", facts=msg.facts,
                received_day=msg.received_at.astimezone(app.config.timezone).date())

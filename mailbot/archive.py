@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .fsutil import TEMP_PREFIX, fsync_dir, link_no_replace, write_temp
+from .fsutil import TEMP_PREFIX, fsync_dir, fsync_file, link_no_replace, write_temp
 from .modes import make_dirs
 from .names import MAX_FILE_BYTES, numbered, sanitise
 
@@ -46,6 +47,7 @@ class Archive:
         self.base = Path(root)
         self.root = (self.base / sanitise(campaign_id)).resolve()
         self.collisions: list[Collision] = []
+        self._syncer: ThreadPoolExecutor | None = None
 
     def path(self, rel: str) -> Path:
         return self.root / rel
@@ -64,16 +66,31 @@ class Archive:
         the archive folder. An identical file already there (any letter case) is reused, so a
         replay converges; a different one is never replaced (see the module docstring).
         An OSError (full disk, read-only folder) always names the path it concerns."""
+        return self.store_all(folder, [(name, data)])[0]
+
+    def store_all(self, folder: str, files: list[tuple[str, bytes]]) -> list[str]:
+        """`store` for several files of one folder (a mail's attachments and its raw copy): the
+        temp files are fsynced together — the file system commits them in one journal flush —
+        and the folder once, after every name is linked. All on disk when this returns."""
         try:
-            return self._store(folder, name, data)
+            return self._store(folder, files)
         except OSError as exc:
             if exc.filename is None:      # a write or fsync that failed half-way names no file
                 exc.filename = str(self.root.joinpath(*PurePosixPath(folder).parts))
             raise
 
-    def _store(self, folder: str, name: str, data: bytes) -> str:
+    def _fsync_all(self, paths: list[Path]) -> None:
+        if len(paths) <= 1:
+            for p in paths:
+                fsync_file(p)
+            return
+        if self._syncer is None:
+            self._syncer = ThreadPoolExecutor(max_workers=4, thread_name_prefix="archive-fsync")
+        for future in [self._syncer.submit(fsync_file, p) for p in paths]:
+            future.result()
+
+    def _store(self, folder: str, files: list[tuple[str, bytes]]) -> list[str]:
         parts = [sanitise(p) for p in PurePosixPath(folder).parts]
-        name = sanitise(name, max_bytes=MAX_FILE_BYTES)
         target_dir = self.root.joinpath(*parts).resolve()
         if target_dir != self.root and self.root not in target_dir.parents:
             raise ArchiveError(f"refusing to write outside the archive: {target_dir}")
@@ -83,35 +100,48 @@ class Archive:
         for stale in target_dir.glob(f"{TEMP_PREFIX}*"):
             stale.unlink(missing_ok=True)
         entries = {e.casefold(): e for e in os.listdir(target_dir) if not e.startswith(TEMP_PREFIX)}
-        tmp: Path | None = None
-        n = 1
+        names = [sanitise(name, max_bytes=MAX_FILE_BYTES) for name, _ in files]
+        temps: list[Path | None] = [None] * len(files)
+        rels: list[str] = []
+        linked = False
         try:
-            while True:
-                candidate = numbered(name, n)
-                have = entries.get(candidate.casefold())
-                if have is not None:
-                    if _same_bytes(target_dir / have, data):
-                        chosen = have
-                        break
-                    n += 1
-                    continue
-                if tmp is None:
-                    tmp = write_temp(target_dir, data)
-                try:
-                    link_no_replace(tmp, target_dir / candidate)
-                except FileExistsError:          # created since we listed the folder: look again
+            for k, ((_, data), name) in enumerate(zip(files, names)):
+                have = entries.get(name.casefold())
+                if have is None or not _same_bytes(target_dir / have, data):
+                    temps[k] = write_temp(target_dir, data, sync=False)
+            self._fsync_all([t for t in temps if t is not None])
+            for k, ((_, data), name) in enumerate(zip(files, names)):
+                n = 1
+                while True:
+                    candidate = numbered(name, n)
+                    have = entries.get(candidate.casefold())
+                    if have is not None:
+                        if _same_bytes(target_dir / have, data):
+                            chosen = have
+                            break
+                        n += 1
+                        continue
+                    if temps[k] is None:         # expected an identical file: it was not (raced)
+                        temps[k] = write_temp(target_dir, data)
+                    try:
+                        link_no_replace(temps[k], target_dir / candidate)
+                    except FileExistsError:      # created since we listed the folder: look again
+                        entries[candidate.casefold()] = candidate
+                        continue
                     entries[candidate.casefold()] = candidate
-                    continue
-                chosen = candidate
+                    chosen, linked = candidate, True
+                    break
+                rel = self.rel_to_base("/".join([*parts, chosen]))
+                if n > 1:
+                    self.collisions.append(Collision(self.rel_to_base("/".join([*parts, name])), rel))
+                rels.append(rel)
+            if linked:
                 fsync_dir(target_dir)
-                break
         finally:
-            if tmp is not None and tmp.exists():
-                tmp.unlink()
-        rel = self.rel_to_base("/".join([*parts, chosen]))
-        if n > 1:
-            self.collisions.append(Collision(self.rel_to_base("/".join([*parts, name])), rel))
-        return rel
+            for tmp in temps:
+                if tmp is not None and tmp.exists():
+                    tmp.unlink()
+        return rels
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:

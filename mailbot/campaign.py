@@ -14,6 +14,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterable
 
+from .vocab import PLAN_KINDS
+
 
 class CampaignError(Exception):
     """A rules or roster file that cannot be used; the message is a Chinese sentence."""
@@ -28,6 +30,11 @@ class Kind:
     due: date | None = None
     days_before_activity: int | None = None
     days_after_activity: int | None = None
+
+    @property
+    def plan_like(self) -> bool:
+        """A plan or its adjustment: carries the activity (announcement, paper copy apply)."""
+        return self.key in PLAN_KINDS
 
 
 @dataclass(frozen=True)

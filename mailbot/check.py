@@ -30,13 +30,8 @@ from .campaign import Campaign, CampaignError, Roster
 from .cndate import cn_date
 from .facts import FACT_NAMES, Facts, NormText, extract_facts
 from .table import render_table, width
+from .vocab import Outcome, Severity
 
-SEVERITY_ERROR = "错误"
-SEVERITY_HINT = "提醒"
-SEVERITIES = (SEVERITY_ERROR, SEVERITY_HINT)
-OUTCOME_OK = "待审核"
-OUTCOME_FIX = "需修改"
-OUTCOME_HUMAN = "需人工审核"
 
 _NUMERIC_FACTS = ("participants", "actual_participants", "suggestions_count")
 
@@ -75,7 +70,7 @@ class CheckResult:
 
     @property
     def errors(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.severity == SEVERITY_ERROR)
+        return tuple(f for f in self.findings if f.severity == Severity.ERROR)
 
 
 @dataclass(frozen=True)
@@ -156,9 +151,9 @@ class _Spec:
 
     def severity(self, key: str = "severity", default: str | None = None) -> str:
         v = self.raw.get(key, default)
-        if v not in SEVERITIES:
-            raise self.error(key, f"应为“错误”或“提醒”，现为“{v}”")
-        return v
+        if v not in tuple(Severity):
+            raise self.error(key, f"应为{'或'.join(f'“{s}”' for s in Severity)}，现为“{v}”")
+        return Severity(v)
 
     def kinds(self) -> tuple[str, ...]:
         v = self.raw.get("kinds")
@@ -399,7 +394,7 @@ class DateWindow(Rule):
     def __init__(self, spec: _Spec):
         super().__init__(spec)
         self.fact = spec.fact("fact", ("activity_dates", "held_dates"), default="activity_dates")
-        self.preferred_severity = spec.severity("preferred_severity", default=SEVERITY_HINT)
+        self.preferred_severity = spec.severity("preferred_severity", default=Severity.HINT)
         self.preferred_message = spec.message("preferred_message", _COMMON_PLACEHOLDERS + self.placeholders,
                                               required=False)
 
@@ -549,7 +544,7 @@ def compile_checks(campaign: Campaign) -> tuple[Rule, ...]:
 # --- checking ----------------------------------------------------------------------------
 
 def _outcome(findings: Iterable[Finding]) -> str:
-    return OUTCOME_FIX if any(f.severity == SEVERITY_ERROR for f in findings) else OUTCOME_OK
+    return Outcome.FIX if any(f.severity == Severity.ERROR for f in findings) else Outcome.OK
 
 
 def check_text(text: str, *, campaign: Campaign, roster: Roster | None, kind: str, unit: str | None,
@@ -560,8 +555,8 @@ def check_text(text: str, *, campaign: Campaign, roster: Roster | None, kind: st
     rules = compile_checks(campaign)
     facts = extract_facts(text, kind=kind, year=campaign.window_start.year, received=received)
     if len(re.findall(r"[\u4e00-\u9fff]", text or "")) < 20:
-        return CheckResult(kind, OUTCOME_HUMAN, facts, (Finding(
-            "no-text", SEVERITY_HINT, "文字内容",
+        return CheckResult(kind, Outcome.HUMAN, facts, (Finding(
+            "no-text", Severity.HINT, "文字内容",
             "文档中几乎没有可识别的文字（可能是扫描件、图片或空文档），需人工审核。", ""),))
     roster = roster if roster is not None else Roster((), campaign.region)
     known = roster.by_name(unit) if unit else None
@@ -582,8 +577,8 @@ def check_document(doc: Any, *, campaign: Campaign, roster: Roster | None, kind:
     if not doc.readable:
         reason = (doc.reason or "无法读取文字").rstrip("。. ")
         tail = "。" if "人工审核" in reason else "，需人工审核。"
-        return CheckResult(kind, OUTCOME_HUMAN, Facts(), (Finding(
-            "unreadable", SEVERITY_HINT, "无法读取", f"{doc.name}：{reason}{tail}", ""),))
+        return CheckResult(kind, Outcome.HUMAN, Facts(), (Finding(
+            "unreadable", Severity.HINT, "无法读取", f"{doc.name}：{reason}{tail}", ""),))
     return check_text(doc.text, campaign=campaign, roster=roster, kind=kind, unit=unit, received=received)
 
 
@@ -625,14 +620,14 @@ def check_files(paths: list[Path], *, campaign: Campaign, roster: Roster | None,
         try:
             data = path.read_bytes()
         except OSError as exc:
-            r = CheckResult(kind or "plan", OUTCOME_HUMAN, Facts(), (Finding(
-                "unreadable", SEVERITY_HINT, "无法读取", f"无法打开文件：{exc.strerror or exc}。", ""),))
+            r = CheckResult(kind or "plan", Outcome.HUMAN, Facts(), (Finding(
+                "unreadable", Severity.HINT, "无法读取", f"无法打开文件：{exc.strerror or exc}。", ""),))
             out.append(_result_json(str(path), r, campaign))
             continue
         docs = list(read(data, path.name))
         if not docs:
-            r = CheckResult(kind or guess_kind(path.name, "", campaign), OUTCOME_HUMAN, Facts(), (Finding(
-                "unreadable", SEVERITY_HINT, "无法读取", f"{path.name} 中没有可检查的文档，需人工审核。", ""),))
+            r = CheckResult(kind or guess_kind(path.name, "", campaign), Outcome.HUMAN, Facts(), (Finding(
+                "unreadable", Severity.HINT, "无法读取", f"{path.name} 中没有可检查的文档，需人工审核。", ""),))
             out.append(_result_json(str(path), r, campaign))
             continue
         for d in docs:
@@ -672,7 +667,7 @@ def format_table(results: list[dict[str, Any]]) -> str:
     rows = []
     for r in results:
         f = r.get("facts") or {}
-        errs = sum(1 for x in r["findings"] if x["severity"] == SEVERITY_ERROR)
+        errs = sum(1 for x in r["findings"] if x["severity"] == Severity.ERROR)
         rows.append((_short(r["file"], 36), r.get("kind_label", r["kind"]), r["outcome"], str(errs),
                      str(len(r["findings"]) - errs),
                      _short(f.get("activity_dates") or f.get("activity_month"), 24),
@@ -694,8 +689,8 @@ def format_table(results: list[dict[str, Any]]) -> str:
             parts.append(f"  [{x['severity']}] {x['item']}：{x['message']}{clause}")
         for w in r.get("warnings") or ():
             parts.append(f"  [说明] {w}")
-    n_fix = sum(1 for r in results if r["outcome"] == OUTCOME_FIX)
-    n_human = sum(1 for r in results if r["outcome"] == OUTCOME_HUMAN)
+    n_fix = sum(1 for r in results if r["outcome"] == Outcome.FIX)
+    n_human = sum(1 for r in results if r["outcome"] == Outcome.HUMAN)
     parts.append("")
     parts.append(f"共 {len(results)} 份文档：需修改 {n_fix} 份，需人工审核 {n_human} 份，"
                  f"其余 {len(results) - n_fix - n_human} 份待审核。")

@@ -24,6 +24,7 @@ from .faults import FILE_ONLY
 from .locks import Busy
 from .modes import restrict_umask
 from .redact import redact, redact_handlers
+from .vocab import ACCEPTABLE, Outcome, Status, UnitStatus
 
 log = logging.getLogger("mailbot")
 
@@ -87,8 +88,8 @@ def cmd_review(app: App, args: argparse.Namespace) -> int:
     unit = app.roster.by_name(args.unit)
     if unit is None:
         raise UsageError(f"名单中没有单位“{args.unit}”。可用 mailbot status 查看单位名称。")
-    decision, reason = ("已备案", None) if args.approve else ("退回修改", args.return_reason)
-    if decision == "退回修改" and not (reason or "").strip():
+    decision, reason = (UnitStatus.APPROVED, None) if args.approve else (UnitStatus.RETURNED, args.return_reason)
+    if decision == UnitStatus.RETURNED and not (reason or "").strip():
         raise UsageError("退回修改需要写明原因：--return \"原因\"")
     jobs = Jobs(app)
     _print(str(jobs.review(unit.name, decision, reason)))
@@ -99,11 +100,11 @@ def cmd_review(app: App, args: argparse.Namespace) -> int:
 
 def cmd_accept(app: App, args: argparse.Namespace) -> int:
     """Without an id: list the held mail the office may accept; with one: file it and acknowledge."""
-    from .pipeline import ACCEPTABLE, HeldMailError
+    from .pipeline import HeldMailError
     if args.id is None:
         held = app.ledger.messages(f"status IN ({','.join('?' * len(ACCEPTABLE))})", ACCEPTABLE)
         if not held:
-            _print("没有待核实或超出每日上限的邮件。")
+            _print(f"没有{'或'.join(s.label for s in ACCEPTABLE)}的邮件。")
             return 0
         for m in held:
             _print(f"编号 {m.id}  {m.received_at.astimezone(app.config.timezone):%m-%d %H:%M}  {m.from_addr}"
@@ -135,13 +136,11 @@ def cmd_status(app: App, args: argparse.Namespace) -> int:
     tally: dict[str, int] = {}
     for r in rows:
         tally[r[2]] = tally.get(r[2], 0) + 1
-    order = ["已备案", "待审核", "需修改", "退回修改", "需人工审核", "未提交", "逾期未提交"]
-    _print("方案：" + "，".join(f"{k} {tally[k]}" for k in order if k in tally) + f"（共 {len(rows)} 个单位）")
+    _print("方案：" + "，".join(f"{k} {tally[k]}" for k in UnitStatus if k in tally) + f"（共 {len(rows)} 个单位）")
     _print(render_table(["单位", "活动日期", "方案状态", "版本", "公告截止", "开展情况", "开展情况截止", "问题"], rows))
     held = app.ledger.q("SELECT status, COUNT(*) n FROM messages WHERE status NOT IN ('filed') GROUP BY status")
     if held:
-        from .pipeline import _STATUS_CN
-        _print("其他邮件：" + "，".join(f"{_STATUS_CN.get(r['status'], r['status'])} {r['n']} 封" for r in held))
+        _print("其他邮件：" + "，".join(f"{Status(r['status']).label} {r['n']} 封" for r in held))
     failed = app.ledger.outgoing("status='failed'")
     queued = app.ledger.outgoing("status='queued'")
     _print(f"待发邮件 {len(queued)} 封，发送失败 {len(failed)} 封。")
@@ -194,7 +193,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(json.dumps(results, ensure_ascii=False, indent=2))
     else:
         _print(check.format_table(results))
-    return 1 if any(r["outcome"] == "需修改" for r in results) else 0
+    return 1 if any(r["outcome"] == Outcome.FIX for r in results) else 0
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -265,11 +264,11 @@ def _decision(app: App, raw: bytes, verdict) -> dict:
     """What a poll would do with this mail today (the day's filing counts taken from the ledger)."""
     from .decide import decide
     from .parse import parse_message
-    from .pipeline import _STATUS_CN, identify_sender, incoming
+    from .pipeline import identify_sender, incoming
     mail = parse_message(raw)
     when = mail.date.astimezone(app.config.timezone) if mail.date else app.now()
     d = decide(incoming(app, mail, identify_sender(app, mail, verdict), when, verdict))
-    return {"status": d.status, "label": _STATUS_CN.get(d.status, d.status), "reason": d.reason,
+    return {"status": d.status, "label": Status(d.status).label, "reason": d.reason,
             "reply": d.reply, "rule": d.rule, "trail": list(d.trail)}
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -24,7 +25,8 @@ from .campaign import Campaign, Roster
 from .cndate import md, md_time, weekday
 from .config import Config
 from .ledger import Ledger
-from .progress import MANUAL, NEEDS_FIX, OVERDUE, PENDING, UnitState, unit_states
+from .progress import UnitState, unit_states
+from .vocab import Outcome, Severity, Status, UnitStatus
 from .workcalendar import WorkCalendar
 
 log = logging.getLogger("mailbot.digest")
@@ -37,10 +39,6 @@ WARNINGS_SHOWN = 10             # warning events listed; the rest is a count
 LIST_CAP = 20                   # longest list of mails shown; the rest is a total (a flood stays one line)
 K_MESSAGE, K_EVENT, K_DAY = "digest.last_message_id", "digest.last_event_id", "digest.last_day"
 
-STATUS_LABEL = {"unconfirmed": "待确认", "unmatched": "未识别单位", "automatic": "自动邮件（不回复）",
-                "oversize": "超过大小上限（未下载）", "unparsable": "无法解析", "own": "本系统发出",
-                "noattach": "无附件（未登记）", "error": "处理出错（待人工处理）",
-                "untrusted": "待核实（疑似冒用）", "flood": "超出每日登记上限"}
 
 
 @dataclass(frozen=True)
@@ -77,28 +75,29 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
     new_rows = ledger.messages("id > ?", (since_msg,))
     new_filed, new_other = [], []
     for m in new_rows:
-        if m.status == "filed":
-            errors = [f for f in ledger.findings(m.id) if f["severity"] == "错误"]
+        if m.status == Status.FILED:
+            errors = [f for f in ledger.findings(m.id) if f["severity"] == Severity.ERROR]
             new_filed.append(dict(
                 unit=m.unit, kind=_label(campaign, m.kind), version=m.version, received=md_time(m.received_at, config.timezone),
                 outcome="重复发送（与已收版本相同）" if m.duplicate_of else (m.outcome or ""),
+                needs_fix=not m.duplicate_of and m.outcome == Outcome.FIX,
                 problems=[f"{f['item']}：{f['text']}" for f in errors][:5], more=max(0, len(errors) - 5)))
-        elif m.status in ("oversize", "unparsable"):
-            new_other.append(dict(status=STATUS_LABEL[m.status], sender=m.from_addr, subject=m.subject,
+        elif m.status in (Status.OVERSIZE, Status.UNPARSABLE):
+            new_other.append(dict(status=Status(m.status).label, sender=m.from_addr, subject=m.subject,
                                   received=md_time(m.received_at, config.timezone), reason=m.reason or ""))
-    automatic_new = sum(1 for m in new_rows if m.status == "automatic")
+    automatic_new = sum(1 for m in new_rows if m.status == Status.AUTOMATIC)
     max_msg = max([since_msg, *(m.id for m in new_rows)])
 
     # 2. what the office has to do
     to_review, manual = [], []
     for s in states:
-        if s.plan is not None and s.plan_status == PENDING:
+        if s.plan is not None and s.plan_status == UnitStatus.PENDING:
             to_review.append(dict(unit=s.name, label=_label(campaign, s.plan.kind), version=s.plan.version,
-                                  received=md_time(s.plan.received_at, config.timezone), manual=s.plan.outcome == MANUAL,
+                                  received=md_time(s.plan.received_at, config.timezone), manual=s.plan.outcome == Outcome.HUMAN,
                                   activity=md(s.activity_date),
                                   hints=[f"{f['item']}：{f['text']}" for f in ledger.findings(s.plan.id)][:5]))
         for kind, sub, status in (("summary", s.summary, s.summary_status), ("feedback", s.feedback, s.feedback_status)):
-            if sub is not None and status == MANUAL:
+            if sub is not None and status == UnitStatus.MANUAL:
                 manual.append(dict(unit=s.name, label=_label(campaign, kind), version=sub.version,
                                    received=md_time(sub.received_at, config.timezone),
                                    hints=[f"{f['item']}：{f['text']}" for f in ledger.findings(sub.id)][:5]))
@@ -119,7 +118,7 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
                 overdue.append(dict(unit=s.name, kind=kind, due_date=due, status=status))
     open_deadlines = [dict(label=_label(campaign, k), due=md(d), weekday=weekday(d),
                            left=cal.workdays_between(today, d), units=units,
-                           names="、".join(u["unit"] + ("" if u["status"] == "未提交" else f"（{u['status']}）")
+                           names="、".join(u["unit"] + ("" if u["status"] == UnitStatus.NOT_SUBMITTED else f"（{u['status']}）")
                                           for u in units))
                       for (k, d), units in sorted(groups.items(), key=lambda p: (p[0][1], kinds.index(p[0][0])))]
 
@@ -127,14 +126,15 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
     for o in overdue:
         late_groups.setdefault((o["kind"], o["due_date"]), []).append(o)
     overdue_groups = [dict(label=_label(campaign, k), due=md(d), late=cal.workdays_between(d, today), units=units,
-                           names="、".join(u["unit"] + ("" if u["status"] == OVERDUE else f"（{u['status']}）")
+                           names="、".join(u["unit"] + ("" if u["status"] == UnitStatus.OVERDUE else f"（{u['status']}）")
                                           for u in units))
                       for (k, d), units in sorted(late_groups.items(), key=lambda p: (p[0][1], kinds.index(p[0][0])))]
 
     # 4. activities in the next 7 days
     activities = [dict(unit=s.name, date=md(s.activity_date), weekday=weekday(s.activity_date),
-                       theme=s.theme or "", participants=s.participants, plan_status=s.plan_status,
-                       source=s.activity_source or "")
+                       theme=s.theme or "", participants=s.participants, plan_status=s.plan_status.label,
+                       source=s.activity_source or "",    # the templates an office copied before by_notice
+                       by_notice=s.activity_source is not None and s.activity_source.by_notice)
                   for s in sorted((s for s in states if s.activity_date and
                                    today <= s.activity_date <= today + timedelta(days=ACTIVITY_HORIZON_DAYS)),
                                   key=lambda s: s.activity_date)]
@@ -144,9 +144,10 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
     waiting = [dict(sender=m.from_addr, subject=m.subject, received=md_time(m.received_at, config.timezone), unit=m.unit or "",
                     kind=_label(campaign, m.kind) if m.kind else "", reason=m.reason or "")
                for m in waiting_all[:LIST_CAP]]
-    unmatched_rows = [m for m in new_rows if m.status in ("unmatched", "noattach", "error", "oversize", "unparsable")]
+    unmatched_rows = [m for m in new_rows if m.status in (Status.UNMATCHED, Status.NOATTACH, Status.ERROR,
+                                                          Status.OVERSIZE, Status.UNPARSABLE)]
     unmatched_new = [dict(sender=m.from_addr, subject=m.subject, received=md_time(m.received_at, config.timezone), reason=m.reason or "",
-                          label=STATUS_LABEL.get(m.status, m.status))
+                          label=Status(m.status).label)
                      for m in unmatched_rows[:LIST_CAP]]
     # held as possibly forged (one line each: the office phones the unit), and floods (one line per
     # sender and day, however many mails)
@@ -221,7 +222,7 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
                   waiting=len(waiting_all), unmatched_new=len(unmatched_rows), failed=len(failed),
                   untrusted=len(untrusted_all), flood=sum(flood_groups.values()),
                   errors=len(errors), warnings=len(warning_rows), units=len(states), plans=submitted_plans,
-                  approved=sum(1 for s in states if s.plan_status == "已备案"))
+                  approved=sum(1 for s in states if s.plan_status == UnitStatus.APPROVED))
     ctx = dict(campaign=campaign, office=config.office_name, today=today, counts=counts,
                since=last_day, new_filed=new_filed, new_other=new_other, automatic_new=automatic_new,
                to_review=to_review, manual=manual, open_deadlines=open_deadlines, overdue=overdue,
@@ -237,11 +238,8 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
 
 
 def _tally(states: list[UnitState]) -> list[tuple[str, int]]:
-    order = ["已备案", PENDING, NEEDS_FIX, "退回修改", "未提交", OVERDUE]
-    found = {}
-    for s in states:
-        found[s.plan_status] = found.get(s.plan_status, 0) + 1
-    return [(k, found[k]) for k in order if found.get(k)]
+    found = Counter(s.plan_status for s in states)
+    return [(st.label, found[st]) for st in UnitStatus if found[st]]
 
 
 def queue_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Roster, cal: WorkCalendar,

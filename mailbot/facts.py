@@ -24,7 +24,7 @@ __all__ = ["Fact", "Facts", "NormText", "extract_facts", "parse_dates", "parse_h
 
 # --- normalisation with an offset map ----------------------------------------------------
 
-_FAST = re.compile(r"[\u4e00-\u9fff\n\t!-~]")   # CJK ideographs and printable ASCII: NFKC-stable
+_SLOW = re.compile(r"[^\u4e00-\u9fff\n\t!-~]")   # all but CJK ideographs and printable ASCII (NFKC-stable)
 _NFKC_CACHE: dict[str, str] = {}
 
 
@@ -54,18 +54,20 @@ class NormText:
         self.original = original or ""
         out: list[str] = []
         orig: list[int] = []
-        for i, ch in enumerate(self.original):
-            if _FAST.match(ch):
-                n = ch
-            else:
-                n = _nfkc_char(ch)
+        done = 0
+        for m in _SLOW.finditer(self.original):     # runs of NFKC-stable characters map 1:1
+            i = m.start()
+            out.append(self.original[done:i])
+            orig.extend(range(done, i))
+            n = _nfkc_char(m.group())
             if drop_spaces:
                 n = n.replace(" ", "")
-            for c in n:
-                out.append(c)
-                orig.append(i)
+            out.append(n)
+            orig.extend([i] * len(n))
+            done = i + 1
+        out.append(self.original[done:])
+        orig.extend(range(done, len(self.original) + 1))
         self.text = "".join(out)
-        orig.append(len(self.original))
         self._orig = orig
 
     def span(self, start: int, end: int) -> tuple[int, int]:

@@ -27,14 +27,17 @@ def new_temp(folder: Path | str, *, prefix: str = TEMP_PREFIX, suffix: str = "")
             continue
 
 
-def write_temp(folder: Path | str, data: bytes, *, prefix: str = TEMP_PREFIX, suffix: str = "") -> Path:
-    """DATA in a new private temp file in FOLDER, flushed to disk; the caller names it."""
+def write_temp(folder: Path | str, data: bytes, *, prefix: str = TEMP_PREFIX, suffix: str = "",
+               sync: bool = True) -> Path:
+    """DATA in a new private temp file in FOLDER, flushed to disk; the caller names it.
+    sync=False: the caller fsyncs it (several together) before naming it."""
     tmp = new_temp(folder, prefix=prefix, suffix=suffix)
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if sync:
+                fh.flush()
+                os.fsync(fh.fileno())
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -18,6 +18,7 @@ from typing import Any, Iterator, Sequence
 
 from .modes import private_file
 from .redact import redact
+from .vocab import Outcome, Status
 
 SCHEMA_VERSION = 2
 
@@ -137,13 +138,13 @@ class Message:
     subject: str
     from_addr: str
     from_name: str
-    status: str
+    status: Status
     reason: str | None
     unit: str | None
     kind: str | None
     version: int | None
     duplicate_of: int | None
-    outcome: str | None
+    outcome: Outcome | None
     facts: dict[str, Any]
     problems: list[str]
     raw_path: str | None
@@ -154,8 +155,9 @@ class Message:
                    received_at=datetime.fromisoformat(r["received_at"]), size=r["size"],
                    sha256=r["sha256"], message_id=r["message_id"], subject=r["subject"] or "",
                    from_addr=r["from_addr"] or "", from_name=r["from_name"] or "",
-                   status=r["status"], reason=r["reason"], unit=r["unit"], kind=r["kind"],
-                   version=r["version"], duplicate_of=r["duplicate_of"], outcome=r["outcome"],
+                   status=Status(r["status"]), reason=r["reason"], unit=r["unit"], kind=r["kind"],
+                   version=r["version"], duplicate_of=r["duplicate_of"],
+                   outcome=Outcome(r["outcome"]) if r["outcome"] else None,
                    facts=json.loads(r["facts_json"] or "{}"),
                    problems=json.loads(r["problems_json"] or "[]"), raw_path=r["raw_path"])
 

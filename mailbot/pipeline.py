@@ -25,14 +25,13 @@ from .locks import job_lock
 from .names import attachment_name, hidden_characters_warning, numbered
 from .parse import Attachment, ParsedMail, parse_message
 from .source import Fetched, open_source
+from .vocab import ACCEPTABLE, Outcome, Severity, Status
 
 log = logging.getLogger("mailbot.poll")
 
-# Archive folders for mail that is not (yet) a unit's submission.
-HOLD_FOLDERS = {"unconfirmed": "_待确认", "unmatched": "_未识别", "automatic": "_自动邮件",
-                "unparsable": "_无法解析", "own": "_本邮箱发出", "noattach": "_无附件", "error": "_处理出错",
-                "before": "_活动开始前", "untrusted": "_待核实", "flood": "_超量"}
-SEVERITY_ERROR = "错误"
+# Archive folders for mail that is not (yet) a unit's submission (vocab.Status.hold_folder;
+# Status(status).folder_for(unit) adds the unit's subfolder where the status keeps one).
+HOLD_FOLDERS = {s.value: s.hold_folder for s in Status if s.hold_folder}
 
 
 @dataclass
@@ -45,19 +44,13 @@ class PollReport:
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        held = "，".join(f"{_STATUS_CN.get(k, k)} {v} 封" for k, v in sorted(self.held.items()))
+        held = "，".join(f"{Status(k).label} {v} 封" for k, v in sorted(self.held.items()))
         text = f"收取新邮件 {self.fetched} 封：登记报送 {self.filed} 封"
         if held:
             text += f"；{held}"
         if self.confirmed:
             text += f"；确认此前待确认的邮件 {self.confirmed} 封"
         return text + f"；待发回执 {self.acks_queued} 封。"
-
-
-_STATUS_CN = {"filed": "已登记", "unconfirmed": "待确认", "unmatched": "未识别单位", "automatic": "自动邮件",
-              "unparsable": "无法解析", "own": "本邮箱发出", "noattach": "无附件", "oversize": "超过大小上限",
-              "resynced": "重新编号后再次出现", "error": "处理出错", "before": "活动开始前的旧邮件",
-              "untrusted": "待核实（疑似冒用）", "flood": "超出每日登记上限"}
 
 
 def crashpoint(name: str) -> None:
@@ -199,12 +192,12 @@ def _hold(app: App, base: dict[str, Any], header: dict[str, Any], raw: bytes, ma
     folder = HOLD_FOLDERS[status] + (f"/{who.unit}" if status in ("unconfirmed", "untrusted", "flood") and who.unit
                                      else "")
     prefix = f"{day}_邮件{uid}"
-    raw_path = app.archive.store(folder, f"{prefix}.eml", raw)
     # held mail keeps its attachments too, beside its raw mail, so nothing must be dug out later
     used: dict[str, tuple[str, str]] = {}
-    held_files = [(a, app.archive.store(folder, _unique(attachment_name(prefix, _display_name(a)), a.sha256, used),
-                                        a.data))
-                  for a in (mail.attachments if mail else ())]
+    attached = list(mail.attachments if mail else ())
+    raw_path, *paths = app.archive.store_all(folder, [(f"{prefix}.eml", raw), *(
+        (_unique(attachment_name(prefix, _display_name(a)), a.sha256, used), a.data) for a in attached)])
+    held_files = list(zip(attached, paths))
     problems = list(mail.problems) if mail else []
     problems += [w for a in (mail.attachments if mail else ()) if (w := hidden_characters_warning(a.filename))]
     crashpoint("archived")
@@ -288,8 +281,8 @@ class Submission:
             a = f.attachment
             readable = [d for d in f.docs if d.readable]
             reason = "；".join(d.reason for d in f.docs if d.reason) or None
-            outcome = _worst([r.outcome for r in f.results]) if f.results else (
-                "需人工审核" if f.docs and not readable else self.file_outcomes.get(a.sha256))
+            outcome = Outcome.worst([r.outcome for r in f.results]) if f.results else (
+                Outcome.HUMAN if f.docs and not readable else self.file_outcomes.get(a.sha256))
             aid = app.ledger.add_attachment(mid, seq, filename=a.filename, content_type=a.content_type,
                                             size=a.size, sha256=a.sha256, path=f.path,
                                             doc_kind=",".join(sorted({d.kind for d in f.docs})) or None,
@@ -299,23 +292,16 @@ class Submission:
                     app.ledger.add_finding(mid, aid, fd.rule, fd.severity, fd.item, fd.message, fd.clause)
             for d in f.docs:
                 if not d.readable:
-                    app.ledger.add_finding(mid, aid, "unreadable", "提醒", "无法读取",
+                    app.ledger.add_finding(mid, aid, "unreadable", Severity.HINT, "无法读取",
                                            f"{d.name}：{d.reason or '无法读取文字'}", "")
             hidden = hidden_characters_warning(a.filename)
             if hidden and not any(r["rule"] == "filename" and r["text"] == hidden for r in self.copied_findings):
-                app.ledger.add_finding(mid, aid, "filename", "提醒", "文件名", hidden, "")
+                app.ledger.add_finding(mid, aid, "filename", Severity.HINT, "文件名", hidden, "")
         for r in self.body_results:
             for fd in r.findings:
                 app.ledger.add_finding(mid, None, fd.rule, fd.severity, fd.item, fd.message, fd.clause)
         for row in self.copied_findings:
             app.ledger.add_finding(mid, None, row["rule"], row["severity"], row["item"], row["text"], row["clause"])
-
-
-_OUTCOME_RANK = {"待审核": 0, "需人工审核": 1, "需修改": 2}
-
-
-def _worst(outcomes: list[str]) -> str:
-    return max(outcomes, key=lambda o: _OUTCOME_RANK.get(o, 0)) if outcomes else "需人工审核"
 
 
 def _doc_like(a: Attachment) -> bool:
@@ -351,30 +337,29 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
         raw_path = app.archive.store(folder, f"{day}_v{original.version}.邮件{uid}.eml", raw)
         return Submission(who.unit, kind, original.version or 1, dup, raw_path,
                           [StoredFile(a, earlier[a.sha256]["path"], [], []) for a in files_in],
-                          original.outcome or "需人工审核", original.facts,
+                          original.outcome or Outcome.HUMAN, original.facts,
                           copied_findings=app.ledger.findings(dup),
                           file_outcomes={sha: r["outcome"] for sha, r in earlier.items()})
     else:
         version = app.ledger.next_version(who.unit, kind)
-        paths, used = [], {}
-        for a in files_in:
-            name = _unique(attachment_name(f"{day}_v{version}", _display_name(a)), a.sha256, used)
-            paths.append(app.archive.store(folder, name, a.data))
-    # '.' after the prefix: never an attachment's name (names.py)
-    raw_path = app.archive.store(folder, f"{day}_v{version}.邮件{uid}.eml", raw)
+        used: dict[str, tuple[str, str]] = {}
+        names = [_unique(attachment_name(f"{day}_v{version}", _display_name(a)), a.sha256, used) for a in files_in]
+        # '.' after the prefix: never an attachment's name (names.py); one folder, fsynced together
+        *paths, raw_path = app.archive.store_all(folder, [*zip(names, (a.data for a in files_in)),
+                                                          (f"{day}_v{version}.邮件{uid}.eml", raw)])
     for a, path, docs in zip(files_in, paths, docs_by_file):
         results = [_check(app, d, kind, who.unit, received) for d in docs if d.readable]
         stored.append(StoredFile(a, path, docs, results))
     body_results = [_check(app, d, kind, who.unit, received) for d in body_docs]
     results = [r for f in stored for r in f.results] + body_results
     if results:
-        outcome = _worst([r.outcome for r in results])
-        primary = min(results, key=lambda r: sum(1 for f in r.findings if f.severity == SEVERITY_ERROR))
+        outcome = Outcome.worst([r.outcome for r in results])
+        primary = min(results, key=lambda r: sum(1 for f in r.findings if f.severity == Severity.ERROR))
         facts = primary.facts.as_json()
     else:
-        outcome, facts = "需人工审核", {}
+        outcome, facts = Outcome.HUMAN, {}
     if any(docsandbox.refused(d) for f in stored for d in f.docs):
-        outcome = _worst([outcome, "需人工审核"])    # over a budget or hostile: a person reads the rest
+        outcome = Outcome.worst([outcome, Outcome.HUMAN])    # over a budget or hostile: a person reads the rest
     return Submission(who.unit, kind, version, dup, raw_path, stored, outcome, facts, body_results)
 
 
@@ -386,9 +371,9 @@ def _check(app: App, doc: Any, kind: str, unit: str, received: datetime) -> Any:
                                     received=received.date())
     except Exception as exc:
         log.exception("check failed on %s", doc.name)
-        return check.CheckResult(kind=kind, outcome="需人工审核",
+        return check.CheckResult(kind=kind, outcome=Outcome.HUMAN,
                                  facts=extract_facts("", kind=kind, year=None),
-                                 findings=(check.Finding("check-error", "提醒", "自动检查",
+                                 findings=(check.Finding("check-error", Severity.HINT, "自动检查",
                                                          f"{doc.name}：自动检查出错（{exc.__class__.__name__}），"
                                                          f"已转工作人员人工审核。", ""),))
 
@@ -521,9 +506,6 @@ def _held_failed(app: App, msg: Any, exc: Exception) -> None:
                                       f"{app.config.log.name} 发给维护人员。")
 
 
-ACCEPTABLE = ("untrusted", "flood")
-
-
 def accept(app: App, mid: int, unit_name: str | None = None) -> str:
     """`mailbot accept`: the office vouches for a held mail (after a phone call): file it as the
     unit's submission and acknowledge it. Returns a Chinese sentence; raises HeldMailError."""
@@ -532,8 +514,8 @@ def accept(app: App, mid: int, unit_name: str | None = None) -> str:
     except Exception:
         raise HeldMailError(f"台账中没有编号 {mid} 的邮件。") from None
     if msg.status not in ACCEPTABLE:
-        raise HeldMailError(f"编号 {mid} 的邮件状态是“{_STATUS_CN.get(msg.status, msg.status)}”，"
-                            f"只有待核实或超出每日上限的邮件可以用 accept 接收。")
+        raise HeldMailError(f"编号 {mid} 的邮件状态是“{msg.status.label}”，只有"
+                            f"{'或'.join(s.label for s in ACCEPTABLE)}的邮件可以用 accept 接收。")
     raw = _held_raw(app, msg)
     mail = parse_message(raw)
     who = identify(mail, app.campaign, app.roster)
@@ -543,7 +525,7 @@ def accept(app: App, mid: int, unit_name: str | None = None) -> str:
         raise HeldMailError(f"无法确定编号 {mid} 的邮件属于哪个单位，请用 --unit 指定（单位名单见 rules/units.csv）。")
     who = Identity(unit.name, True, who.kind, f"工作人员核实后接收，登记为{unit.name}")
     with app.ledger.transaction():
-        file_held(app, msg, raw, who, f"工作人员核实后接收（原因：{msg.reason or _STATUS_CN[msg.status]}）")
+        file_held(app, msg, raw, who, f"工作人员核实后接收（原因：{msg.reason or msg.status.label}）")
         app.ledger.set_trust(mid, "accepted", "工作人员核实后接收", [], None)
         app.ledger.event("accept", "ok", f"编号 {mid}（{msg.from_addr}“{msg.subject}”）由工作人员核实后登记为{unit.name}")
     filed = app.ledger.message(mid)

@@ -26,23 +26,7 @@ from typing import Iterable
 
 from .campaign import Campaign, Roster, Unit
 from .ledger import Ledger, Message
-
-# 方案状态 (SPEC §4)
-NOT_SUBMITTED = "未提交"
-OVERDUE = "逾期未提交"
-NEEDS_FIX = "需修改"
-PENDING = "待审核"
-APPROVED = "已备案"
-RETURNED = "退回修改"
-# 开展情况状态 / 反馈状态 in addition
-MANUAL = "需人工审核"
-SUBMITTED = "已提交"
-
-PLAN_KINDS = ("plan", "adjustment")
-DECISIONS = (APPROVED, RETURNED)
-
-#: statuses meaning "something acceptable of this kind is in": no reminder needed.
-PASSING = frozenset({PENDING, APPROVED, MANUAL, SUBMITTED})
+from .vocab import DECISIONS, PLAN_KINDS, DateSource, Kind, Outcome, Severity, UnitStatus
 
 
 @dataclass(frozen=True)
@@ -63,15 +47,15 @@ class Deadlines:
 class UnitState:
     unit: Unit
     activity_date: date | None
-    activity_source: str | None          # "方案" | "调整" | "通知指定"
+    activity_source: DateSource | None
     theme: str | None
     participants: int | None
-    plan_status: str                     # 未提交 | 逾期未提交 | 需修改 | 待审核 | 已备案 | 退回修改
+    plan_status: UnitStatus              # 未提交 | 逾期未提交 | 需修改 | 待审核 | 已备案 | 退回修改
     plan: Message | None                 # latest non-duplicate filed plan/adjustment
     problems: tuple[str, ...]            # error findings of that version, "item：text"
-    summary_status: str                  # 未提交 | 逾期未提交 | 待审核 | 需修改 | 需人工审核 | 已提交
+    summary_status: UnitStatus           # 未提交 | 逾期未提交 | 待审核 | 需修改 | 需人工审核 | 已提交
     summary: Message | None
-    feedback_status: str
+    feedback_status: UnitStatus
     feedback: Message | None
     deadlines: Deadlines
     reminders_sent: int
@@ -81,7 +65,7 @@ class UnitState:
     def name(self) -> str:
         return self.unit.name
 
-    def status_for(self, kind: str) -> str:
+    def status_for(self, kind: str) -> UnitStatus:
         return {"plan": self.plan_status, "summary": self.summary_status,
                 "feedback": self.feedback_status}[kind]
 
@@ -90,7 +74,7 @@ class UnitState:
 
     def passing(self, kind: str) -> bool:
         """True when an acceptable submission of this kind is in (no reminder needed)."""
-        return self.status_for(kind) in PASSING
+        return self.status_for(kind).passing
 
 
 # --- small pure helpers ---------------------------------------------------------------
@@ -150,23 +134,23 @@ def deadlines_for(campaign: Campaign, activity: date | None) -> Deadlines:
                      summary_due=summary_due, feedback_due=feedback_due)
 
 
-def _plain_status(msg: Message | None, due: date | None, today: date) -> str:
+def _plain_status(msg: Message | None, due: date | None, today: date) -> UnitStatus:
     """Status of a summary/feedback: none → 未提交/逾期未提交; else its check outcome."""
     if msg is None:
-        return OVERDUE if due is not None and today > due else NOT_SUBMITTED
-    if msg.outcome in (PENDING, NEEDS_FIX, MANUAL):
-        return msg.outcome
-    return SUBMITTED
+        return UnitStatus.OVERDUE if due is not None and today > due else UnitStatus.NOT_SUBMITTED
+    if msg.outcome in tuple(Outcome):
+        return UnitStatus.of(msg.outcome)
+    return UnitStatus.SUBMITTED
 
 
-def plan_status(plan: Message | None, review: sqlite3.Row | None, due: date, today: date) -> str:
+def plan_status(plan: Message | None, review: sqlite3.Row | None, due: date, today: date) -> UnitStatus:
     if plan is None:
-        return OVERDUE if today > due else NOT_SUBMITTED
+        return UnitStatus.OVERDUE if today > due else UnitStatus.NOT_SUBMITTED
     if review is not None and review["message"] == plan.id and review["decision"] in DECISIONS:
-        return review["decision"]
-    if plan.outcome == NEEDS_FIX:
-        return NEEDS_FIX
-    return PENDING            # 待审核 and 需人工审核 both wait for the office
+        return UnitStatus(review["decision"])
+    if plan.outcome == Outcome.FIX:
+        return UnitStatus.NEEDS_FIX
+    return UnitStatus.PENDING            # 待审核 and 需人工审核 both wait for the office
 
 
 # --- the one entry point ----------------------------------------------------------------
@@ -191,7 +175,7 @@ def unit_states(ledger: Ledger, campaign: Campaign, roster: Roster, today: date,
 
     reviews: dict[str, sqlite3.Row] = {}
     for r in ledger.reviews():
-        if r["kind"] not in ("plan", *PLAN_KINDS):
+        if r["kind"] not in PLAN_KINDS:
             continue
         u = roster.by_name(r["unit"])
         if u is not None:
@@ -211,30 +195,29 @@ def unit_states(ledger: Ledger, campaign: Campaign, roster: Roster, today: date,
             return ()
         if msg.id not in error_findings:
             error_findings[msg.id] = tuple(
-                f"{f['item']}：{f['text']}" for f in ledger.findings(msg.id) if f["severity"] == "错误")
+                f"{f['item']}：{f['text']}" for f in ledger.findings(msg.id) if f["severity"] == Severity.ERROR)
         return error_findings[msg.id]
 
     states: list[UnitState] = []
     for unit in ((only,) if only else roster.units):
         mine = by_unit.get(unit.name, {})
-        plan = _latest([*mine.get("plan", ()), *mine.get("adjustment", ())])
+        plan = _latest([m for k in PLAN_KINDS for m in mine.get(k, ())])
 
-        dated = [m for m in (*mine.get("plan", ()), *mine.get("adjustment", ()))
-                 if first_activity_date(m.facts) is not None]
+        dated = [m for k in PLAN_KINDS for m in mine.get(k, ()) if first_activity_date(m.facts) is not None]
         source_msg = _latest(dated)
         if source_msg is not None:
             activity = first_activity_date(source_msg.facts)
-            activity_source = "调整" if source_msg.kind == "adjustment" else "方案"
+            activity_source = DateSource.ADJUSTMENT if source_msg.kind == Kind.ADJUSTMENT else DateSource.PLAN
         else:
             activity = campaign.fixed_date_for(roster, unit.name)
-            activity_source = "通知指定" if activity is not None else None
+            activity_source = DateSource.NOTICE if activity is not None else None
 
         facts = plan.facts if plan is not None else {}
         theme = facts.get("theme") or None
         participants = _int_or_none(facts.get("participants"))
-        if plan is not None and plan.kind == "adjustment":
+        if plan is not None and plan.kind == Kind.ADJUSTMENT:
             # An adjustment often only moves the date: keep the plan's theme and headcount.
-            base = _latest(mine.get("plan", ()))
+            base = _latest(mine.get(Kind.PLAN, ()))
             if base is not None:
                 theme = theme or base.facts.get("theme") or None
                 if participants is None:
@@ -242,8 +225,8 @@ def unit_states(ledger: Ledger, campaign: Campaign, roster: Roster, today: date,
 
         dl = deadlines_for(campaign, activity)
         review = reviews.get(unit.name)
-        summary = _latest(mine.get("summary", ()))
-        feedback = _latest(mine.get("feedback", ()))
+        summary = _latest(mine.get(Kind.SUMMARY, ()))
+        feedback = _latest(mine.get(Kind.FEEDBACK, ()))
         states.append(UnitState(
             unit=unit, activity_date=activity, activity_source=activity_source,
             theme=theme, participants=participants,
@@ -261,5 +244,4 @@ def unit_state(ledger: Ledger, campaign: Campaign, roster: Roster, unit: str, to
 
 
 __all__ = ["Deadlines", "UnitState", "unit_states", "unit_state", "deadlines_for", "plan_status",
-           "first_activity_date", "NOT_SUBMITTED", "OVERDUE", "NEEDS_FIX", "PENDING", "APPROVED",
-           "RETURNED", "MANUAL", "SUBMITTED", "PASSING", "DECISIONS"]
+           "first_activity_date"]

@@ -12,7 +12,7 @@ Each (unit, kind, due date) has a fixed list of steps, each on one working day. 
 day only that day's steps are candidates ("never stale": a step missed because the daemon
 was down is not sent on a later day, but a daemon that starts after remind_at still sends
 the day's reminders). A step goes only to units with no acceptable submission of that
-kind (see progress.PASSING), and is queued at most once: dedupe key
+kind (see vocab.UnitStatus.passing), and is queued at most once: dedupe key
 `reminder:<campaign>:<unit>:<kind>:<due>:<step>`.
 """
 from __future__ import annotations
@@ -27,8 +27,9 @@ from .campaign import Campaign, CampaignError, Roster, Unit
 from .cndate import cn_date_weekday, md_weekday
 from .config import Config
 from .ledger import Ledger
-from .progress import NEEDS_FIX, RETURNED, UnitState, unit_states
+from .progress import UnitState, unit_states
 from .table import render_table
+from .vocab import Kind, UnitStatus
 from .workcalendar import WorkCalendar
 
 log = logging.getLogger("mailbot.remind")
@@ -96,7 +97,7 @@ class Reminder:
     step: str                 # before-3 | before-1 | due | overdue-1 …
     overdue: int              # 0, or which overdue reminder this is
     day: date                 # the working day it belongs to (today)
-    status: str               # the unit's status for this kind (未提交, 需修改, …)
+    status: UnitStatus        # the unit's status for this kind (未提交, 需修改, …)
     reason: str               # Chinese: why this unit gets it
     to: tuple[str, ...]
     cc: tuple[str, ...]
@@ -108,8 +109,12 @@ class Reminder:
         return f"reminder:{self.campaign_id}:{self.unit.name}:{self.kind}:{self.due.isoformat()}:{self.step}"
 
     @property
+    def on_due_day(self) -> bool:
+        return self.step == "due"
+
+    @property
     def step_label(self) -> str:
-        if self.step == "due":
+        if self.on_due_day:
             return "截止当天"
         if self.step.startswith("before-"):
             return f"截止前{self.step.split('-')[1]}个工作日"
@@ -127,11 +132,11 @@ def _reason(state: UnitState, kind: str, label: str, due: date, step: str, overd
         when = f"已于{md_weekday(due)}截止，已逾期 {late} 个工作日"
     else:
         when = f"将于{md_weekday(due)}截止"
-    if status == NEEDS_FIX and sub is not None:
+    if status == UnitStatus.NEEDS_FIX and sub is not None:
         probs = "；".join(state.problems) if kind == "plan" and state.problems else ""
         got = f"已收到的{label}（第 {sub.version} 版）经检查需修改" + (f"（{probs}）" if probs else "")
         return f"{label}{when}；{got}，尚未收到修改稿。"
-    if status == RETURNED:
+    if status == UnitStatus.RETURNED:
         why = state.last_review["reason"] if state.last_review is not None else ""
         return f"{label}{when}；已报送的方案被退回修改" + (f"（{why}）" if why else "") + "，尚未收到修改稿。"
     return f"{label}{when}，尚未收到你单位报送的{label}。"
@@ -180,6 +185,7 @@ def render(templates: compose.Templates, config: Config, campaign: Campaign, r: 
            state: UnitState | None = None) -> tuple[str, str, str]:
     return templates.render(
         "reminder", r=r, unit=r.unit.name, kind=campaign.kind(r.kind), campaign=campaign,
+        is_plan=r.kind == Kind.PLAN, is_summary=r.kind == Kind.SUMMARY,
         office=config.office_name, mailbox=_mailbox(config), state=state, ref=r.ref)
 
 

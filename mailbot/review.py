@@ -22,14 +22,16 @@ from . import compose
 from .campaign import Campaign, Roster
 from .config import Config
 from .ledger import Ledger
-from .progress import APPROVED, RETURNED, unit_state
+from .progress import unit_state
+from .vocab import DECISIONS, UnitStatus
 
 log = logging.getLogger("mailbot.review")
 
 VIAS = ("命令行", "跟踪表")
 #: what a clerk may type for each decision (after NFKC and trimming)
-ALIASES = {"已备案": APPROVED, "备案": APPROVED, "通过": APPROVED, "同意备案": APPROVED,
-           "退回修改": RETURNED, "退回": RETURNED, "退回重报": RETURNED}
+ALIASES = {**{d.label: d for d in DECISIONS},
+           "备案": UnitStatus.APPROVED, "通过": UnitStatus.APPROVED, "同意备案": UnitStatus.APPROVED,
+           "退回": UnitStatus.RETURNED, "退回重报": UnitStatus.RETURNED}
 DEFAULT_WORKBOOK_REASON = "请查看跟踪表中的备注，或与县政务公开办公室联系了解具体修改意见。"
 
 
@@ -40,7 +42,7 @@ class ReviewError(Exception):
 @dataclass(frozen=True)
 class ReviewResult:
     unit: str
-    decision: str
+    decision: UnitStatus     # 已备案 | 退回修改
     message: int | None      # the plan version's ledger message id
     version: int | None
     recorded: bool           # a new reviews row was written
@@ -51,7 +53,7 @@ class ReviewResult:
         return self.text
 
 
-def normalize_decision(value: str | None) -> str | None:
+def normalize_decision(value: str | None) -> UnitStatus | None:
     v = unicodedata.normalize("NFKC", value or "").strip()
     return ALIASES.get(v)
 
@@ -70,14 +72,14 @@ def decide(ledger: Ledger, config: Config, campaign: Campaign, roster: Roster, u
     """Record a decision on UNIT's latest plan version and queue the 审核结果 mail (once)."""
     chosen = normalize_decision(decision)
     if chosen is None:
-        raise ReviewError(f"审核结论“{decision}”不认识，只能是“{APPROVED}”或“{RETURNED}”。")
+        raise ReviewError(f"审核结论“{decision}”不认识，只能是“{UnitStatus.APPROVED}”或“{UnitStatus.RETURNED}”。")
     if via not in VIAS:
         raise ReviewError(f"审核来源“{via}”不认识，只能是{'、'.join(VIAS)}。")
     u = roster.by_name(unit)
     if u is None:
         raise ReviewError(f"单位名单 units.csv 中没有“{unit}”，请检查单位名称。")
     reason = (reason or "").strip()
-    if chosen == RETURNED and not reason:
+    if chosen == UnitStatus.RETURNED and not reason:
         raise ReviewError(f"退回修改须写明原因，例如：mailbot review {u.name} --return \"缺少温馨提示\"。")
     state = unit_state(ledger, campaign, roster, u.name, today)
     plan = state.plan
@@ -94,7 +96,8 @@ def decide(ledger: Ledger, config: Config, campaign: Campaign, roster: Roster, u
     templates = templates or compose.Templates(config.templates)
     to = _recipients(u.emails, plan.from_addr)
     dl = state.deadlines
-    ctx = dict(unit=u.name, decision=chosen, reason=reason, plan=plan, label=label, state=state,
+    ctx = dict(unit=u.name, decision=chosen.label, approved=chosen.approved, reason=reason, plan=plan, label=label,
+               state=state,
                deadlines=dl, today=today, campaign=campaign, office=config.office_name,
                ref=f"{campaign.id}-{plan.id:04d}",
                announce_passed=bool(dl.announce_due and dl.announce_due < today),
@@ -141,7 +144,7 @@ def apply_workbook_decisions(ledger: Ledger, config: Config, campaign: Campaign,
         if chosen is None:                       # cleared, or free text: not a decision
             continue
         reason = (reasons or {}).get(name) or (reasons or {}).get(u.name)
-        if not reason and chosen == RETURNED:
+        if not reason and chosen == UnitStatus.RETURNED:
             if hand is None:
                 hand = ledger.hand_kept()
             reason = hand.get((u.name, "备注")) or DEFAULT_WORKBOOK_REASON

@@ -56,6 +56,7 @@ from .config import Config
 from .fsutil import fsync_file, move_into_place, new_temp
 from .ledger import Ledger, Message
 from .progress import UnitState, unit_states
+from .vocab import DECISIONS, NEEDS_LOOK, PLAN_KINDS, Kind, Severity, Status, UnitStatus
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ BASE = "_底稿"                     # hidden: what the hand-kept cells showed w
 
 REVIEW_COL, PAPER_COL, NOTE_COL = "审核状态", "纸质版", "备注"
 HAND_COLUMNS = (REVIEW_COL, PAPER_COL, NOTE_COL)
-REVIEW_CHOICES = ("已备案", "退回修改")
+REVIEW_CHOICES = tuple(d.label for d in DECISIONS)
 PAPER_CHOICES = ("已收到", "未收到")
 
 OVERVIEW_HEADERS = (
@@ -84,7 +85,6 @@ FINDING_HEADERS = ("单位", "类型", "版本", "文件", "严重程度", "事�
 SCHEDULE_HEADERS = ("日期", "星期", "工作日", "通知指定", "开展单位", "单位数", "说明")
 UNMATCHED_HEADERS = ("时间", "发件人", "主题", "附件", "原因", "疑似单位", "原文")
 
-STATUS_ORDER = ("未提交", "逾期未提交", "需修改", "待审核", "需人工审核", "已提交", "退回修改", "已备案")
 
 # --- looks -------------------------------------------------------------------------------
 
@@ -99,9 +99,6 @@ _FILLS = {  # background, font colour: Excel's own good/bad/neutral palette wher
     "header": ("D9E1F2", None),
     "input": ("FFF9E6", None),      # the columns the clerk fills in
 }
-STATUS_FILL = {"逾期未提交": "red", "需修改": "amber", "已备案": "green", "退回修改": "orange",
-               "待审核": "blue", "需人工审核": "blue", "已提交": "green"}
-SEVERITY_FILL = {"错误": "red", "提醒": "amber"}
 
 PAPER_A4 = "9"
 ROW_POINTS = 18         # CJK glyphs need more than the default 15 pt at 11 pt
@@ -407,7 +404,7 @@ class _Table:
             fill, link, bold, v = v.fill, v.link, v.bold, v.value
         quote = False
         if isinstance(v, str):
-            v, quote = safe_text(v)
+            v, quote = safe_text(str(v))       # str(): a vocab member is written as its plain text
         elif isinstance(v, datetime) and v.tzinfo is not None:
             v = v.replace(tzinfo=None)
         c = WriteOnlyCell(self.ws, v)
@@ -587,29 +584,21 @@ def _sender(m: _Mail) -> str:
     return m.from_addr or m.from_name or ""
 
 
-_STATUS_TEXT = {"automatic": "自动回复/系统邮件，未处理", "oversize": "邮件过大，未下载",
-                "unparsable": "无法解析", "own": "本邮箱发出，已忽略",
-                "unmatched": "未识别单位", "unconfirmed": "待确认发件人", "noattach": "无附件，未登记",
-                "error": "处理出错，待人工处理", "resynced": "邮箱重新编号后再次出现，已忽略",
-                "untrusted": "待核实：疑似冒用单位邮箱，未登记", "flood": "超出每日登记上限，未登记",
-                "before": "活动开始前的旧邮件，只存档"}
-
-
 def _result(m: _Mail, versions: dict[int, _Mail]) -> str:
-    if m.status == "filed":
-        text = m.outcome or "已归档"
+    if m.status == Status.FILED:
+        text = m.outcome or Status.FILED.explanation
         if m.duplicate_of is not None:
             first = versions.get(m.duplicate_of)
             text = f"重复发送（同第{first.version}版）" if first and first.version else "重复发送"
         return text
-    text = _STATUS_TEXT.get(m.status, m.status)
+    text = Status(m.status).explanation
     return f"{text}：{m.reason}" if m.reason else text
 
 
 def _version_text(m: Message | None, campaign: Campaign) -> str | None:
     if m is None or not m.version:
         return None
-    if m.kind == "adjustment":
+    if m.kind == Kind.ADJUSTMENT:
         return f"{_kind_label(campaign, m.kind)}第{m.version}版"
     return f"第{m.version}版"
 
@@ -629,13 +618,13 @@ def _default_is_workday(day: date) -> bool:
         return day.weekday() < 5
 
 
-def _fill(status: str | None) -> str | None:
-    return STATUS_FILL.get(status or "")
+def _fill(status: UnitStatus) -> str | None:
+    return status.fill
 
 
 def _effective_review(s: UnitState) -> str:
     """The decision in force on the unit's current plan version, else blank."""
-    return s.plan_status if s.plan_status in REVIEW_CHOICES else ""
+    return s.plan_status.label if s.plan_status.decided else ""
 
 
 # --- the sheets --------------------------------------------------------------------------
@@ -700,7 +689,7 @@ def _overview(wb, styles, title, campaign, states, hand, pending, tz):
         ws.data_validations.append(dv)
         ws.data_validations.append(dv2)
         # The clerk's choice is coloured at once, before mailbot has read it.
-        for value, fill in (("已备案", "green"), ("退回修改", "orange")):
+        for value, fill in ((d.label, d.fill) for d in DECISIONS):
             bg, fg = _FILLS[fill]
             ws.conditional_formatting.add(
                 f"{rcol}3:{rcol}{last}",
@@ -716,14 +705,14 @@ def _records(wb, styles, title, messages, attachments, link, campaign, tz):
     t = _Table(wb, styles, RECORDS, cols, title)
     by_id = {m.id: m for m in messages}
     for m in messages:
-        if m.status in ("own", "resynced"):     # our own mail; the same mail again after renumbering
+        if m.status in (Status.OWN, Status.RESYNCED):    # our own mail; the same mail again after renumbering
             continue
         when = _local(m.received_at, tz)
         unit = m.unit or None
         kind = _kind_label(campaign, m.kind) or None
         result = _result(m, by_id)
         raw = V("打开", link=link(m.raw_path)) if m.raw_path else None
-        head = [when, unit, kind, m.version if m.status == "filed" else None, _sender(m), m.subject]
+        head = [when, unit, kind, m.version if m.status == Status.FILED else None, _sender(m), m.subject]
         atts = attachments.get(m.id, ())
         if not atts:
             t.add(head + [None, m.size, m.sha256, result, raw])
@@ -732,9 +721,9 @@ def _records(wb, styles, title, messages, attachments, link, campaign, tz):
             name = a["filename"] or a["path"] and Path(a["path"]).name or "（无名附件）"
             target = link(a["path"])
             a_result = result
-            if m.status == "filed" and m.duplicate_of is None and a["outcome"]:
+            if m.status == Status.FILED and m.duplicate_of is None and a["outcome"]:
                 a_result = a["outcome"] + (f"：{a['reason']}" if a["reason"] else "")
-            elif a["reason"] and m.status == "filed":
+            elif a["reason"] and m.status == Status.FILED:
                 a_result = f"{result}；{a['reason']}"
             t.add(head + [V(name, link=target) if target else name, a["size"], a["sha256"], a_result, raw])
     t.write()
@@ -748,7 +737,7 @@ def _findings(wb, styles, title, rows, current_ids, campaign, tz):
     for r in rows:
         received = _local(datetime.fromisoformat(r["received_at"]), tz)
         t.add([r["unit"] or "（待确认）", _kind_label(campaign, r["kind"]) or None, r["version"],
-               r["filename"], V(r["severity"], fill=SEVERITY_FILL.get(r["severity"])), r["item"],
+               r["filename"], V(r["severity"], fill=Severity(r["severity"]).fill), r["item"],
                r["text"], r["clause"], received, "是" if r["message"] in current_ids else "否"])
     t.write(freeze="B3")
 
@@ -802,11 +791,10 @@ def _unmatched(wb, styles, title, messages, attachments, link, tz):
             Col("原因", "wrap", cap=36), Col("疑似单位", cap=26), Col("原文", "link", cap=12)]
     t = _Table(wb, styles, UNMATCHED, cols, title)
     for m in messages:
-        if m.status not in ("untrusted", "flood", "unmatched", "unconfirmed", "oversize", "unparsable", "noattach",
-                            "error"):
+        if m.status not in NEEDS_LOOK:
             continue
         names = "\n".join(a["filename"] or "" for a in attachments.get(m.id, ()))
-        reason = m.reason or _STATUS_TEXT.get(m.status, m.status)
+        reason = m.reason or Status(m.status).explanation
         raw = V("打开原邮件", link=link(m.raw_path)) if m.raw_path else None
         t.add([_local(m.received_at, tz), _sender(m), m.subject, names or None, reason,
                m.unit or None, raw])
@@ -817,18 +805,17 @@ def _progress(wb, styles, title, campaign, states, messages, today, tz):
     ws = wb.create_sheet(PROGRESS)
     kinds = [(k, _kind_label(campaign, k)) for k in ("plan", "summary", "feedback") if k in campaign.kinds]
     counts = {k: Counter(s.status_for(k) for s in states) for k, _ in kinds}
-    statuses = [st for st in STATUS_ORDER if any(counts[k][st] for k, _ in kinds)]
-    statuses += sorted({st for k, _ in kinds for st in counts[k]} - set(statuses))
+    statuses = [st for st in UnitStatus if any(counts[k][st] for k, _ in kinds)]
 
     # daily arrivals of filed, non-duplicate submissions
     per_day: dict[date, Counter] = defaultdict(Counter)
     first_plan: dict[str, date] = {}
     for m in messages:
-        if m.status != "filed" or m.duplicate_of is not None or not m.kind:
+        if m.status != Status.FILED or m.duplicate_of is not None or not m.kind:
             continue
         day = _local(m.received_at, tz).date()
         per_day[day][m.kind] += 1
-        if m.kind in ("plan", "adjustment") and m.unit:
+        if m.kind in PLAN_KINDS and m.unit:
             first_plan[m.unit] = min(first_plan.get(m.unit, day), day)
     day_kinds = [k for k in campaign.kind_order if k in campaign.kinds]
     day_kinds.sort(key=lambda k: ("plan", "adjustment", "summary", "feedback").index(k)

@@ -15,10 +15,11 @@ import pytest
 
 from mailbot import docprobe
 from mailbot.campaign import load_campaign
-from mailbot.check import OUTCOME_HUMAN, check_document
+from mailbot.check import check_document
 from mailbot.defaults import init_folder
 from mailbot.docprobe import SELFTEST_DOC, SELFTEST_TEXT, probe_doc_conversion
 from mailbot.docread import REASON_NO_WRITER, ConversionError, Converter, lacks_writer, read_document
+from mailbot.vocab import Outcome
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = SELFTEST_DOC.read_bytes()          # a real Word 97 .doc (LibreOffice made it)
@@ -65,7 +66,7 @@ def test_calc_only_libreoffice_says_writer_is_missing(tmp_path):
         assert "缺少 Writer 组件" in doc.reason and "可能已损坏" not in doc.reason
     result = check_document(doc, campaign=load_campaign(ROOT / "rules" / "open-day-2022.toml"), roster=None,
                             kind=None, unit="西吉县民政局", received=None)
-    assert result.outcome == OUTCOME_HUMAN
+    assert result.outcome == Outcome.HUMAN
     assert "缺少 Writer 组件" in result.findings[0].message
 
 

@@ -42,11 +42,11 @@ if spec.startswith("archive:"):                 # archive:<ERRNO>:<writes that s
     import mailbot.archive as archive
     _, name, good = spec.split(":")
     real, left = archive.write_temp, [int(good)]
-    def _write_temp(folder, data):
+    def _write_temp(folder, data, **kw):
         if left[0] <= 0:
             raise OSError(getattr(errno, name), os.strerror(getattr(errno, name)))
         left[0] -= 1
-        return real(folder, data)
+        return real(folder, data, **kw)
     archive.write_temp = _write_temp
 elif spec == "ledger-full-at-send":            # the disk fills while the queue is drained
     from mailbot.ledger import Ledger
@@ -224,7 +224,7 @@ def test_daemon_survives_a_full_disk_and_converges(tmp_path, reference, monkeypa
     app, d = _daemon(office)
     real = archive.write_temp
 
-    def full(folder, data):
+    def full(folder, data, **kw):
         raise OSError(errno.ENOSPC, "No space left on device")
     monkeypatch.setattr(archive, "write_temp", full)
     d.poll_step()
