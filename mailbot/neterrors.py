@@ -22,9 +22,9 @@ def reason(exc: BaseException, dropped: tuple[type[BaseException], ...] = ()) ->
     if isinstance(exc, socket.gaierror):
         return f"无法解析服务器地址（{exc.strerror or exc}）"
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"服务器证书校验失败（{exc.verify_message or exc.reason or exc}）"
+        return f"服务器证书校验失败（{getattr(exc, 'verify_message', None) or getattr(exc, 'reason', None) or exc}）"
     if isinstance(exc, ssl.SSLError):
-        return f"加密连接失败（{exc.reason or exc}）"
+        return f"加密连接失败（{getattr(exc, 'reason', None) or exc}）"
     if isinstance(exc, (EOFError, *dropped)):
         return "服务器关闭了连接"
     if isinstance(exc, OSError):
