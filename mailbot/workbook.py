@@ -26,10 +26,12 @@ Contracts:
 """
 from __future__ import annotations
 
+import glob
 import logging
 import math
 import os
 import re
+import time
 import unicodedata
 import warnings
 from collections import Counter, defaultdict
@@ -1000,14 +1002,30 @@ def compile(ledger: Ledger, campaign: Campaign, roster: Roster, config: Config, 
                 pass
 
 
+STALE_TEMP_SECONDS = 3600   # a temp workbook this old was left by a killed process
+
+
 def _temp_file(path: Path) -> str:
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        _sweep_stale_temps(folder, path.stem)
         return str(new_temp(folder, prefix=f".{path.stem}.", suffix=".tmp"))
     except OSError as exc:
         raise WorkbookError(f"无法在 {folder} 中写入跟踪表：{exc.strerror or exc}。"
                             f"请检查 config.ini [paths] workbook 所在目录的权限。") from None
+
+
+def _sweep_stale_temps(folder: Path, stem: str) -> None:
+    """Temp workbooks left by a process killed mid-save (visible clutter on an office PC). Only old
+    ones: a compile running in another process right now has a fresh one."""
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    for old in folder.glob(f".{glob.escape(stem)}.*.tmp"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            pass
 
 
 def _move_into_place(tmp: str, path: Path, now: datetime, warnings: list[str]) -> CompileResult:

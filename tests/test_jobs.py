@@ -92,3 +92,19 @@ def test_a_day_runs_the_daemons_jobs_in_order(tmp_path):
     assert all(r["status"] == "sent" for r in app.ledger.outgoing())
     assert app.config.workbook.is_file()
     app.close()
+
+
+def test_temp_workbooks_left_by_a_killed_save_are_swept(tmp_path):
+    import os
+    import time
+    app, jobs = _office(tmp_path)
+    jobs.poll()
+    folder = app.config.workbook.parent
+    stale, fresh = folder / ".跟踪表.killed1.tmp", folder / ".跟踪表.running2.tmp"
+    for f in (stale, fresh):
+        f.write_bytes(b"PK partial")
+    old = time.time() - workbook.STALE_TEMP_SECONDS - 60
+    os.utime(stale, (old, old))
+    jobs.workbook(force=True)
+    assert not stale.exists() and fresh.exists()           # another compile may own a fresh one
+    app.close()
