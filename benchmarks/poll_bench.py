@@ -252,7 +252,7 @@ def instrument(app, stages: Stages) -> None:
     s.patch(acks, "queue", "compose.queue (build MIME)")
     s.patch(pipeline, "confirm_waiting", "pipeline.confirm_waiting (self)")
     s.patch(app.templates, "render", "compose.Templates.render (jinja)")
-    s.patch(app.archive, "store", "archive.store (write+fsync)")
+    s.patch(app.archive, "store_all", "archive.store_all (write+fsync)")
     for m in LEDGER_METHODS:
         s.patch(app.ledger, m, f"ledger.{m}")
     app.ledger.db = _DbProxy(app.ledger.db, s)
