@@ -300,6 +300,11 @@ class Ledger:
         return [Message.from_row(r) for r in
                 self.q(f"SELECT * FROM messages WHERE {where} ORDER BY received_at, id", params)]
 
+    def position_of(self, mid: int) -> tuple[str, int, int]:
+        """(source, UIDVALIDITY, UID) where message MID was found."""
+        r = self.db.execute("SELECT source, uidvalidity, uid FROM messages WHERE id=?", (mid,)).fetchone()
+        return (r["source"], r["uidvalidity"], r["uid"])
+
     def next_version(self, unit: str, kind: str) -> int:
         row = self.db.execute("SELECT MAX(version) FROM messages WHERE unit=? AND kind=? AND status='filed'",
                               (unit, kind)).fetchone()

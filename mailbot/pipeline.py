@@ -41,6 +41,7 @@ class PollReport:
     held: dict[str, int] = field(default_factory=dict)
     confirmed: int = 0
     acks_queued: int = 0
+    filed_later: list[int] = field(default_factory=list)   # held mail filed by this poll (confirmed, re-decided)
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -89,6 +90,10 @@ def poll(app: App) -> PollReport:
                 source.mark_filed(fetched.uid)
         report.confirmed = confirm_waiting(app, report)
         report.confirmed += recheck_pending(app, report)
+        for mid in report.filed_later:  # held mail filed now: $Filed on it too, when it is in this mailbox
+            where, validity, uid = app.ledger.position_of(mid)
+            if (where, validity) == (source.name, uidvalidity):
+                source.mark_filed(uid)
     app.ledger.event("poll", "ok", report.summary())
     log.info("poll %s: fetched=%d filed=%d held=%s confirmed=%d acks_queued=%d", source.name, report.fetched,
              report.filed, report.held, report.confirmed, report.acks_queued)
@@ -428,6 +433,8 @@ def file_held(app: App, msg: Any, raw: bytes, who: Identity, reason: str,
         sub.record(app, msg.id)
         if queue_ack(app, msg.id, mail) and report is not None:
             report.acks_queued += 1
+    if report is not None:
+        report.filed_later.append(msg.id)
 
 
 def confirm_waiting(app: App, report: PollReport | None = None) -> int:

@@ -767,3 +767,23 @@ def make_message(
         text = body + "\n" + ("x" * 76 + "\n") * max(0, size // 77)
     m.set_content(text)
     return m.as_bytes()
+
+
+def point_config_at(root: Path, *, imap_port: int, user: str, password_env: str, smtp_port: int,
+                    smtp_user: str = "", smtp_password_env: str | None = None,
+                    max_message_mb: int | None = None) -> Path:
+    """Rewrite ROOT/config.ini (as `mailbot init` wrote it) to use the test Dovecot and SMTP
+    server on loopback, plain TCP, with the send throttle lifted (tests never wait on it)."""
+    cfg = Path(root) / "config.ini"
+    text = cfg.read_text(encoding="utf-8")
+    text = text.replace("backend = maildir\npath = var/maildir",
+                        f"host = 127.0.0.1\nport = {imap_port}\nsecurity = none\n"
+                        f"username = {user}\npassword_env = {password_env}")
+    smtp_login = f"username = {smtp_user}" + (f"\npassword_env = {smtp_password_env}" if smtp_password_env else "")
+    text = text.replace("backend = outbox\npath = var/outbox",
+                        f"host = 127.0.0.1\nport = {smtp_port}\nsecurity = none\n{smtp_login}")
+    if max_message_mb is not None:
+        text = re.sub(r"(?m)^max_message_mb = \d+", f"max_message_mb = {max_message_mb}", text)
+    text = re.sub(r"(?m)^send_per_minute = \d+", "send_per_minute = 100000", text)
+    cfg.write_text(text, encoding="utf-8")
+    return cfg

@@ -22,7 +22,7 @@ from mailbot import samples
 from mailbot.campaign import load_campaign, load_roster
 from mailbot.defaults import init_folder
 from mailbot.parse import parse_message
-from servers import unique_user
+from servers import point_config_at, unique_user
 
 OFFICE = "xjxzwgkb@163.com"
 TODAY = "2022-09-30"
@@ -48,15 +48,8 @@ class Office:
     def __init__(self, root: Path, dovecot, smtp, user: str):
         self.root, self.dovecot, self.smtp, self.user = root, dovecot, smtp, user
         init_folder(root, demo_keys=True)
-        text = (root / "config.ini").read_text(encoding="utf-8")
-        text = text.replace("backend = maildir\npath = var/maildir",
-                            f"host = 127.0.0.1\nport = {dovecot.port}\nsecurity = none\n"
-                            f"username = {user}\npassword_env = MB_E2E_PW")
-        text = text.replace("backend = outbox\npath = var/outbox",
-                            f"host = 127.0.0.1\nport = {smtp.port}\nsecurity = none\nusername =")
-        text = text.replace("max_message_mb = 30", "max_message_mb = 1")
-        text = text.replace("send_per_minute = 20", "send_per_minute = 100000")   # no throttle waits in tests
-        (root / "config.ini").write_text(text, encoding="utf-8")
+        point_config_at(root, imap_port=dovecot.port, user=user, password_env="MB_E2E_PW", smtp_port=smtp.port,
+                        max_message_mb=1)
 
     def mailbot(self, *args: str, crash: str | None = None) -> subprocess.CompletedProcess:
         env = dict(os.environ, MB_E2E_PW=PASSWORD)
@@ -193,6 +186,9 @@ def test_poll_files_acknowledges_and_is_idempotent(office):
     assert [str(a["To"]) for a in new] == [pending.sender]
     r = office.mailbot("poll")
     assert len(_acks(office.smtp)) == len(acks) + 1
+    flags = [{f.decode() if isinstance(f, bytes) else f for f in s.flags}
+             for s in office.dovecot.messages(office.user)]
+    assert sum(1 for f in flags if "$Filed" in f) == len(submissions) + 1     # the confirmed one too
 
 
 @pytest.mark.parametrize("crash", ["archived:3", "committed:7", "archived:12", "sent:4"])

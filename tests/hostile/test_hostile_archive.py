@@ -32,6 +32,7 @@ from mailbot.names import (MAX_FILE_BYTES, MAX_NAME_BYTES, as_displayed, attachm
                            sanitise)
 from mailbot.pipeline import _unique, poll
 from mailbot.verify import verify
+from servers import point_config_at
 
 TZ = timezone(timedelta(hours=8))
 OFFICE = "xjxzwgkb@163.com"
@@ -311,14 +312,7 @@ class Office:
     def __init__(self, root: Path, dovecot, smtp, user: str):
         self.root = root
         _office(root)
-        text = (root / "config.ini").read_text(encoding="utf-8")
-        text = text.replace("backend = maildir\npath = var/maildir",
-                            f"host = 127.0.0.1\nport = {dovecot.port}\nsecurity = none\n"
-                            f"username = {user}\npassword_env = MB_ARCH_PW")
-        text = text.replace("backend = outbox\npath = var/outbox",
-                            f"host = 127.0.0.1\nport = {smtp.port}\nsecurity = none\nusername =")
-        text = text.replace("send_per_minute = 20", "send_per_minute = 100000")
-        (root / "config.ini").write_text(text, encoding="utf-8")
+        point_config_at(root, imap_port=dovecot.port, user=user, password_env="MB_ARCH_PW", smtp_port=smtp.port)
 
     def mailbot(self, *args: str) -> subprocess.CompletedProcess:
         env = dict(os.environ, MB_ARCH_PW=PASSWORD)

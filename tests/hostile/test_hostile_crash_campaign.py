@@ -40,7 +40,7 @@ import pytest
 from mailbot import samples
 from mailbot.campaign import load_campaign, load_roster
 from mailbot.defaults import init_folder
-from servers import SmtpServer, unique_user
+from servers import SmtpServer, point_config_at, unique_user
 
 OFFICE = "xjxzwgkb@163.com"
 TODAY = "2022-09-30"
@@ -208,15 +208,8 @@ class Office:
     def __init__(self, root: Path, dovecot, smtp: SmtpServer, mails: list[samples.DemoMail]):
         self.root, self.dovecot, self.smtp, self.user = root, dovecot, smtp, unique_user("crash")
         init_folder(root, demo_keys=True)
-        text = (root / "config.ini").read_text(encoding="utf-8")
-        text = text.replace("backend = maildir\npath = var/maildir",
-                            f"host = 127.0.0.1\nport = {dovecot.port}\nsecurity = none\n"
-                            f"username = {self.user}\npassword_env = MB_CRASH_PW")
-        text = text.replace("backend = outbox\npath = var/outbox",
-                            f"host = 127.0.0.1\nport = {smtp.port}\nsecurity = none\nusername =")
-        text = text.replace("max_message_mb = 30", "max_message_mb = 1")
-        text = text.replace("send_per_minute = 20", "send_per_minute = 100000")   # no throttle waits
-        (root / "config.ini").write_text(text, encoding="utf-8")
+        point_config_at(root, imap_port=dovecot.port, user=self.user, password_env="MB_CRASH_PW",
+                        smtp_port=smtp.port, max_message_mb=1)
         dovecot.add_user(self.user, PASSWORD)
         with dovecot.client(self.user) as c:       # its own connection: closed, not kept per user
             for m in mails:

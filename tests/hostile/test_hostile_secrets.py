@@ -23,7 +23,7 @@ import pytest
 
 from mailbot import redact
 from mailbot.defaults import init_folder
-from servers import SmtpServer, unique_user
+from servers import SmtpServer, point_config_at, unique_user
 from test_e2e_mailbox import _demo
 
 OFFICE = "xjxzwgkb@163.com"
@@ -90,15 +90,8 @@ def office(tmp_path, dovecot, echoing_smtp):
     dovecot.add_user(user, IMAP_PW)
     root = tmp_path / "office"
     init_folder(root, demo_keys=True)
-    text = (root / "config.ini").read_text(encoding="utf-8")
-    text = text.replace("backend = maildir\npath = var/maildir",
-                        f"host = 127.0.0.1\nport = {dovecot.port}\nsecurity = none\n"
-                        f"username = {user}\npassword_env = MB_SEC_IMAP")
-    text = text.replace("backend = outbox\npath = var/outbox",
-                        f"host = 127.0.0.1\nport = {echoing_smtp.port}\nsecurity = none\n"
-                        f"username = {OFFICE}\npassword_env = MB_SEC_SMTP")
-    text = text.replace("send_per_minute = 20", "send_per_minute = 100000")
-    (root / "config.ini").write_text(text, encoding="utf-8")
+    point_config_at(root, imap_port=dovecot.port, user=user, password_env="MB_SEC_IMAP",
+                    smtp_port=echoing_smtp.port, smtp_user=OFFICE, smtp_password_env="MB_SEC_SMTP")
     for m in _demo(root)[:6]:
         dovecot.append(user, m.raw, internaldate=m.arrival)
     return root
