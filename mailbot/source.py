@@ -5,7 +5,7 @@ Both backends give the same interface: ``connect()``, ``uidvalidity()``,
 ``mark_filed(uid)`` and ``close()``. The ledger remembers (name, UIDVALIDITY,
 last UID); nothing here decides what is processed.
 
-IMAP rules learnt the hard way (docs/NOTES): send IMAP ID right after LOGIN or
+IMAP rules learnt the hard way: send IMAP ID right after LOGIN or
 163.com refuses SELECT ("Unsafe Login"); ``UID SEARCH UID n:*`` always returns
 the highest UID, so filter client-side; check RFC822.SIZE before fetching a
 body; fetch with BODY.PEEK[] so \\Seen is never set; chunk FETCH commands
