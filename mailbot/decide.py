@@ -18,8 +18,9 @@ from . import authenticity
 from .automatic import automatic_reason
 from .identify import Identity, is_reply, own_text
 from .parse import ParsedMail
+from .vocab import Status
 
-FILED = "filed"
+FILED = Status.FILED
 REPLY_ACK, REPLY_NOFILE = "ack", "ack_nofile"     # template sets (templates/ack.*, ack_nofile.*)
 
 
@@ -41,7 +42,7 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Decision:
-    status: str                           # filed, or a hold status (see pipeline.HOLD_FOLDERS)
+    status: Status                        # FILED, or a hold status (vocab.Status: label, hold folder)
     reason: str | None                    # Chinese; None for a plain filing
     reply: str | None = None              # None | REPLY_ACK | REPLY_NOFILE
     trail: tuple[str, ...] = field(default=())   # the rules asked, in order; the last one decided
@@ -62,24 +63,24 @@ class Rule:
 
 def _own(m: Incoming) -> Decision | None:
     if m.mail.from_addr and m.mail.from_addr in m.own_addresses:
-        return Decision("own", "本邮箱自己发出的邮件，不处理。")
+        return Decision(Status.OWN, "本邮箱自己发出的邮件，不处理。")
     return None
 
 
 def _unparsable(m: Incoming) -> Decision | None:
     if not m.mail.from_addr and not m.mail.attachments and m.mail.problems:
-        return Decision("unparsable", "；".join(m.mail.problems))
+        return Decision(Status.UNPARSABLE, "；".join(m.mail.problems))
     return None
 
 
 def _automatic(m: Incoming) -> Decision | None:
     reason = automatic_reason(m.mail, m.own_addresses)
-    return Decision("automatic", reason) if reason else None
+    return Decision(Status.AUTOMATIC, reason) if reason else None
 
 
 def _before(m: Incoming) -> Decision | None:
     if m.accept_from and m.received < m.accept_from:
-        return Decision("before", f"邮件于 {m.received:%Y-%m-%d} 到达，早于本次活动的收件起始日 {m.accept_from}"
+        return Decision(Status.BEFORE, f"邮件于 {m.received:%Y-%m-%d} 到达，早于本次活动的收件起始日 {m.accept_from}"
                                   f"（规则文件 [campaign] accept_from），只存档，不登记、不回复。")
     return None
 
@@ -89,21 +90,21 @@ def _untrusted(m: Incoming) -> Decision | None:
     if v.trusted:
         return None
     if who.unit is None:
-        return Decision("unmatched", "；".join(x for x in (who.how, v.reason) if x))
+        return Decision(Status.UNMATCHED, "；".join(x for x in (who.how, v.reason) if x))
     if v.level == authenticity.PENDING:
-        return Decision("untrusted", f"{v.reason}；DNS 恢复后自动登记并回执，{m.dns_retry_hours:g} 小时内仍查不到则按规则判定。")
-    return Decision("untrusted", f"{v.reason}。已存档，不登记、不回复；请电话向{who.unit}核实，"
+        return Decision(Status.UNTRUSTED, f"{v.reason}；DNS 恢复后自动登记并回执，{m.dns_retry_hours:g} 小时内仍查不到则按规则判定。")
+    return Decision(Status.UNTRUSTED, f"{v.reason}。已存档，不登记、不回复；请电话向{who.unit}核实，"
                                  f"确为其发出的，运行 mailbot accept 编号 接收（mailbot accept 可列出编号）。")
 
 
 def _unmatched(m: Incoming) -> Decision | None:
-    return Decision("unmatched", m.who.how) if m.who.unit is None else None
+    return Decision(Status.UNMATCHED, m.who.how) if m.who.unit is None else None
 
 
 def _unconfirmed(m: Incoming) -> Decision | None:
     if m.who.confirmed:
         return None
-    return Decision("unconfirmed", m.who.how + "。把该地址加入 rules/units.csv 后，下一次收信会确认并发送回执。")
+    return Decision(Status.UNCONFIRMED, m.who.how + "。把该地址加入 rules/units.csv 后，下一次收信会确认并发送回执。")
 
 
 def _no_files(m: Incoming) -> Decision | None:
@@ -113,8 +114,8 @@ def _no_files(m: Incoming) -> Decision | None:
     if m.mail.attachments or body_is_submission(m.mail, m.who):
         return None
     if m.who.kind and not is_reply(m.mail.subject):
-        return Decision("noattach", "邮件没有附件，正文也不像报送材料，未登记；已回复发件人请补发附件。", REPLY_NOFILE)
-    return Decision("noattach", "邮件没有附件，正文也不像报送材料，未登记；如需登记或回复请人工处理。")
+        return Decision(Status.NOATTACH, "邮件没有附件，正文也不像报送材料，未登记；已回复发件人请补发附件。", REPLY_NOFILE)
+    return Decision(Status.NOATTACH, "邮件没有附件，正文也不像报送材料，未登记；如需登记或回复请人工处理。")
 
 
 def _flood(m: Incoming) -> Decision | None:
@@ -124,7 +125,7 @@ def _flood(m: Incoming) -> Decision | None:
                                     "max_filed_per_sender_per_day"),
                                    (m.filed_today_for_unit, m.max_per_unit, m.who.unit, "max_filed_per_unit_per_day")):
         if count >= limit:
-            return Decision("flood", f"{who} 在 {day} 已登记 {limit} 封邮件，达到每日上限（[limits] {key}），"
+            return Decision(Status.FLOOD, f"{who} 在 {day} 已登记 {limit} 封邮件，达到每日上限（[limits] {key}），"
                                      f"本封只存档、不登记、不回复；确需登记的，运行 mailbot accept 编号。")
     return None
 

@@ -29,10 +29,6 @@ from .vocab import ACCEPTABLE, Outcome, Severity, Status
 
 log = logging.getLogger("mailbot.poll")
 
-# Archive folders for mail that is not (yet) a unit's submission (vocab.Status.hold_folder;
-# Status(status).folder_for(unit) adds the unit's subfolder where the status keeps one).
-HOLD_FOLDERS = {s.value: s.hold_folder for s in Status if s.hold_folder}
-
 
 @dataclass
 class PollReport:
@@ -86,7 +82,7 @@ def poll(app: App) -> PollReport:
                 continue
             status = file_message(app, source.name, uidvalidity, fetched, report)
             crashpoint("committed")
-            if status == "filed":
+            if status == Status.FILED:
                 source.mark_filed(fetched.uid)
         report.confirmed = confirm_waiting(app, report)
         report.confirmed += recheck_pending(app, report)
@@ -110,10 +106,10 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
         reason = (f"邮件大小 {fetched.size / 1048576:.1f} MB，超过上限 {limit} MB，未下载。"
                   f"请在邮箱网页版查看，或调大 [limits] max_message_mb。")
         with app.ledger.transaction():
-            app.ledger.add_message(**base, status="oversize", reason=reason)
+            app.ledger.add_message(**base, status=Status.OVERSIZE, reason=reason)
             app.ledger.set_source_position(source, uidvalidity, fetched.uid)
-        report.held["oversize"] = report.held.get("oversize", 0) + 1
-        return "oversize"
+        report.held[Status.OVERSIZE] = report.held.get(Status.OVERSIZE, 0) + 1
+        return Status.OVERSIZE
     raw = fetched.raw
     app.archive.take_collisions()      # left over from a mail that failed half-way: found again below
     earlier = app.ledger.same_mail_before(source, uidvalidity, _sha(raw))
@@ -121,11 +117,11 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
         with app.ledger.transaction():
             app.ledger.add_message(**base, sha256=earlier.sha256, message_id=earlier.message_id,
                                    subject=earlier.subject, from_addr=earlier.from_addr,
-                                   from_name=earlier.from_name, status="resynced", duplicate_of=earlier.id,
+                                   from_name=earlier.from_name, status=Status.RESYNCED, duplicate_of=earlier.id,
                                    reason=f"邮箱已重新编号（UIDVALIDITY 变化），这封邮件此前已于"
                                           f"{earlier.received_at:%Y-%m-%d} 登记，不再重复处理。")
             app.ledger.set_source_position(source, uidvalidity, fetched.uid)
-        report.held["resynced"] = report.held.get("resynced", 0) + 1
+        report.held[Status.RESYNCED] = report.held.get(Status.RESYNCED, 0) + 1
         return earlier.status
     verdict = assess(app, raw)
     try:
@@ -135,7 +131,7 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
     except Exception as exc:   # parse never raises by contract; this is the last line of defence
         log.exception("could not read uid %s", fetched.uid)
         mail, who = None, Identity(None, False, None, "")
-        decision = Decision("unparsable", f"无法解析这封邮件：{exc.__class__.__name__}。原文已保存，请人工查看。")
+        decision = Decision(Status.UNPARSABLE, f"无法解析这封邮件：{exc.__class__.__name__}。原文已保存，请人工查看。")
     header = _header_fields(mail)
     if decision.status != FILED:
         return _hold(app, base, header, raw, mail, who, decision, report, verdict)
@@ -145,12 +141,12 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
         raise                          # disk full, permissions: stop and retry this mail next poll
     except Exception as exc:           # a bug must not wedge the mailbox on one mail: hold it
         log.exception("could not file uid %s", fetched.uid)
-        error = Decision("error", f"处理这封邮件时程序出错（{exc.__class__.__name__}），原文和附件已保存，"
+        error = Decision(Status.ERROR, f"处理这封邮件时程序出错（{exc.__class__.__name__}），原文和附件已保存，"
                                   f"请人工处理，并把日志 {app.config.log.name} 发给维护人员。")
         return _hold(app, base, header, raw, mail, who, error, report)
     crashpoint("archived")
     with app.ledger.transaction():
-        mid = app.ledger.add_message(**base, **header, sha256=_sha(raw), status="filed", reason=None,
+        mid = app.ledger.add_message(**base, **header, sha256=_sha(raw), status=Status.FILED, reason=None,
                                      problems=list(mail.problems), **submission.message_fields())
         submission.record(app, mid)
         _record_verdict(app, mid, verdict)
@@ -159,7 +155,7 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
             report.acks_queued += 1
         app.ledger.set_source_position(source, uidvalidity, fetched.uid)
     report.filed += 1
-    return "filed"
+    return Status.FILED
 
 
 # --- who really sent it ------------------------------------------------------------------------
@@ -194,8 +190,7 @@ def _hold(app: App, base: dict[str, Any], header: dict[str, Any], raw: bytes, ma
     """Keep a mail that is not (yet) a submission: raw and attachments archived, one ledger row."""
     status, reason = decision.status, decision.reason
     day, uid = base["received_at"].date().isoformat(), base["uid"]
-    folder = HOLD_FOLDERS[status] + (f"/{who.unit}" if status in ("unconfirmed", "untrusted", "flood") and who.unit
-                                     else "")
+    folder = Status(status).folder_for(who.unit)
     prefix = f"{day}_邮件{uid}"
     # held mail keeps its attachments too, beside its raw mail, so nothing must be dug out later
     used: dict[str, tuple[str, str]] = {}
@@ -427,7 +422,7 @@ def file_held(app: App, msg: Any, raw: bytes, who: Identity, reason: str,
     sub = prepare_submission(app, mail, who, msg.received_at.astimezone(app.config.timezone), raw, msg.uid)
     with app.ledger.transaction():
         app.ledger.retire_files(msg.id)    # its held copies stay recorded for `mailbot verify`
-        app.ledger.update_message(msg.id, status="filed", reason=reason, **sub.message_fields())
+        app.ledger.update_message(msg.id, status=Status.FILED, reason=reason, **sub.message_fields())
         app.ledger.clear_files(msg.id)
         _record_collisions(app)
         sub.record(app, msg.id)
@@ -453,7 +448,7 @@ def confirm_waiting(app: App, report: PollReport | None = None) -> int:
             if not verdict.trusted or who.unit is None:
                 reason = decide(incoming(app, mail, who, msg.received_at.astimezone(app.config.timezone), verdict)).reason
                 with app.ledger.transaction():
-                    app.ledger.update_message(msg.id, status="untrusted", unit=who.unit or unit.name, reason=reason)
+                    app.ledger.update_message(msg.id, status=Status.UNTRUSTED, unit=who.unit or unit.name, reason=reason)
                     _record_verdict(app, msg.id, verdict)
                 continue
             file_held(app, msg, raw, who, f"发件地址已加入单位名单，确认为{unit.name}", report)
@@ -495,7 +490,7 @@ def recheck_pending(app: App, report: PollReport | None = None) -> int:
                               (f"（{verdict.reason}）" if verdict.reason else ""), report)
                     filed += 1
                 else:
-                    app.ledger.update_message(msg.id, status="unconfirmed", reason=who.how +
+                    app.ledger.update_message(msg.id, status=Status.UNCONFIRMED, reason=who.how +
                                               "。把该地址加入 rules/units.csv 后，下一次收信会确认并发送回执。")
         except HeldMailError as exc:
             app.ledger.event("poll", "error", str(exc))
