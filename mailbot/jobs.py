@@ -42,6 +42,14 @@ class DayReport:
     workbook: Any
 
 
+@dataclass(frozen=True)
+class Unchanged:
+    """`Jobs.workbook()` when nothing changed since the last compile: the file as it is."""
+    path: Path
+    locked_copy: bool = False
+    warnings: tuple[str, ...] = ()
+
+
 def _stat(path: Path) -> list[int] | None:
     try:
         st = path.stat()
@@ -77,12 +85,12 @@ class Jobs:
     def sync_workbook(self) -> int:
         """Hand-kept columns typed by the clerk → ledger; 审核状态 changes → review decisions,
         exactly once. Reads the file only when it changed since we last wrote or read it."""
-        from . import review, workbook
         app = self.app
         path = Path(app.config.workbook)
         stat = _stat(path)
         if stat is None or stat == self._state().get("stat"):
             return 0
+        from . import review, workbook     # openpyxl costs ~0.35 s to import: only when needed
         values = workbook.read_back(path)
         decided = 0
         if values:
@@ -116,7 +124,6 @@ class Jobs:
     def workbook(self, *, force: bool = False):
         """Compile the workbook when the ledger or the day changed since the last compile (or the
         file is gone); otherwise return the last result without touching the file."""
-        from . import workbook
         app = self.app
         state = self._state()
         path = Path(app.config.workbook)
@@ -124,7 +131,8 @@ class Jobs:
         if (not force and state.get("generation") == generation and state.get("day") == app.today.isoformat()
                 and state.get("path") == str(path) and state.get("stat") is not None
                 and _stat(path) == state.get("stat")):
-            return workbook.CompileResult(path=path)
+            return Unchanged(path)
+        from . import workbook             # openpyxl costs ~0.35 s to import: only when compiling
         self.sync_workbook()           # an edit the clerk saved is read before the file is replaced
         result = workbook.compile(app.ledger, app.campaign, app.roster, app.config, app.today,
                                   is_workday=self.calendar().is_workday, read_old=False)
