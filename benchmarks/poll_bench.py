@@ -659,7 +659,7 @@ def main() -> int:
               f"{ms(statistics.median(tot))} ms, p90 {ms(pct(tot, 0.9))} ms")
 
         # -------------------------------------------------- 1b. idle poll, ledger rows too
-        tmpl = dict(app.ledger.q("SELECT * FROM messages WHERE status='filed' ORDER BY id DESC LIMIT 1")[0])
+        tmpl = dict(app.ledger.db.execute("SELECT * FROM messages WHERE status='filed' ORDER BY id DESC LIMIT 1").fetchone())
         for n in (small, big):
             a, _u, name, uv = idle_apps[n]
             insert_ledger_rows(a, tmpl, name, uv, n)

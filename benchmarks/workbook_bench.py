@@ -99,16 +99,16 @@ def bare_rows(ledger: Ledger, states):
                  s.deadlines.feedback_due, None, s.deadlines.plan_due, s.deadlines.adjust_cutoff,
                  s.deadlines.summary_due, s.reminders_sent, s.feedback_status, None, s.activity_source,
                  s.unit.contact, s.unit.phone] for s in states]
-    atts = {a["message"]: a for a in ledger.q("SELECT * FROM attachments")}
+    atts = {m: files[-1] for m, files in ledger.attachments_by_message().items()}
     records = []
     for m in ledger.messages():
         a = atts.get(m.id)
         records.append([m.received_at.replace(tzinfo=None), m.unit, m.kind, m.version, m.from_addr, m.subject,
-                        a["filename"] if a else None, a["size"] if a else m.size, a["sha256"] if a else m.sha256,
+                        a.filename if a else None, a.size if a else m.size, a.sha256 if a else m.sha256,
                         m.outcome, m.raw_path])
-    findings = [list(r) for r in ledger.q(
-        "SELECT m.unit, m.kind, m.version, a.filename, f.severity, f.item, f.text, f.clause, m.received_at "
-        "FROM findings f JOIN messages m ON m.id=f.message LEFT JOIN attachments a ON a.id=f.attachment")]
+    findings = [[f.unit, f.kind, f.version, f.filename, f.severity, f.item, f.text, f.clause,
+                 f.received_at.replace(tzinfo=None)]
+                for f in ledger.workbook_findings()]
     return overview, records, findings
 
 
@@ -150,8 +150,8 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="wbbench-"))
     try:
         config, campaign, roster, ledger, build_s = build(root, args.units, args.per_unit)
-        n_msgs = ledger.q("SELECT COUNT(*) n FROM messages")[0]["n"]
-        n_find = ledger.q("SELECT COUNT(*) n FROM findings")[0]["n"]
+        n_msgs = ledger.db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+        n_find = ledger.db.execute("SELECT COUNT(*) FROM findings").fetchone()[0]
         print(f"ledger: {args.units} units, {n_msgs} mails, {n_msgs} attachments, {n_find} findings "
               f"(built in {build_s:.1f} s)")
 

@@ -27,17 +27,17 @@ def queue_ack(app: App, mid: int, mail: ParsedMail) -> bool:
         return False
     state = progress.unit_state(app.ledger, app.campaign, app.roster, msg.unit, app.today)
     kind = app.campaign.kind(msg.kind)
-    files = [dict(name=r["filename"] or "（无文件名）", size=r["size"], outcome=r["outcome"], path=r["path"])
+    files = [dict(name=r.filename or "（无文件名）", size=r.size, outcome=r.outcome, path=r.path)
              for r in app.ledger.attachments(mid)]
-    findings = [dict(severity=r["severity"], item=r["item"], text=r["text"], clause=r["clause"])
+    findings = [dict(severity=r.severity, item=r.item, text=r.text, clause=r.clause)
                 for r in app.ledger.findings(mid)]
     duplicate = app.ledger.message(msg.duplicate_of) if msg.duplicate_of else None
     # a resend of a version already reviewed: say where that version stands, not "under review"
     dup_status = dup_reason = None
     if duplicate is not None and state.plan is not None and state.plan.id == duplicate.id:
         dup_status = state.plan_status
-        if state.last_review is not None and state.last_review["message"] == duplicate.id:
-            dup_reason = state.last_review["reason"]
+        if state.last_review is not None and state.last_review.message == duplicate.id:
+            dup_reason = state.last_review.reason
     ctx = dict(msg=msg, unit=msg.unit, kind=kind, files=files, findings=findings,
                dup_status=dup_status, dup_reason=dup_reason,
                errors=[f for f in findings if f["severity"] == Severity.ERROR],

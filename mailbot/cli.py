@@ -102,7 +102,7 @@ def cmd_accept(app: App, args: argparse.Namespace) -> int:
     """Without an id: list the held mail the office may accept; with one: file it and acknowledge."""
     from .pipeline import HeldMailError
     if args.id is None:
-        held = app.ledger.messages(f"status IN ({','.join('?' * len(ACCEPTABLE))})", ACCEPTABLE)
+        held = app.ledger.messages(*ACCEPTABLE)
         if not held:
             _print(f"没有{'或'.join(s.label for s in ACCEPTABLE)}的邮件。")
             return 0
@@ -138,25 +138,24 @@ def cmd_status(app: App, args: argparse.Namespace) -> int:
         tally[r[2]] = tally.get(r[2], 0) + 1
     _print("方案：" + "，".join(f"{k} {tally[k]}" for k in UnitStatus if k in tally) + f"（共 {len(rows)} 个单位）")
     _print(render_table(["单位", "活动日期", "方案状态", "版本", "公告截止", "开展情况", "开展情况截止", "问题"], rows))
-    held = app.ledger.q("SELECT status, COUNT(*) n FROM messages WHERE status NOT IN ('filed') GROUP BY status")
+    held = app.ledger.held_counts()
     if held:
-        _print("其他邮件：" + "，".join(f"{Status(r['status']).label} {r['n']} 封" for r in held))
-    failed = app.ledger.outgoing("status='failed'")
-    queued = app.ledger.outgoing("status='queued'")
+        _print("其他邮件：" + "，".join(f"{status.label} {n} 封" for status, n in held.items()))
+    failed = app.ledger.failed_outgoing()
+    queued = app.ledger.queued_outgoing()
     _print(f"待发邮件 {len(queued)} 封，发送失败 {len(failed)} 封。")
-    waiting = [r for r in queued if r["last_error"]]
+    waiting = [r for r in queued if r.last_error]
     if waiting:
-        _print(f"其中 {len(waiting)} 封正在等待重试，最近一次错误：{waiting[-1]['last_error']}")
+        _print(f"其中 {len(waiting)} 封正在等待重试，最近一次错误：{waiting[-1].last_error}")
     from .faults import remembered
     fault = remembered(app.config.ledger)
     if fault:
         at = datetime.fromisoformat(fault["at"]).astimezone(app.config.timezone)
         _print(f"故障：{at:%Y-%m-%d %H:%M} 台账无法写入，{fault['text']}")
-    last_poll = app.ledger.q("SELECT at, level, text FROM events WHERE job='poll' ORDER BY id DESC LIMIT 1")
+    last_poll = app.ledger.last_event("poll")
     if last_poll:
-        at = datetime.fromisoformat(last_poll[0]["at"]).astimezone(app.config.timezone)
-        _print(f"最近一次收信：{at:%Y-%m-%d %H:%M}（{'成功' if last_poll[0]['level'] == 'ok' else '失败'}）"
-               f"{last_poll[0]['text']}")
+        at = datetime.fromisoformat(last_poll.at).astimezone(app.config.timezone)
+        _print(f"最近一次收信：{at:%Y-%m-%d %H:%M}（{'成功' if last_poll.level == 'ok' else '失败'}）{last_poll.text}")
     return 0
 
 

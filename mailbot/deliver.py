@@ -6,7 +6,6 @@ and shown in the digest.
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -54,34 +53,34 @@ def _deliver(app: App, now: datetime) -> DeliveryReport:
     try:
         for row in rows:
             try:
-                sender.send(row["sender"], json.loads(row["recipients"]), row["raw"])
+                sender.send(row.sender, row.recipients, row.raw)
             except PermanentFailure as exc:
-                app.ledger.mark_failed(row["id"], str(exc))
+                app.ledger.mark_failed(row.id, str(exc))
                 report.failed += 1
-                report.errors.append(f"{row['subject']}：{exc}")
-                log.warning("send failed permanently id=%s: %s", row["id"], exc.smtp_text or exc)
+                report.errors.append(f"{row.subject}：{exc}")
+                log.warning("send failed permanently id=%s: %s", row.id, exc.smtp_text or exc)
                 continue
             except TemporaryFailure as exc:
-                attempts = row["attempts"] + 1
+                attempts = row.attempts + 1
                 if attempts >= MAX_ATTEMPTS and not exc.affects_all:   # a wrong 授权码 must not fail the queue
-                    app.ledger.mark_failed(row["id"], f"多次重试仍失败：{exc}")
+                    app.ledger.mark_failed(row.id, f"多次重试仍失败：{exc}")
                     report.failed += 1
                 else:
                     wait = BACKOFF_MINUTES[min(attempts - 1, len(BACKOFF_MINUTES) - 1)]
-                    app.ledger.mark_retry(row["id"], str(exc), now + timedelta(minutes=wait))
+                    app.ledger.mark_retry(row.id, str(exc), now + timedelta(minutes=wait))
                     report.retrying += 1
-                report.errors.append(f"{row['subject']}：{exc}")
-                log.warning("send deferred id=%s: %s", row["id"], exc.smtp_text or exc)
+                report.errors.append(f"{row.subject}：{exc}")
+                log.warning("send deferred id=%s: %s", row.id, exc.smtp_text or exc)
                 if exc.affects_all:
                     break          # the connection or the account is the problem: try the rest later
                 continue
             except SendError as exc:
-                app.ledger.mark_failed(row["id"], str(exc))
+                app.ledger.mark_failed(row.id, str(exc))
                 report.failed += 1
-                report.errors.append(f"{row['subject']}：{exc}")
+                report.errors.append(f"{row.subject}：{exc}")
                 continue
             crashpoint("sent")
-            app.ledger.mark_sent(row["id"])
+            app.ledger.mark_sent(row.id)
             report.sent += 1
     finally:
         sender.close()

@@ -12,7 +12,6 @@ repeat anything. One digest per day: dedupe key `digest:<campaign>:<date>`.
 """
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -72,16 +71,16 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
     last_day = ledger.get_meta(K_DAY)
 
     # 1. new mail since the last digest
-    new_rows = ledger.messages("id > ?", (since_msg,))
+    new_rows = ledger.messages_after(since_msg)
     new_filed, new_other = [], []
     for m in new_rows:
         if m.status == Status.FILED:
-            errors = [f for f in ledger.findings(m.id) if f["severity"] == Severity.ERROR]
+            errors = [f for f in ledger.findings(m.id) if f.severity == Severity.ERROR]
             new_filed.append(dict(
                 unit=m.unit, kind=_label(campaign, m.kind), version=m.version, received=md_time(m.received_at, config.timezone),
                 outcome="重复发送（与已收版本相同）" if m.duplicate_of else (m.outcome or ""),
                 needs_fix=not m.duplicate_of and m.outcome == Outcome.FIX,
-                problems=[f"{f['item']}：{f['text']}" for f in errors][:5], more=max(0, len(errors) - 5)))
+                problems=[f"{f.item}：{f.text}" for f in errors][:5], more=max(0, len(errors) - 5)))
         elif m.status in (Status.OVERSIZE, Status.UNPARSABLE):
             new_other.append(dict(status=Status(m.status).label, sender=m.from_addr, subject=m.subject,
                                   received=md_time(m.received_at, config.timezone), reason=m.reason or ""))
@@ -95,12 +94,12 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
             to_review.append(dict(unit=s.name, label=_label(campaign, s.plan.kind), version=s.plan.version,
                                   received=md_time(s.plan.received_at, config.timezone), manual=s.plan.outcome == Outcome.HUMAN,
                                   activity=md(s.activity_date),
-                                  hints=[f"{f['item']}：{f['text']}" for f in ledger.findings(s.plan.id)][:5]))
+                                  hints=[f"{f.item}：{f.text}" for f in ledger.findings(s.plan.id)][:5]))
         for kind, sub, status in (("summary", s.summary, s.summary_status), ("feedback", s.feedback, s.feedback_status)):
             if sub is not None and status == UnitStatus.MANUAL:
                 manual.append(dict(unit=s.name, label=_label(campaign, kind), version=sub.version,
                                    received=md_time(sub.received_at, config.timezone),
-                                   hints=[f"{f['item']}：{f['text']}" for f in ledger.findings(sub.id)][:5]))
+                                   hints=[f"{f.item}：{f.text}" for f in ledger.findings(sub.id)][:5]))
 
     # 3. open deadlines and who is missing; 5. overdue
     kinds = [k for k in ("plan", "summary", "feedback") if k in campaign.kinds]
@@ -140,7 +139,7 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
                                   key=lambda s: s.activity_date)]
 
     # 6. mail waiting for the office
-    waiting_all = ledger.messages("status='unconfirmed'")
+    waiting_all = ledger.messages(Status.UNCONFIRMED)
     waiting = [dict(sender=m.from_addr, subject=m.subject, received=md_time(m.received_at, config.timezone), unit=m.unit or "",
                     kind=_label(campaign, m.kind) if m.kind else "", reason=m.reason or "")
                for m in waiting_all[:LIST_CAP]]
@@ -151,47 +150,40 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
                      for m in unmatched_rows[:LIST_CAP]]
     # held as possibly forged (one line each: the office phones the unit), and floods (one line per
     # sender and day, however many mails)
-    untrusted_all = ledger.messages("status='untrusted'")
+    untrusted_all = ledger.messages(Status.UNTRUSTED)
     untrusted = [dict(id=m.id, sender=m.from_addr, subject=m.subject, received=md_time(m.received_at, config.timezone),
                       unit=m.unit or "", reason=m.reason or "") for m in untrusted_all[:LIST_CAP]]
     flood_groups: dict[tuple[str, str], int] = {}
-    for m in ledger.messages("status='flood'"):
+    for m in ledger.messages(Status.FLOOD):
         key = (m.from_addr, md(m.received_at.astimezone(config.timezone).date()))
         flood_groups[key] = flood_groups.get(key, 0) + 1
     floods = [dict(sender=k[0], day=k[1], count=n) for k, n in sorted(flood_groups.items())]
-    unmatched_total = len(ledger.q("SELECT id FROM messages WHERE status='unmatched'"))
+    unmatched_total = ledger.held_counts().get(Status.UNMATCHED, 0)
 
     # 7. sending
-    failed = [dict(purpose=r["purpose"], unit=r["unit"] or "", to="、".join(json.loads(r["recipients"])),
-                   subject=r["subject"], error=r["last_error"] or "") for r in ledger.outgoing("status='failed'")]
-    retrying = len(ledger.outgoing("status='queued' AND attempts > 0"))
-    queued = len(ledger.outgoing("status='queued'"))
+    failed = [dict(purpose=r.purpose, unit=r.unit or "", to="、".join(r.recipients), subject=r.subject,
+                   error=r.last_error or "") for r in ledger.failed_outgoing()]
+    queued_rows = ledger.queued_outgoing()
+    retrying = sum(1 for r in queued_rows if r.attempts > 0)
+    queued = len(queued_rows)
 
     # 8. health
-    polls = ledger.q("SELECT * FROM events WHERE job='poll' AND level='ok' ORDER BY id DESC LIMIT 1")
-    last_poll = dict(at=md_time(polls[0]["at"], config.timezone), text=polls[0]["text"]) if polls else None
+    poll = ledger.last_event("poll", ok_only=True)
+    last_poll = dict(at=md_time(poll.at, config.timezone), text=poll.text) if poll else None
     if since_event is not None:
-        ev = ledger.q("SELECT * FROM events WHERE id > ? AND level='error' ORDER BY id", (int(since_event),))
+        recent = ledger.events(after=int(since_event))
     else:
         start = (now - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-        ev = ledger.q("SELECT * FROM events WHERE at >= ? AND level='error' ORDER BY id",
-                      (start.isoformat(timespec="seconds"),))
-    errors = [dict(at=md_time(e["at"], config.timezone), job=e["job"], text=e["text"]) for e in ev]
+        recent = ledger.events(start.isoformat(timespec="seconds"))
+    errors = [dict(at=md_time(e.at, config.timezone), job=e.job, text=e.text) for e in recent if e.level == "error"]
     # the weekly archive check (mailbot verify) and warnings (e.g. archive name collisions)
-    if since_event is not None:
-        later = ledger.q("SELECT * FROM events WHERE id > ? AND (job='verify' OR level='warning') ORDER BY id",
-                         (int(since_event),))
-    else:
-        start = (now - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-        later = ledger.q("SELECT * FROM events WHERE at >= ? AND (job='verify' OR level='warning') ORDER BY id",
-                         (start.isoformat(timespec="seconds"),))
-    checks = [e for e in later if e["job"] == "verify"]
-    archive_check = dict(at=md_time(checks[-1]["at"], config.timezone), ok=checks[-1]["level"] == "ok",
-                         lines=checks[-1]["text"].splitlines()) if checks else None
-    warning_rows = [e for e in later if e["job"] != "verify"]
-    warnings = [dict(at=md_time(e["at"], config.timezone), job=e["job"], text=e["text"])
+    checks = [e for e in recent if e.job == "verify"]
+    archive_check = dict(at=md_time(checks[-1].at, config.timezone), ok=checks[-1].level == "ok",
+                         lines=checks[-1].text.splitlines()) if checks else None
+    warning_rows = [e for e in recent if e.job != "verify" and e.level == "warning"]
+    warnings = [dict(at=md_time(e.at, config.timezone), job=e.job, text=e.text)
                 for e in warning_rows[:WARNINGS_SHOWN]]
-    max_event = ledger.q("SELECT COALESCE(MAX(id), 0) FROM events")[0][0]
+    max_event = ledger.last_event_id()
     years = {today.year, *(s.activity_date.year for s in states if s.activity_date)}
     coverage = cal.coverage_notes(years)
 

@@ -11,14 +11,14 @@ import re
 import sqlite3
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .modes import private_file
 from .redact import redact
-from .vocab import Outcome, Status
+from .vocab import Outcome, Severity, Status
 
 SCHEMA_VERSION = 2
 
@@ -162,6 +162,154 @@ class Message:
                    problems=json.loads(r["problems_json"] or "[]"), raw_path=r["raw_path"])
 
 
+def _typed(cls: type, r: sqlite3.Row) -> Any:
+    """A row as CLS, column for field."""
+    return cls(**{f.name: r[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True, slots=True)
+class MailRecord:
+    """A message as the workbook's 提交记录 lists it (no facts or problems: read every compile)."""
+    id: int
+    received_at: datetime
+    size: int
+    sha256: str | None
+    subject: str
+    from_addr: str
+    from_name: str
+    status: Status
+    reason: str | None
+    unit: str | None
+    kind: str | None
+    version: int | None
+    duplicate_of: int | None
+    outcome: str | None
+    raw_path: str | None
+
+
+@dataclass(frozen=True)
+class AttachmentRecord:
+    """A file that came with a message (attachments)."""
+    id: int
+    message: int
+    seq: int
+    filename: str | None
+    content_type: str | None
+    size: int
+    sha256: str
+    path: str | None            # relative to the archive root; None when not stored
+    doc_kind: str | None
+    outcome: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class FindingRecord:
+    """One check result on a message (findings); `attachment` is None for the mail as a whole."""
+    id: int
+    message: int
+    attachment: int | None
+    rule: str
+    severity: Severity
+    item: str
+    text: str
+    clause: str
+
+    @classmethod
+    def from_row(cls, r: sqlite3.Row) -> "FindingRecord":
+        return cls(r["id"], r["message"], r["attachment"], r["rule"], Severity(r["severity"]),
+                   r["item"], r["text"], r["clause"])
+
+
+@dataclass(frozen=True)
+class WorkbookFinding:
+    """A finding with what the workbook's 检查明细 shows beside it: its message and file."""
+    id: int
+    message: int
+    severity: Severity
+    item: str
+    text: str
+    clause: str
+    unit: str | None
+    kind: str | None
+    version: int | None
+    received_at: datetime
+    filename: str | None
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A mail we queued (outgoing): status queued | sent | failed."""
+    id: int
+    purpose: str
+    dedupe_key: str
+    message_id: str
+    unit: str | None
+    answers: int | None
+    sender: str
+    recipients: list[str]
+    subject: str
+    raw: bytes
+    status: str
+    attempts: int
+    last_error: str | None
+    queued_at: str
+    next_attempt_at: str | None
+    sent_at: str | None
+
+    @classmethod
+    def from_row(cls, r: sqlite3.Row) -> "OutgoingMail":
+        return cls(**{**{f.name: r[f.name] for f in fields(cls)}, "recipients": json.loads(r["recipients"])})
+
+
+@dataclass(frozen=True)
+class Review:
+    """The office's decision on a unit's plan (reviews): 已备案 | 退回修改, via 命令行 | 跟踪表."""
+    id: int
+    unit: str
+    kind: str
+    message: int | None
+    decision: str
+    reason: str | None
+    via: str
+    decided_at: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """A job's outcome for the health report (events): level ok | error | warning."""
+    id: int
+    at: str
+    job: str
+    level: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TrustRecord:
+    """Who really sent a message (trust): level pass | none | fail | pending | accepted."""
+    message: int
+    level: str
+    reason: str | None
+    evidence: list[str]
+    checked_at: str
+    retry_until: str | None
+
+    @classmethod
+    def from_row(cls, r: sqlite3.Row) -> "TrustRecord":
+        return cls(r["message"], r["level"], r["reason"], json.loads(r["evidence_json"] or "[]"),
+                   r["checked_at"], r["retry_until"])
+
+
+@dataclass(frozen=True)
+class RecordedFile:
+    """An archive file the ledger names: what = raw | attachment | retired."""
+    path: str
+    sha256: str
+    message: int
+    what: str
+
+
 class LedgerError(Exception):
     pass
 
@@ -238,7 +386,7 @@ class Ledger:
             if self._depth == 0:
                 self.db.execute("COMMIT")
 
-    def q(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         return self.db.execute(sql, params).fetchall()
 
     # --- source position -------------------------------------------------------------
@@ -296,9 +444,47 @@ class Ledger:
     def message(self, mid: int) -> Message:
         return Message.from_row(self.db.execute("SELECT * FROM messages WHERE id=?", (mid,)).fetchone())
 
-    def messages(self, where: str = "1", params: Sequence[Any] = ()) -> list[Message]:
+    def messages(self, *statuses: Status) -> list[Message]:
+        """Every message, or those with one of STATUSES, in arrival order."""
+        if not statuses:
+            return [Message.from_row(r) for r in self._rows("SELECT * FROM messages ORDER BY received_at, id")]
         return [Message.from_row(r) for r in
-                self.q(f"SELECT * FROM messages WHERE {where} ORDER BY received_at, id", params)]
+                self._rows(f"SELECT * FROM messages WHERE status IN ({','.join('?' * len(statuses))}) "
+                           "ORDER BY received_at, id", statuses)]
+
+    def messages_after(self, mid: int) -> list[Message]:
+        """Messages recorded after message MID (the digest's "new since last time"), in arrival order."""
+        return [Message.from_row(r) for r in
+                self._rows("SELECT * FROM messages WHERE id > ? ORDER BY received_at, id", (mid,))]
+
+    def held_counts(self) -> dict[Status, int]:
+        """How many messages have each status other than filed."""
+        return {Status(r[0]): r[1] for r in self._rows(
+            "SELECT status, COUNT(*) FROM messages WHERE status <> ? GROUP BY status ORDER BY status",
+            (Status.FILED,))}
+
+    def current_submissions(self, units: Sequence[str] | None = None) -> list[Message]:
+        """Filed submissions that are not resends of an earlier one, of every unit or of UNITS
+        (the names as the ledger spells them), in arrival order."""
+        sql = "SELECT * FROM messages WHERE status=? AND duplicate_of IS NULL AND unit IS NOT NULL"
+        params: tuple[Any, ...] = (Status.FILED,)
+        if units is not None:
+            sql += f" AND unit IN ({','.join('?' * len(units))})"
+            params += tuple(units)
+        return [Message.from_row(r) for r in self._rows(sql + " ORDER BY received_at, id", params)]
+
+    def filed_unit_names(self) -> list[str]:
+        """Every unit name filed mail was recorded under (a renamed unit keeps its old rows)."""
+        return [r[0] for r in self._rows("SELECT DISTINCT unit FROM messages WHERE status=? AND unit IS NOT NULL",
+                                         (Status.FILED,))]
+
+    def mail_records(self) -> list[MailRecord]:
+        """Every message, newest first, without its facts (the workbook's 提交记录)."""
+        rows = self._rows("SELECT id, received_at, size, sha256, subject, from_addr, from_name, status, reason, "
+                          "unit, kind, version, duplicate_of, outcome, raw_path FROM messages "
+                          "ORDER BY received_at DESC, id DESC")
+        return [MailRecord(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4] or "", r[5] or "", r[6] or "",
+                           Status(r[7]), *r[8:]) for r in rows]
 
     def position_of(self, mid: int) -> tuple[str, int, int]:
         """(source, UIDVALIDITY, UID) where message MID was found."""
@@ -329,22 +515,34 @@ class Ledger:
         self.db.execute("INSERT OR IGNORE INTO retired_files SELECT path, sha256, message FROM attachments "
                         "WHERE message=? AND path IS NOT NULL", (message,))
 
-    def recorded_files(self) -> list[sqlite3.Row]:
-        """Every archive file the ledger names: (path, sha256, message, what = raw | attachment | retired)."""
-        return self.q("SELECT raw_path AS path, sha256, id AS message, 'raw' AS what FROM messages "
+    def recorded_files(self) -> list[RecordedFile]:
+        """Every archive file the ledger names, by path."""
+        return [_typed(RecordedFile, r) for r in self._rows("SELECT raw_path AS path, sha256, id AS message, 'raw' AS what FROM messages "
                       "WHERE raw_path IS NOT NULL AND sha256 IS NOT NULL "
                       "UNION ALL SELECT path, sha256, message, 'attachment' FROM attachments WHERE path IS NOT NULL "
-                      "UNION ALL SELECT path, sha256, message, 'retired' FROM retired_files ORDER BY 1")
+                      "UNION ALL SELECT path, sha256, message, 'retired' FROM retired_files ORDER BY 1")]
 
-    def attachments(self, message: int) -> list[sqlite3.Row]:
-        return self.q("SELECT * FROM attachments WHERE message=? ORDER BY seq", (message,))
+    def attachments(self, message: int) -> list[AttachmentRecord]:
+        return [_typed(AttachmentRecord, r) for r in
+                self._rows("SELECT * FROM attachments WHERE message=? ORDER BY seq", (message,))]
+
+    def attachments_by_message(self) -> dict[int, list[AttachmentRecord]]:
+        """Every attachment, grouped by message (one query: the workbook compile)."""
+        by_message: dict[int, list[AttachmentRecord]] = {}
+        for r in self._rows("SELECT * FROM attachments ORDER BY message, seq"):
+            by_message.setdefault(r["message"], []).append(_typed(AttachmentRecord, r))
+        return by_message
+
+    def attachment_sizes(self) -> dict[str, int]:
+        """Size of every stored attachment, by archive path (`verify --quick`)."""
+        return {r[0]: r[1] for r in self._rows("SELECT path, size FROM attachments WHERE path IS NOT NULL")}
 
     def filed_with_same_files(self, unit: str, kind: str, digests: Sequence[str]) -> int | None:
         """An earlier filed message of this unit and kind carrying exactly these files."""
         want = sorted(digests)
-        for r in self.q("SELECT id FROM messages WHERE unit=? AND kind=? AND status='filed' "
-                        "AND duplicate_of IS NULL ORDER BY id", (unit, kind)):
-            have = sorted(a["sha256"] for a in self.attachments(r["id"]))
+        for r in self._rows("SELECT id FROM messages WHERE unit=? AND kind=? AND status='filed' "
+                            "AND duplicate_of IS NULL ORDER BY id", (unit, kind)):
+            have = sorted(a.sha256 for a in self.attachments(r["id"]))
             if have and have == want:
                 return r["id"]
         return None
@@ -354,8 +552,19 @@ class Ledger:
         self.db.execute("INSERT INTO findings (message, attachment, rule, severity, item, text, clause) "
                         "VALUES (?,?,?,?,?,?,?)", (message, attachment, rule, severity, item, text, clause))
 
-    def findings(self, message: int) -> list[sqlite3.Row]:
-        return self.q("SELECT * FROM findings WHERE message=? ORDER BY id", (message,))
+    def findings(self, message: int) -> list[FindingRecord]:
+        return [FindingRecord.from_row(r) for r in
+                self._rows("SELECT * FROM findings WHERE message=? ORDER BY id", (message,))]
+
+    def workbook_findings(self) -> list[WorkbookFinding]:
+        """Every finding with its message's unit, kind, version, arrival and its file's name (one query)."""
+        return [WorkbookFinding(r["id"], r["message"], Severity(r["severity"]), r["item"], r["text"], r["clause"],
+                                r["unit"], r["kind"], r["version"], datetime.fromisoformat(r["received_at"]),
+                                r["filename"]) for r in self._rows(
+            "SELECT f.id, f.message, f.severity, f.item, f.text, f.clause, m.unit, m.kind, m.version, "
+            "m.received_at, a.filename "
+            "FROM findings f JOIN messages m ON m.id = f.message "
+            "LEFT JOIN attachments a ON a.id = f.attachment ORDER BY f.id")]
 
     def filed_on(self, day: str, *, from_addr: str | None = None, unit: str | None = None) -> int:
         """Messages filed that arrived on local date DAY (YYYY-MM-DD) from this address or unit."""
@@ -373,12 +582,13 @@ class Ledger:
             (message, level, reason, json.dumps(list(evidence), ensure_ascii=False), now_iso(),
              retry_until.isoformat(timespec="seconds") if retry_until else None))
 
-    def trust(self, message: int) -> sqlite3.Row | None:
-        return self.db.execute("SELECT * FROM trust WHERE message=?", (message,)).fetchone()
+    def trust(self, message: int) -> TrustRecord | None:
+        row = self.db.execute("SELECT * FROM trust WHERE message=?", (message,)).fetchone()
+        return TrustRecord.from_row(row) if row else None
 
     def pending_trust(self) -> list[tuple[Message, datetime | None]]:
         """Held messages whose DKIM key lookup failed, with the time after which to stop waiting."""
-        rows = self.q("SELECT m.*, t.retry_until AS t_retry FROM messages m JOIN trust t ON t.message = m.id "
+        rows = self._rows("SELECT m.*, t.retry_until AS t_retry FROM messages m JOIN trust t ON t.message = m.id "
                       "WHERE m.status='untrusted' AND t.level='pending' ORDER BY m.id")
         return [(Message.from_row(r), datetime.fromisoformat(r["t_retry"]) if r["t_retry"] else None) for r in rows]
 
@@ -397,10 +607,10 @@ class Ledger:
     def is_queued(self, dedupe_key: str) -> bool:
         return self.db.execute("SELECT 1 FROM outgoing WHERE dedupe_key=?", (dedupe_key,)).fetchone() is not None
 
-    def due_outgoing(self, now: datetime) -> list[sqlite3.Row]:
-        return self.q("SELECT * FROM outgoing WHERE status='queued' AND "
-                      "(next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id",
-                      (now.isoformat(timespec="seconds"),))
+    def due_outgoing(self, now: datetime) -> list[OutgoingMail]:
+        return [OutgoingMail.from_row(r) for r in self._rows(
+            "SELECT * FROM outgoing WHERE status='queued' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+            "ORDER BY id", (now.isoformat(timespec="seconds"),))]
 
     def mark_sent(self, oid: int) -> None:
         with self.transaction():
@@ -426,8 +636,25 @@ class Ledger:
             "WHERE o.purpose='ack' AND o.recipients=? AND substr(m.received_at,1,10)=?",
             (json.dumps([address], ensure_ascii=False), day)).fetchone()[0]
 
-    def outgoing(self, where: str = "1", params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        return self.q(f"SELECT * FROM outgoing WHERE {where} ORDER BY id", params)
+    def outgoing(self, purpose: str | None = None) -> list[OutgoingMail]:
+        """Every mail queued, or those of one PURPOSE (ack | reminder | review | digest), oldest first."""
+        if purpose is None:
+            return [OutgoingMail.from_row(r) for r in self._rows("SELECT * FROM outgoing ORDER BY id")]
+        return [OutgoingMail.from_row(r) for r in
+                self._rows("SELECT * FROM outgoing WHERE purpose=? ORDER BY id", (purpose,))]
+
+    def queued_outgoing(self) -> list[OutgoingMail]:
+        """Mail waiting to be sent (due now or retrying later)."""
+        return [OutgoingMail.from_row(r) for r in self._rows("SELECT * FROM outgoing WHERE status='queued' ORDER BY id")]
+
+    def failed_outgoing(self) -> list[OutgoingMail]:
+        """Mail that could not be sent and will not be retried."""
+        return [OutgoingMail.from_row(r) for r in self._rows("SELECT * FROM outgoing WHERE status='failed' ORDER BY id")]
+
+    def reminders_per_unit(self) -> dict[str, int]:
+        """How many reminders were queued to each unit (as the ledger spells it)."""
+        return {r[0]: r[1] for r in self._rows("SELECT unit, COUNT(*) FROM outgoing WHERE purpose='reminder' "
+                                                "AND unit IS NOT NULL GROUP BY unit")}
 
     # --- reviews and hand-kept columns -----------------------------------------------
     def add_review(self, unit: str, kind: str, message: int | None, decision: str,
@@ -436,17 +663,18 @@ class Ledger:
                               "VALUES (?,?,?,?,?,?,?)", (unit, kind, message, decision, reason, via, now_iso()))
         return int(cur.lastrowid)
 
-    def reviews(self, unit: str | None = None) -> list[sqlite3.Row]:
+    def reviews(self, unit: str | None = None) -> list[Review]:
+        """Every review decision, or UNIT's, oldest first."""
         if unit is None:
-            return self.q("SELECT * FROM reviews ORDER BY id")
-        return self.q("SELECT * FROM reviews WHERE unit=? ORDER BY id", (unit,))
+            return [_typed(Review, r) for r in self._rows("SELECT * FROM reviews ORDER BY id")]
+        return [_typed(Review, r) for r in self._rows("SELECT * FROM reviews WHERE unit=? ORDER BY id", (unit,))]
 
     def set_hand_kept(self, unit: str, column: str, value: str) -> None:
         self.db.execute("INSERT INTO hand_kept VALUES (?,?,?,?) ON CONFLICT(unit, column) DO UPDATE SET "
                         "value=excluded.value, updated_at=excluded.updated_at", (unit, column, value, now_iso()))
 
     def hand_kept(self) -> dict[tuple[str, str], str]:
-        return {(r["unit"], r["column"]): r["value"] for r in self.q("SELECT * FROM hand_kept")}
+        return {(r["unit"], r["column"]): r["value"] for r in self._rows("SELECT * FROM hand_kept")}
 
     # --- health ------------------------------------------------------------------------
     def event(self, job: str, level: str, text: str) -> None:
@@ -454,8 +682,19 @@ class Ledger:
             self.db.execute("INSERT INTO events (at, job, level, text) VALUES (?,?,?,?)",
                             (now_iso(), job, level, redact(text)))
 
-    def events(self, since: str = "") -> list[sqlite3.Row]:
-        return self.q("SELECT * FROM events WHERE at >= ? ORDER BY id", (since,))
+    def events(self, since: str = "", *, after: int = 0) -> list[Event]:
+        """Events at or after time SINCE (ISO) and after event id AFTER, oldest first."""
+        return [_typed(Event, r) for r in
+                self._rows("SELECT * FROM events WHERE id > ? AND at >= ? ORDER BY id", (after, since))]
+
+    def last_event(self, job: str, *, ok_only: bool = False) -> Event | None:
+        """JOB's latest event (OK_ONLY: its latest success)."""
+        sql = "SELECT * FROM events WHERE job=?" + (" AND level='ok'" if ok_only else "")
+        row = self.db.execute(sql + " ORDER BY id DESC LIMIT 1", (job,)).fetchone()
+        return _typed(Event, row) if row else None
+
+    def last_event_id(self) -> int:
+        return self.db.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
 
     # --- schedule state (progress / remind / review / digest / daemon) ------------------
     # Small named values in the existing `meta` table (no schema change): when the daemon

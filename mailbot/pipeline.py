@@ -21,6 +21,7 @@ from .decide import (FILED, LARGE_ATTACHMENT_REASON, REPLY_ACK, REPLY_NOFILE, De
                      large_attachment_links)
 from .facts import extract_facts
 from .identify import Identity, identify, own_text
+from .ledger import FindingRecord
 from .locks import job_lock
 from .names import attachment_name, hidden_characters_warning, numbered
 from .parse import Attachment, ParsedMail, parse_message
@@ -269,7 +270,7 @@ class Submission:
     outcome: str
     facts: dict[str, Any]
     body_results: list[Any] = field(default_factory=list)   # checks of the mail text itself
-    copied_findings: list[Any] = field(default_factory=list)  # a resend shares its original's findings
+    copied_findings: list[FindingRecord] = field(default_factory=list)  # a resend shares its original's findings
     file_outcomes: dict[str, str | None] = field(default_factory=dict)   # …and per-file results
 
     def message_fields(self) -> dict[str, Any]:
@@ -295,13 +296,13 @@ class Submission:
                     app.ledger.add_finding(mid, aid, "unreadable", Severity.HINT, "无法读取",
                                            f"{d.name}：{d.reason or '无法读取文字'}", "")
             hidden = hidden_characters_warning(a.filename)
-            if hidden and not any(r["rule"] == "filename" and r["text"] == hidden for r in self.copied_findings):
+            if hidden and not any(r.rule == "filename" and r.text == hidden for r in self.copied_findings):
                 app.ledger.add_finding(mid, aid, "filename", Severity.HINT, "文件名", hidden, "")
         for r in self.body_results:
             for fd in r.findings:
                 app.ledger.add_finding(mid, None, fd.rule, fd.severity, fd.item, fd.message, fd.clause)
         for row in self.copied_findings:
-            app.ledger.add_finding(mid, None, row["rule"], row["severity"], row["item"], row["text"], row["clause"])
+            app.ledger.add_finding(mid, None, row.rule, row.severity, row.item, row.text, row.clause)
 
 
 def _doc_like(a: Attachment) -> bool:
@@ -333,13 +334,13 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
     if dup is not None:
         # the same files again: nothing new to store or check; it shares the original's result
         original = app.ledger.message(dup)
-        earlier = {r["sha256"]: r for r in app.ledger.attachments(dup)}
+        earlier = {r.sha256: r for r in app.ledger.attachments(dup)}
         raw_path = app.archive.store(folder, f"{day}_v{original.version}.邮件{uid}.eml", raw)
         return Submission(who.unit, kind, original.version or 1, dup, raw_path,
-                          [StoredFile(a, earlier[a.sha256]["path"], [], []) for a in files_in],
+                          [StoredFile(a, earlier[a.sha256].path, [], []) for a in files_in],
                           original.outcome or Outcome.HUMAN, original.facts,
                           copied_findings=app.ledger.findings(dup),
-                          file_outcomes={sha: r["outcome"] for sha, r in earlier.items()})
+                          file_outcomes={sha: r.outcome for sha, r in earlier.items()})
     else:
         version = app.ledger.next_version(who.unit, kind)
         used: dict[str, tuple[str, str]] = {}
@@ -436,7 +437,7 @@ def confirm_waiting(app: App, report: PollReport | None = None) -> int:
     """待确认 mail whose sender the office has since added to units.csv: file and acknowledge it
     — unless its sender turns out not to be genuine, then it waits as 待核实."""
     confirmed = 0
-    for msg in app.ledger.messages("status='unconfirmed'"):
+    for msg in app.ledger.messages(Status.UNCONFIRMED):
         unit = app.roster.by_email(msg.from_addr)
         if unit is None or not msg.raw_path:
             continue

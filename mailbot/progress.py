@@ -18,14 +18,13 @@ Rules (SPEC §2, the notice's clauses in the campaign file):
 """
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Iterable
 
 from .campaign import Campaign, Roster, Unit
-from .ledger import Ledger, Message
+from .ledger import Ledger, Message, Review
 from .vocab import DECISIONS, PLAN_KINDS, DateSource, Kind, Outcome, Severity, UnitStatus
 
 
@@ -59,7 +58,7 @@ class UnitState:
     feedback: Message | None
     deadlines: Deadlines
     reminders_sent: int
-    last_review: sqlite3.Row | None      # latest review of this unit's plan (any version)
+    last_review: Review | None           # latest review of this unit's plan (any version)
 
     @property
     def name(self) -> str:
@@ -143,11 +142,11 @@ def _plain_status(msg: Message | None, due: date | None, today: date) -> UnitSta
     return UnitStatus.SUBMITTED
 
 
-def plan_status(plan: Message | None, review: sqlite3.Row | None, due: date, today: date) -> UnitStatus:
+def plan_status(plan: Message | None, review: Review | None, due: date, today: date) -> UnitStatus:
     if plan is None:
         return UnitStatus.OVERDUE if today > due else UnitStatus.NOT_SUBMITTED
-    if review is not None and review["message"] == plan.id and review["decision"] in DECISIONS:
-        return UnitStatus(review["decision"])
+    if review is not None and review.message == plan.id and review.decision in DECISIONS:
+        return UnitStatus(review.decision)
     if plan.outcome == Outcome.FIX:
         return UnitStatus.NEEDS_FIX
     return UnitStatus.PENDING            # 待审核 and 需人工审核 both wait for the office
@@ -159,34 +158,29 @@ def unit_states(ledger: Ledger, campaign: Campaign, roster: Roster, today: date,
                 only: Unit | None = None) -> list[UnitState]:
     """One UnitState per roster unit, in roster order (or just ONLY's: reads only its rows)."""
     by_unit: dict[str, dict[str, list[Message]]] = defaultdict(lambda: defaultdict(list))
-    where, params = "status='filed' AND duplicate_of IS NULL AND unit IS NOT NULL", ()
+    names = None
     if only is not None:
         # the unit as the ledger spells it: usually only.name, but a renamed 单位 keeps old rows
-        names = [r[0] for r in ledger.q("SELECT DISTINCT unit FROM messages WHERE status='filed' "
-                                         "AND unit IS NOT NULL")
-                 if r[0] == only.name or roster.by_name(r[0]) is only] or [only.name]
-        where += f" AND unit IN ({','.join('?' * len(names))})"
-        params = tuple(names)
-    for m in ledger.messages(where, params):
+        names = [n for n in ledger.filed_unit_names() if n == only.name or roster.by_name(n) is only] or [only.name]
+    for m in ledger.current_submissions(names):
         u = roster.by_name(m.unit) if m.unit else None
         if u is None:
             continue
         by_unit[u.name][m.kind or ""].append(m)
 
-    reviews: dict[str, sqlite3.Row] = {}
+    reviews: dict[str, Review] = {}
     for r in ledger.reviews():
-        if r["kind"] not in PLAN_KINDS:
+        if r.kind not in PLAN_KINDS:
             continue
-        u = roster.by_name(r["unit"])
+        u = roster.by_name(r.unit)
         if u is not None:
             reviews[u.name] = r            # ordered by id: the last one wins
 
     sent: dict[str, int] = defaultdict(int)
-    for r in ledger.q("SELECT unit, COUNT(*) AS n FROM outgoing WHERE purpose='reminder' "
-                      "AND unit IS NOT NULL GROUP BY unit"):
-        u = roster.by_name(r["unit"])
+    for name, n in ledger.reminders_per_unit().items():
+        u = roster.by_name(name)
         if u is not None:
-            sent[u.name] += r["n"]
+            sent[u.name] += n
 
     error_findings: dict[int, tuple[str, ...]] = {}
 
@@ -195,7 +189,7 @@ def unit_states(ledger: Ledger, campaign: Campaign, roster: Roster, today: date,
             return ()
         if msg.id not in error_findings:
             error_findings[msg.id] = tuple(
-                f"{f['item']}：{f['text']}" for f in ledger.findings(msg.id) if f["severity"] == Severity.ERROR)
+                f"{f.item}：{f.text}" for f in ledger.findings(msg.id) if f.severity == Severity.ERROR)
         return error_findings[msg.id]
 
     states: list[UnitState] = []

@@ -137,7 +137,7 @@ def _reason(state: UnitState, kind: str, label: str, due: date, step: str, overd
         got = f"已收到的{label}（第 {sub.version} 版）经检查需修改" + (f"（{probs}）" if probs else "")
         return f"{label}{when}；{got}，尚未收到修改稿。"
     if status == UnitStatus.RETURNED:
-        why = state.last_review["reason"] if state.last_review is not None else ""
+        why = state.last_review.reason if state.last_review is not None else ""
         return f"{label}{when}；已报送的方案被退回修改" + (f"（{why}）" if why else "") + "，尚未收到修改稿。"
     return f"{label}{when}，尚未收到你单位报送的{label}。"
 

@@ -88,8 +88,8 @@ def decide(ledger: Ledger, config: Config, campaign: Campaign, roster: Roster, u
     label = campaign.kind(plan.kind).label if plan.kind in campaign.kinds else "实施方案"
     what = f"{u.name}第 {plan.version} 版{label}（{plan.received_at.date().isoformat()} 收到）"
 
-    mine = [r for r in ledger.reviews() if r["message"] == plan.id and roster.same_unit(r["unit"], u.name)]
-    if mine and mine[-1]["decision"] == chosen:
+    mine = [r for r in ledger.reviews() if r.message == plan.id and roster.same_unit(r.unit, u.name)]
+    if mine and mine[-1].decision == chosen:
         return ReviewResult(u.name, chosen, plan.id, plan.version, False, False,
                             f"{what}已是“{chosen}”，未重复记录，也不再发送通知。")
 

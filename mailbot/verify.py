@@ -105,12 +105,12 @@ def verify(ledger: Ledger, archive: Archive, *, quick: bool = False) -> Result:
     base = archive.base.resolve()
     expected: dict[str, list[Any]] = {}
     for row in ledger.recorded_files():
-        expected.setdefault(row["path"], []).append(row)
-    sizes = {r["path"]: r["size"] for r in ledger.q("SELECT path, size FROM attachments WHERE path IS NOT NULL")}
+        expected.setdefault(row.path, []).append(row)
+    sizes = ledger.attachment_sizes()
     result = Result(checked=len(expected), quick=quick)
     for rel, rows in expected.items():
-        ids = tuple(sorted({r["message"] for r in rows}))
-        what = rows[0]["what"]
+        ids = tuple(sorted({r.message for r in rows}))
+        what = rows[0].what
         path = base / rel
         if not _inside(base, path) or not path.is_file():
             result.problems.append(Problem(MISSING, rel, ids, what))
@@ -120,10 +120,10 @@ def verify(ledger: Ledger, archive: Archive, *, quick: bool = False) -> Result:
                 result.problems.append(Problem(CHANGED, rel, ids, what))
             continue
         actual = _sha256(path)
-        wrong = [r for r in rows if r["sha256"] != actual]
+        wrong = [r for r in rows if r.sha256 != actual]
         if wrong:
-            result.problems.append(Problem(CHANGED, rel, tuple(sorted({r["message"] for r in wrong})),
-                                           wrong[0]["what"], wrong[0]["sha256"], actual))
+            result.problems.append(Problem(CHANGED, rel, tuple(sorted({r.message for r in wrong})),
+                                           wrong[0].what, wrong[0].sha256, actual))
     tops = {PurePosixPath(p).parts[0] for p in expected if PurePosixPath(p).parts} | {archive.root.name}
     for top in sorted(tops):
         for folder, dirs, files in os.walk(base / top):

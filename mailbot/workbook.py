@@ -56,9 +56,9 @@ from .campaign import Campaign, Roster
 from .cndate import weekday
 from .config import Config
 from .fsutil import fsync_file, move_into_place, new_temp
-from .ledger import Ledger, Message
+from .ledger import Ledger, MailRecord, Message
 from .progress import UnitState, unit_states
-from .vocab import DECISIONS, NEEDS_LOOK, PLAN_KINDS, Kind, Severity, Status, UnitStatus
+from .vocab import DECISIONS, NEEDS_LOOK, PLAN_KINDS, Kind, Status, UnitStatus
 
 log = logging.getLogger(__name__)
 
@@ -552,41 +552,13 @@ class _Linker:
         return (self.prefix + rel.replace("\\", "/").lstrip("/")).translate(_URL_ESCAPES)
 
 
-@dataclass(frozen=True, slots=True)
-class _Mail:
-    """The columns of a ledger message the sheets show (lighter than ledger.Message: no facts)."""
-    id: int
-    received_at: datetime
-    size: int
-    sha256: str | None
-    subject: str
-    from_addr: str
-    from_name: str
-    status: str
-    reason: str | None
-    unit: str | None
-    kind: str | None
-    version: int | None
-    duplicate_of: int | None
-    outcome: str | None
-    raw_path: str | None
-
-
-def _mails(ledger: Ledger) -> list[_Mail]:
-    """Every message, newest first."""
-    rows = ledger.q("SELECT id, received_at, size, sha256, subject, from_addr, from_name, status, reason, unit, "
-                    "kind, version, duplicate_of, outcome, raw_path FROM messages ORDER BY received_at DESC, id DESC")
-    return [_Mail(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4] or "", r[5] or "", r[6] or "", *r[7:])
-            for r in rows]
-
-
-def _sender(m: _Mail) -> str:
+def _sender(m: MailRecord) -> str:
     if m.from_name and m.from_addr:
         return f"{m.from_name} <{m.from_addr}>"
     return m.from_addr or m.from_name or ""
 
 
-def _result(m: _Mail, versions: dict[int, _Mail]) -> str:
+def _result(m: MailRecord, versions: dict[int, MailRecord]) -> str:
     if m.status == Status.FILED:
         text = m.outcome or Status.FILED.explanation
         if m.duplicate_of is not None:
@@ -720,14 +692,14 @@ def _records(wb, styles, title, messages, attachments, link, campaign, tz):
             t.add(head + [None, m.size, m.sha256, result, raw])
             continue
         for a in atts:
-            name = a["filename"] or a["path"] and Path(a["path"]).name or "（无名附件）"
-            target = link(a["path"])
+            name = a.filename or a.path and Path(a.path).name or "（无名附件）"
+            target = link(a.path)
             a_result = result
-            if m.status == Status.FILED and m.duplicate_of is None and a["outcome"]:
-                a_result = a["outcome"] + (f"：{a['reason']}" if a["reason"] else "")
-            elif a["reason"] and m.status == Status.FILED:
-                a_result = f"{result}；{a['reason']}"
-            t.add(head + [V(name, link=target) if target else name, a["size"], a["sha256"], a_result, raw])
+            if m.status == Status.FILED and m.duplicate_of is None and a.outcome:
+                a_result = a.outcome + (f"：{a.reason}" if a.reason else "")
+            elif a.reason and m.status == Status.FILED:
+                a_result = f"{result}；{a.reason}"
+            t.add(head + [V(name, link=target) if target else name, a.size, a.sha256, a_result, raw])
     t.write()
 
 
@@ -737,10 +709,9 @@ def _findings(wb, styles, title, rows, current_ids, campaign, tz):
             Col("收到时间", "datetime"), Col("是否当前版本", "center", cap=8)]
     t = _Table(wb, styles, FINDINGS, cols, title)
     for r in rows:
-        received = _local(datetime.fromisoformat(r["received_at"]), tz)
-        t.add([r["unit"] or "（待确认）", _kind_label(campaign, r["kind"]) or None, r["version"],
-               r["filename"], V(r["severity"], fill=Severity(r["severity"]).fill), r["item"],
-               r["text"], r["clause"], received, "是" if r["message"] in current_ids else "否"])
+        t.add([r.unit or "（待确认）", _kind_label(campaign, r.kind) or None, r.version, r.filename,
+               V(r.severity, fill=r.severity.fill), r.item, r.text, r.clause, _local(r.received_at, tz),
+               "是" if r.message in current_ids else "否"])
     t.write(freeze="B3")
 
 
@@ -795,7 +766,7 @@ def _unmatched(wb, styles, title, messages, attachments, link, tz):
     for m in messages:
         if m.status not in NEEDS_LOOK:
             continue
-        names = "\n".join(a["filename"] or "" for a in attachments.get(m.id, ()))
+        names = "\n".join(a.filename or "" for a in attachments.get(m.id, ()))
         reason = m.reason or Status(m.status).explanation
         raw = V("打开原邮件", link=link(m.raw_path)) if m.raw_path else None
         t.add([_local(m.received_at, tz), _sender(m), m.subject, names or None, reason,
@@ -956,18 +927,11 @@ def compile(ledger: Ledger, campaign: Campaign, roster: Roster, config: Config, 
                 ledger.set_hand_kept(s.unit.name, REVIEW_COL, eff)
                 hand[(s.unit.name, REVIEW_COL)] = eff
 
-    messages = _mails(ledger)
-    attachments: dict[int, list] = defaultdict(list)
-    for a in ledger.q("SELECT message, filename, size, sha256, path, outcome, reason FROM attachments "
-                      "ORDER BY message, seq"):
-        attachments[a["message"]].append(a)
-    finding_rows = ledger.q(
-        "SELECT f.*, m.unit, m.kind, m.version, m.received_at, a.filename "
-        "FROM findings f JOIN messages m ON m.id = f.message "
-        "LEFT JOIN attachments a ON a.id = f.attachment ORDER BY f.id")
+    messages = ledger.mail_records()
+    attachments = ledger.attachments_by_message()
     order = {u.name: i for i, u in enumerate(roster.units)}
-    finding_rows = sorted(finding_rows, key=lambda r: (order.get(r["unit"] or "", len(order)), r["unit"] or "",
-                                                       r["kind"] or "", -(r["version"] or 0), r["id"]))
+    finding_rows = sorted(ledger.workbook_findings(), key=lambda r: (order.get(r.unit or "", len(order)), r.unit or "",
+                                                                     r.kind or "", -(r.version or 0), r.id))
     current_ids = {m.id for s in states for m in (s.plan, s.summary, s.feedback) if m is not None}
 
     stamp = f"生成时间：{now:%Y-%m-%d %H:%M}"

@@ -100,7 +100,7 @@ class World:
         return mid
 
     def outgoing(self, purpose: str) -> list:
-        return self.ledger.outgoing("purpose=?", (purpose,))
+        return self.ledger.outgoing(purpose)
 
     def close(self) -> None:
         self.ledger.close()

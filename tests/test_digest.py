@@ -65,7 +65,7 @@ def test_once_per_working_day_with_watermark_and_workbook(w):
     assert queue_digest(w.ledger, w.config, w.campaign, w.roster, cal, D(2022, 9, 9), workbook=wb)
     assert not queue_digest(w.ledger, w.config, w.campaign, w.roster, cal, D(2022, 9, 9), workbook=wb)
     [row] = w.outgoing("digest")
-    msg = email.message_from_bytes(row["raw"], policy=email_policy.default)
+    msg = email.message_from_bytes(row.raw, policy=email_policy.default)
     assert msg["To"] == "xjxzwgkb@163.com, boss@example.cn"
     assert msg["Auto-Submitted"] == "auto-generated"
     [att] = list(msg.iter_attachments())

@@ -114,10 +114,10 @@ def test_smtp_451_is_retried_and_554_is_recorded_failed(tmp_path, dovecot, smtp_
     assert deliver(app, now=now + timedelta(minutes=1)).sent == 0           # backoff not yet over
     later = deliver(app, now=now + timedelta(minutes=3))
     assert (later.sent, later.failed) == (1, 0)
-    rows = app.ledger.outgoing("purpose='ack'")
-    assert [r["status"] for r in rows].count("sent") == 2
-    failed = [r for r in rows if r["status"] == "failed"]
-    assert len(failed) == 1 and "554" in failed[0]["last_error"]
+    rows = app.ledger.outgoing("ack")
+    assert [r.status for r in rows].count("sent") == 2
+    failed = [r for r in rows if r.status == "failed"]
+    assert len(failed) == 1 and "554" in failed[0].last_error
     assert len(_acks(smtp_server)) == 2
     from mailbot import digest
     from mailbot.workcalendar import WorkCalendar

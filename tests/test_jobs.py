@@ -63,13 +63,13 @@ def test_a_clerk_edit_is_read_once_and_decided_once(tmp_path):
     gen = app.ledger.generation()
     assert jobs.sync_workbook() == 1                       # read: one decision
     assert app.ledger.generation() > gen
-    assert [r["decision"] for r in app.ledger.reviews(unit)] == ["已备案"]
+    assert [r.decision for r in app.ledger.reviews(unit)] == ["已备案"]
     assert jobs.sync_workbook() == 0                       # the same file again: not even read
     jobs.workbook()                                        # the ledger changed: compiled, edit kept
     kept = openpyxl.load_workbook(path, read_only=True)["总览"]
     values = [[c.value for c in r] for r in kept.iter_rows()]
     assert any(unit in r and "电话确认过" in r and "已备案" in r for r in values)
-    assert [r["decision"] for r in app.ledger.reviews(unit)] == ["已备案"]
+    assert [r.decision for r in app.ledger.reviews(unit)] == ["已备案"]
     app.close()
 
 
@@ -87,9 +87,9 @@ def test_a_day_runs_the_daemons_jobs_in_order(tmp_path):
     app, jobs = _office(tmp_path, "2022-08-23")
     done = jobs.day(date(2022, 8, 23))
     assert done.poll.filed >= 3 and done.digest is True
-    purposes = [r["purpose"] for r in app.ledger.outgoing()]
+    purposes = [r.purpose for r in app.ledger.outgoing()]
     assert "ack" in purposes and purposes[-1] == "digest"
-    assert all(r["status"] == "sent" for r in app.ledger.outgoing())
+    assert all(r.status == "sent" for r in app.ledger.outgoing())
     assert app.config.workbook.is_file()
     app.close()
 

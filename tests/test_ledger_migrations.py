@@ -58,7 +58,7 @@ def test_a_v1_ledger_is_upgraded_without_loss(tmp_path):
     first = led.messages()[0]
     with led.transaction():
         led.set_trust(first.id, "pass", "", ["dkim[0]: d=163.com pass"], None)
-    assert led.trust(first.id)["level"] == "pass"
+    assert led.trust(first.id).level == "pass"
     assert led.generation() == gen + 1
     assert led.recorded_files()                          # raw mails and attachments, as v1 recorded them
     led.close()

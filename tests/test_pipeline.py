@@ -1,13 +1,13 @@
 """The pipeline on the embedded backends (Maildir in, outbox folder out): no servers needed."""
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 
 from mailbot import samples
 from mailbot.app import open_app
 from mailbot.defaults import init_folder
 from mailbot.pipeline import poll
+from mailbot.vocab import Status
 
 TZ = timezone(timedelta(hours=8))
 
@@ -40,7 +40,7 @@ def test_ack_cap_stops_a_reply_storm_from_one_sender(tmp_path):
     app = _office(tmp_path, [datetime(2022, 8, 22, 9, i, tzinfo=TZ) for i in range(7)])
     report = poll(app)
     assert report.filed == 7 and report.acks_queued == app.config.max_acks_per_sender_per_day == 5
-    held = [m for m in app.ledger.messages("status='filed'") if m.reason and "每日上限" in m.reason]
+    held = [m for m in app.ledger.messages(Status.FILED) if m.reason and "每日上限" in m.reason]
     assert len(held) == 2
     app.close()
 
@@ -56,9 +56,9 @@ def test_a_check_bug_never_stops_filing(tmp_path, monkeypatch):
     monkeypatch.setattr(check, "check_document", broken)
     report = poll(app)
     assert report.filed == 1 and report.acks_queued == 1
-    msg = app.ledger.messages("status='filed'")[0]
+    msg = app.ledger.messages(Status.FILED)[0]
     assert msg.outcome == "需人工审核"
-    assert [f["item"] for f in app.ledger.findings(msg.id)] == ["自动检查"]
+    assert [f.item for f in app.ledger.findings(msg.id)] == ["自动检查"]
     app.close()
 
 
@@ -79,9 +79,9 @@ def test_a_poison_mail_is_held_and_the_rest_filed(tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "prepare_submission", flaky)
     report = poll(app)
     assert report.filed == 2 and report.held == {"error": 1}
-    held = app.ledger.messages("status='error'")[0]
+    held = app.ledger.messages(Status.ERROR)[0]
     assert "程序出错" in held.reason and (app.archive.base / held.raw_path).is_file()
-    assert [a["filename"] for a in app.ledger.attachments(held.id)] == ["民政局实施方案第2稿.docx"]
+    assert [a.filename for a in app.ledger.attachments(held.id)] == ["民政局实施方案第2稿.docx"]
     assert "_处理出错" in held.raw_path
     n = len(calls)
     assert poll(app).fetched == 0 and len(calls) == n
@@ -105,7 +105,7 @@ def test_old_mail_before_accept_from_is_kept_not_answered(tmp_path):
     app = open_app(tmp_path / "config.ini", "2022-08-31")
     report = poll(app)
     assert report.filed == 1 and report.acks_queued == 1 and report.held == {"before": 1}
-    old = app.ledger.messages("status='before'")[0]
+    old = app.ledger.messages(Status.BEFORE)[0]
     assert old.received_at.year == 2021 and "accept_from" in old.reason
     assert (app.archive.base / old.raw_path).is_file() and "_活动开始前" in old.raw_path
     app.close()
@@ -124,9 +124,9 @@ def test_large_attachment_link_goes_to_a_person_and_the_ack_says_so(tmp_path):
     app = open_app(tmp_path / "config.ini", "2022-08-22")
     report = poll(app)
     assert report.filed == 1 and report.acks_queued == 1
-    msg = app.ledger.messages("status='filed'")[0]
+    msg = app.ledger.messages(Status.FILED)[0]
     assert msg.unit == "西吉县民政局" and msg.kind == "plan" and msg.outcome == "需人工审核"
-    ack = app.ledger.outgoing("purpose='ack'")[0]["raw"].decode("utf-8", "replace")
+    ack = app.ledger.outgoing("ack")[0].raw.decode("utf-8", "replace")
     import email
     from email import policy
     text = email.message_from_string(ack, policy=policy.default).get_body(("plain",)).get_content()
@@ -147,9 +147,9 @@ def test_forgotten_attachment_gets_a_reply_asking_for_it(tmp_path):
     app = open_app(tmp_path / "config.ini", "2022-08-22")
     report = poll(app)
     assert report.filed == 0 and report.held == {"noattach": 2} and report.acks_queued == 1
-    ack = app.ledger.outgoing("purpose='ack'")
-    assert len(ack) == 1 and json.loads(ack[0]["recipients"]) == ["xjmzj@163.com"]
-    assert ack[0]["subject"].startswith("回执：西吉县民政局实施方案未收到附件")
+    ack = app.ledger.outgoing("ack")
+    assert len(ack) == 1 and ack[0].recipients == ["xjmzj@163.com"]
+    assert ack[0].subject.startswith("回执：西吉县民政局实施方案未收到附件")
     assert poll(app).acks_queued == 0                      # answered once
     app.close()
 
@@ -169,11 +169,11 @@ def test_resending_a_returned_plan_says_it_is_still_returned(tmp_path):
     samples.write_maildir(tmp_path / "var" / "maildir", [(t1, _plan_mail(1, t1)), (t2, _plan_mail(1, t2))])
     app.today = datetime(2022, 9, 5).date()
     assert poll(app).acks_queued == 1
-    first, again = app.ledger.messages("status='filed'")
+    first, again = app.ledger.messages(Status.FILED)
     assert again.duplicate_of == first.id and again.outcome == first.outcome
     import email
     from email import policy
-    raw = app.ledger.outgoing("purpose='ack'")[-1]["raw"]
+    raw = app.ledger.outgoing("ack")[-1].raw
     m = email.message_from_bytes(raw, policy=policy.default)
     text = m.get_body(("plain",)).get_content()
     assert "（重复发送）" in str(m["Subject"]) and f"-{first.id:04d}〕" in str(m["Subject"])
@@ -200,7 +200,7 @@ def test_image_only_scan_is_filed_for_a_person_and_acknowledged(tmp_path):
     app = open_app(tmp_path / "config.ini", "2022-08-22")
     report = poll(app)
     assert report.filed == 2 and report.acks_queued == 2
-    scan = app.ledger.messages("status='filed' AND unit='西吉县市场监督管理局'")[0]
+    scan = next(m for m in app.ledger.messages(Status.FILED) if m.unit == "西吉县市场监督管理局")
     assert scan.outcome == "需人工审核" and scan.facts == {}
     app.close()
 
@@ -216,8 +216,8 @@ def test_a_broken_template_never_wedges_the_mailbox(tmp_path):
     app = open_app(tmp_path / "config.ini", "2022-08-22")
     report = poll(app)
     assert report.filed == 2 and report.acks_queued == 0
-    assert all("回执未能生成" in m.reason for m in app.ledger.messages("status='filed'"))
-    assert any("回执模板出错" in e["text"] for e in app.ledger.events())
+    assert all("回执未能生成" in m.reason for m in app.ledger.messages(Status.FILED))
+    assert any("回执模板出错" in e.text for e in app.ledger.events())
     app.close()
 
 
@@ -243,14 +243,14 @@ def test_replies_read_as_the_sender_meant_them(tmp_path):
     samples.write_maildir(tmp_path / "var" / "maildir", [(t, adj.build()), (t, question.build())])
     app = open_app(tmp_path / "config.ini", "2022-08-29")
     report = poll(app)
-    filed = app.ledger.messages("status='filed'")
+    filed = app.ledger.messages(Status.FILED)
     assert [(m.unit, m.kind) for m in filed] == [("西吉县卫生健康局", "adjustment")]
     assert report.held == {"noattach": 1} and report.acks_queued == 1
-    held = app.ledger.messages("status='noattach'")[0]
+    held = app.ledger.messages(Status.NOATTACH)[0]
     assert held.unit == "西吉县住房和城乡建设局" and "人工处理" in held.reason
     import email
     from email import policy
-    ack = email.message_from_bytes(app.ledger.outgoing("purpose='ack'")[0]["raw"], policy=policy.default)
+    ack = email.message_from_bytes(app.ledger.outgoing("ack")[0].raw, policy=policy.default)
     refs = str(ack["References"]).split()
     assert refs[:2] == ["<plan6@163.com>", "<mailbot.ack6@163.com>"] and refs[-1] == str(ack["In-Reply-To"]).strip()
     app.close()
@@ -272,7 +272,7 @@ def test_a_held_mail_that_cannot_be_filed_never_wedges_later_polls(tmp_path, mon
     samples.write_maildir(tmp_path / "var" / "maildir", mails)
     app = open_app(tmp_path / "config.ini", "2022-08-31")
     assert poll(app).held == {"unconfirmed": 2}
-    first, second = app.ledger.messages("status='unconfirmed'")
+    first, second = app.ledger.messages(Status.UNCONFIRMED)
     (app.archive.base / first.raw_path).rename(tmp_path / "moved.eml")
     roster = tmp_path / "rules" / "units.csv"
     roster.write_text(roster.read_text(encoding="utf-8-sig").replace("xjmzj@163.com;", "xjmzj@163.com;mzj.li@163.com;"),
@@ -282,7 +282,7 @@ def test_a_held_mail_that_cannot_be_filed_never_wedges_later_polls(tmp_path, mon
     monkeypatch.setattr(pipeline, "prepare_submission", lambda *a, **k: 1 / 0)
     report = poll(app)                                   # completes despite both
     assert report.confirmed == 0
-    errors = [e["text"] for e in app.ledger.events() if e["level"] == "error"]
+    errors = [e.text for e in app.ledger.events() if e.level == "error"]
     assert any("找不到" in t and str(first.id) in t for t in errors)
     assert any("程序出错" in t and str(second.id) in t for t in errors)
     monkeypatch.setattr(pipeline, "prepare_submission", real)

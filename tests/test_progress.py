@@ -79,7 +79,7 @@ def test_review_applies_to_its_version_only(w):
     with w.ledger.transaction():
         w.ledger.add_review("西吉县财政局", "plan", v1, "已备案", None, "命令行")
     s = state(w, "财政局", D(2022, 8, 23))
-    assert s.plan_status == "已备案" and s.last_review["message"] == v1
+    assert s.plan_status == "已备案" and s.last_review.message == v1
     w.submit("财政局", "plan", D(2022, 8, 25), outcome="需修改")
     assert state(w, "财政局", D(2022, 8, 25)).plan_status == "需修改"
     v3 = w.submit("财政局", "plan", D(2022, 8, 26))

@@ -70,9 +70,9 @@ def test_queue_renders_and_never_twice(w):
     assert plan_reminders(w.ledger, w.campaign, w.roster, cal, D(2022, 8, 23)) == []
     rows = w.outgoing("reminder")
     assert len(rows) == len(w.roster.units)
-    assert len({r["subject"] for r in rows}) == len(rows)              # varied subjects (163 spam filter)
-    row = next(r for r in rows if r["unit"] == "西吉县民政局")
-    msg = parse(row["raw"])
+    assert len({r.subject for r in rows}) == len(rows)              # varied subjects (163 spam filter)
+    row = next(r for r in rows if r.unit == "西吉县民政局")
+    msg = parse(row.raw)
     assert msg["Subject"].startswith("催报：西吉县民政局实施方案")
     assert "〔CB20220823-03P〕" in msg["Subject"]
     assert msg["Auto-Submitted"] == "auto-generated"
@@ -90,7 +90,7 @@ def test_overdue_cc_office_from_the_second(w):
     assert all(r.cc == () and r.step == "overdue-1" for r in one)
     two = queue_reminders(w.ledger, w.config, w.campaign, w.roster, cal, D(2022, 8, 31))
     assert all(r.cc == ("xjxzwgkb@163.com", "boss@example.cn") for r in two)
-    msg = parse(w.ledger.outgoing("dedupe_key=?", (two[0].dedupe_key,))[0]["raw"])
+    msg = parse(next(r.raw for r in w.ledger.outgoing() if r.dedupe_key == two[0].dedupe_key))
     assert "boss@example.cn" in msg["Cc"] and "已逾期" in msg["Subject"]
 
 
@@ -203,10 +203,10 @@ def test_replay_2022_day_by_day(w):
     assert D(2022, 10, 8) in seen
     rows = w.outgoing("reminder")
     assert len(rows) == sum(sum(v.values()) for v in EXPECTED.values())
-    assert len({r["dedupe_key"] for r in rows}) == len(rows)
-    assert len({r["message_id"] for r in rows}) == len(rows)
+    assert len({r.dedupe_key for r in rows}) == len(rows)
+    assert len({r.message_id for r in rows}) == len(rows)
     # 民政局 filed its plan before the first reminder (never chased for it) and its summary on
     # 9-19 after that morning's reminder (chased twice, then no more)
-    keys = [r["dedupe_key"].rsplit(":", 3)[1:] for r in rows if r["unit"] == "西吉县民政局"]
+    keys = [r.dedupe_key.rsplit(":", 3)[1:] for r in rows if r.unit == "西吉县民政局"]
     assert not any(k[0] == "plan" for k in keys)
     assert [k[2] for k in keys if k[0] == "summary"] == ["before-3", "before-1"]

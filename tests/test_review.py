@@ -12,7 +12,7 @@ D = date
 
 
 def mails(w):
-    return [email.message_from_bytes(r["raw"], policy=email_policy.default) for r in w.outgoing("review")]
+    return [email.message_from_bytes(r.raw, policy=email_policy.default) for r in w.outgoing("review")]
 
 
 def status(w, unit, today=D(2022, 8, 30)):
@@ -35,7 +35,7 @@ def test_approve_states_the_announcement_deadline(w):
     assert "2022年9月13日前" in text and "发布活动公告" in text and "温馨提示" in text   # 9-28 − 15
     assert "该日期已过" not in text
     row = w.ledger.reviews()[0]
-    assert (row["unit"], row["kind"], row["decision"], row["via"]) == ("西吉县财政局", "plan", "已备案", "命令行")
+    assert (row.unit, row.kind, row.decision, row.via) == ("西吉县财政局", "plan", "已备案", "命令行")
 
 
 def test_approve_after_the_announcement_deadline_says_so(w):
@@ -106,7 +106,7 @@ def test_workbook_changes_apply_exactly_once(w):
     assert status(w, "民政局") == "退回修改"
     text = next(m for m in mails(w) if "民政局" in m["Subject"]).get_body(("plain",)).get_content()
     assert "公告缺少温馨提示" in text
-    assert {r["via"] for r in w.ledger.reviews()} == {"跟踪表"}
+    assert {r.via for r in w.ledger.reviews()} == {"跟踪表"}
     # the same edits delivered again: nothing is recorded or mailed twice
     again = apply_workbook_decisions(*args(w), values, D(2022, 8, 25))
     assert [(r.unit, r.recorded) for r in again] == [("西吉县水务局", False)]

@@ -91,7 +91,7 @@ class Office:
     def finding(self, mid: int, severity: str, item: str, text: str, clause: str) -> None:
         att = self.ledger.attachments(mid)
         with self.ledger.transaction():
-            self.ledger.add_finding(mid, att[0]["id"] if att else None, "rule." + item, severity, item, text, clause)
+            self.ledger.add_finding(mid, att[0].id if att else None, "rule." + item, severity, item, text, clause)
 
     def review(self, unit: str, mid: int, decision: str, reason=None, via="命令行") -> None:
         with self.ledger.transaction():

@@ -202,8 +202,8 @@ def test_a_collision_is_refused_recorded_and_in_the_digest(tmp_path):
     msg = app.ledger.messages()[0]
     assert (held / "2022-08-18_邮件1.eml").read_bytes() == b"an earlier mail"
     assert msg.raw_path.endswith("_未识别/2022-08-18_邮件1(2).eml")
-    [event] = [e for e in app.ledger.events() if e["job"] == "archive"]
-    assert event["level"] == "warning" and "_未识别/2022-08-18_邮件1.eml" in event["text"] and msg.raw_path in event["text"]
+    [event] = [e for e in app.ledger.events() if e.job == "archive"]
+    assert event.level == "warning" and "_未识别/2022-08-18_邮件1.eml" in event.text and msg.raw_path in event.text
     from mailbot.digest import run_digest
     _, text = run_digest(app.ledger, app.config, app.campaign, app.roster, date(2022, 8, 19), dry_run=True)
     assert "归档文件名冲突" in text and msg.raw_path in text
@@ -229,13 +229,13 @@ def test_filed_names_hidden_characters_finding_and_verify_with_duplicates_and_co
     poll(app)
     filed, dup, waiting = app.ledger.messages()
     assert (filed.status, dup.duplicate_of, waiting.status) == ("filed", filed.id, "unconfirmed")
-    names = [PurePath(r["path"]).name for r in app.ledger.attachments(filed.id)]
+    names = [PurePath(r.path).name for r in app.ledger.attachments(filed.id)]
     assert names == ["2022-08-20_v1_档案馆方案xcod.docx", "2022-08-20_v1_Plan.docx", "2022-08-20_v1_plan(2).DOCX"]
     assert PurePath(filed.raw_path).name == "2022-08-20_v1.邮件1.eml"
     assert PurePath(dup.raw_path).name == "2022-08-21_v1.邮件2.eml"
     for m in (filed, dup):
-        hints = [f for f in app.ledger.findings(m.id) if f["item"] == "文件名"]
-        assert len(hints) == 1 and hints[0]["severity"] == "提醒" and "U+202E" in hints[0]["text"]
+        hints = [f for f in app.ledger.findings(m.id) if f.item == "文件名"]
+        assert len(hints) == 1 and hints[0].severity == "提醒" and "U+202E" in hints[0].text
     assert verify(app.ledger, app.archive).ok
     # the office adds the sender: the held copies are retired, not forgotten
     with open(tmp_path / "rules" / "units.csv", encoding="utf-8") as fh:
@@ -246,7 +246,7 @@ def test_filed_names_hidden_characters_finding_and_verify_with_duplicates_and_co
     assert app.ledger.message(waiting.id).status == "filed"
     result = verify(app.ledger, app.archive)
     assert result.ok, result.lines()
-    assert result.checked == len({r["path"] for r in app.ledger.recorded_files()}) == 9
+    assert result.checked == len({r.path for r in app.ledger.recorded_files()}) == 9
     from mailbot.digest import run_digest
     from mailbot.verify import run_verify
     run_verify(app.ledger, app.archive, app.config.ledger)
@@ -263,7 +263,7 @@ def test_verify_names_missing_changed_unrecorded_and_leftovers(tmp_path):
     app = open_app(tmp_path / "config.ini", "2022-08-21")
     poll(app)
     msg = app.ledger.messages()[0]
-    docx, xlsx = (app.archive.base / r["path"] for r in app.ledger.attachments(msg.id))
+    docx, xlsx = (app.archive.base / r.path for r in app.ledger.attachments(msg.id))
     docx.write_bytes(docx.read_bytes() + b"!")
     xlsx.unlink()
     (docx.parent / "2022-08-21_v2_伪造.docx").write_bytes(b"stray")

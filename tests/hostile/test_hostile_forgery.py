@@ -392,7 +392,7 @@ def test_a_dns_outage_holds_the_mail_and_a_later_poll_files_it(tmp_path):
     poll(app)
     row = app.ledger.messages()[0]
     assert row.status == "untrusted" and "DNS" in row.reason
-    assert app.ledger.trust(row.id)["level"] == PENDING
+    assert app.ledger.trust(row.id).level == PENDING
     assert not app.ledger.outgoing()
     # DNS is back on the same port, after the one-minute "down" memory has passed
     authenticity._LOOKUPS.clear()
@@ -406,8 +406,8 @@ def test_a_dns_outage_holds_the_mail_and_a_later_poll_files_it(tmp_path):
         back.close()
     row = app.ledger.message(row.id)
     assert row.status == "filed" and report.confirmed == 1
-    assert [o["purpose"] for o in app.ledger.outgoing()] == ["ack"]
-    assert app.ledger.trust(row.id)["level"] == PASS
+    assert [o.purpose for o in app.ledger.outgoing()] == ["ack"]
+    assert app.ledger.trust(row.id).level == PASS
     app.close()
 
 

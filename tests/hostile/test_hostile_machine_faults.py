@@ -229,7 +229,7 @@ def test_daemon_survives_a_full_disk_and_converges(tmp_path, reference, monkeypa
     monkeypatch.setattr(archive, "write_temp", full)
     d.poll_step()
     assert d.poll_failures == 1 and d.poll_interval() == 2 * app.config.poll_minutes     # backs off
-    error = app.ledger.q("SELECT text FROM events WHERE job='poll' AND level='error'")[-1]["text"]
+    error = [e.text for e in app.ledger.events() if e.job == "poll" and e.level == "error"][-1]
     assert "磁盘已满" in error and str(office.archive) in error                     # the digest will say so
     monkeypatch.setattr(archive, "write_temp", real)
     d.poll_step()
@@ -257,7 +257,7 @@ def test_daemon_survives_a_locked_ledger(tmp_path, reference, monkeypatch):
         other.close()
     d.poll_step()
     assert d.poll_failures == 0 and faults.remembered(office.ledger) is None
-    carried = app.ledger.q("SELECT text FROM events WHERE level='error' AND text LIKE '%台账无法写入%'")
+    carried = [e for e in app.ledger.events() if e.level == "error" and "台账无法写入" in e.text]
     assert carried
     app.close()
     assert office.snapshot() == reference
