@@ -380,10 +380,13 @@ class MinNumber(Rule):
         self.min = spec.number("min")
 
     def run(self, doc: _Doc) -> list[Finding]:
+        # a range (25至30名) is checked at its low end and named whole: 参加人数为 20至40 人
         f = doc.facts.get(self.fact)
         if f is None or not isinstance(f.value, int) or f.value >= self.min:
             return []
-        return [self.finding(doc, span=f.span, value=f.value, min=self.min)]
+        r = doc.facts.participants_range
+        value = f"{r.value[0]}至{r.value[1]}" if r is not None and r.span == f.span else f.value
+        return [self.finding(doc, span=f.span, value=value, min=self.min)]
 
 
 class DateWindow(Rule):

@@ -125,7 +125,8 @@ _LABELS: dict[str, tuple[str, ...]] = {
                   "活动时间地点", "活动时间及地点", "活动时间和地点", "活动时间、地点",
                   "开放时间及地点", "开放时间和地点", "开放时间地点"),
     "place": ("活动地点", "开放地点", "集合地点", "举办地点", "活动场所", "开放场所", "参观地点",
-              "开放区域", "活动场地", "座谈地点", "会议地点", "活动地址", "地点"),
+              "开放区域", "活动场地", "座谈地点", "会议地点", "活动地址", "地点",
+              "举办地", "活动举办地", "开放场地", "活动场馆", "开放地址"),
     "theme": ("开放主题", "活动主题", "开放日主题", "主题"),
     "theme+content": ("活动主题及内容", "主题及内容", "主题和内容", "活动主题和内容"),
     "content": ("活动内容", "开放内容", "活动安排", "活动流程", "活动议程", "主要内容", "具体内容",
@@ -149,7 +150,8 @@ _LABELS: dict[str, tuple[str, ...]] = {
                 "局领导", "参加局领导"),
     "organizer": ("承办单位", "主办单位", "组织单位", "承办部门", "承办科室", "牵头单位", "主办部门",
                   "协办单位", "责任单位", "实施单位", "承办股室", "举办单位", "承办", "主办"),
-    "contact": ("联系人", "联系人员", "报名联系人", "活动联系人", "联络人", "咨询联系人"),
+    "contact": ("联系人", "联系人员", "报名联系人", "活动联系人", "联络人", "咨询联系人",
+                "联络员", "活动联络员", "对接人", "联系对接人"),
     "contact+phone": ("联系人及电话", "联系人及联系电话", "联系人员及电话", "联系人员及联系电话",
                       "联系人和电话", "联系人、电话", "联系人及联系方式", "联系方式"),
     "phone": ("联系电话", "咨询电话", "报名电话", "电话", "手机", "联系手机", "办公电话",
@@ -596,7 +598,8 @@ _N = r"(?:\d{1,4}|[一二三四五六七八九十百两]{1,5})"
 _HEADCOUNT = re.compile(
     rf"(?P<pre>不得低于|不得少于|不少于|不低于|不超过|不多于|至少|最少|最多|约|大约|共计|共有|总计|合计|共|计|限额|限报|限|"
     rf"拟邀请|邀请|计划|预计|控制在|达到|达|为)? *(?<![\d.第每])(?P<n>{_N}) *"
-    rf"(?:(?:-|~|至|到|—|–) *(?P<n2>{_N}) *)?(?P<mod>余|多|来)? *(?P<u>名|人|位)(?!民|大|员|事|社|口|类|才)(?P<post>次|左右|以上|以内|上下|许)?")
+    rf"(?:(?:-|~|至|到|—|–) *(?P<n2>{_N}) *)?(?P<mod>余|多|来)? *(?P<u>名|人|位)(?!民|大|员|事|社|口|类|才)"
+    rf"(?!联系人|联络|负责人|工作人员|讲解员|志愿者|安保|医护)(?P<post>次|左右|以上|以内|上下|许)?")
 _HEADCOUNT_BARE = re.compile(rf"^ *(?:约|共|不少于|不低于|限额|限)? *(?P<n>{_N}) *(?:余|多)? *(?:名|人|位|个)?")
 _STAFF = re.compile(r"工作人员|讲解员|志愿者|安保|医护|服务人员|干部职工\d|局领导|班子成员|每组|每批|每团|每人|"
                     r"(?:本|我|局机关|单位|我局|本局|我单位)(?:参加|参会|出席)(?:人数|人员)")
@@ -610,6 +613,29 @@ def parse_headcount(text: str) -> int | None:
         return _headcount_value(m)
     m = _HEADCOUNT_BARE.match(nt.text)
     return cn_to_int(m.group("n")) if m else None
+
+
+# A table row whose label cell says who (参加群众人数 | 26人, 到场群众 | 二十六人, 参与代表 | 30名):
+# the value cell is a count alone, the label names people and not staff, contacts or leaders.
+_CELL_SPLIT = re.compile(r"\t|\|")
+_HEADCOUNT_CELL = re.compile(
+    rf"^ *(?:约|共|共计|合计|总计|计|达|不少于|不低于)? *(?P<n>{_N}) *(?:(?:-|~|至|到|—|–) *{_N} *)?"
+    rf"(?:余|多)? *(?:名|人|位)? *(?:次|左右|以上|许)? *$")
+_PEOPLE_LABEL = re.compile(r"人数|人次|群众|市民|公众|居民|村民|代表|嘉宾|名额|规模|参加|参与|到场|出席|参会|与会|受邀|邀请|参观|人员")
+_NOT_PEOPLE_LABEL = re.compile(r"联系|联络|领导|工作人员|讲解|志愿|安保|医护|服务人员|电话|日期|时间|地点|序号|编号|"
+                               r"年龄|岁|意见|建议|问卷|条数|件数|场次|天数|其中|本局|我局|本单位|干部|职工")
+_TOTAL_LABEL = re.compile(r"合计|总|共|实际")
+
+
+def _headcount_range(source: str) -> tuple[int, int] | None:
+    """(low, high) when the text of a headcount is one range (25至30名, 30-40人), else None."""
+    ms = list(_HEADCOUNT.finditer(NormText(source).text))
+    if len(ms) != 1 or not ms[0].group("n2"):
+        return None
+    a, b = cn_to_int(ms[0].group("n")), cn_to_int(ms[0].group("n2"))
+    if a is None or b is None or a == b:
+        return None
+    return (min(a, b), max(a, b))
 
 
 def _headcount_value(m: re.Match) -> int | None:
@@ -732,7 +758,8 @@ class Facts:
     activity_month: Fact | None = None         # value "YYYY-MM" when only a month is given
     original_dates: tuple[Fact, ...] = ()      # an adjustment's 原定 dates
     time: Fact | None = None                   # "09:00"
-    participants: Fact | None = None
+    participants: Fact | None = None           # the low end when the document gives a range
+    participants_range: Fact | None = None     # value (low, high) when it is a range: 25至30名
     theme: Fact | None = None
     contact: Fact | None = None
     phone: Fact | None = None
@@ -778,6 +805,7 @@ class Facts:
         return {
             "activity_dates": iso("activity_dates"),
             "participants": self.value("participants"),
+            "participants_range": list(self.participants_range.value) if self.participants_range else None,
             "theme": self.value("theme"),
             "contact": self.value("contact"),
             "phone": self.value("phone"),
@@ -1005,6 +1033,48 @@ class _Extractor:
         return [m for m in _HEADCOUNT.finditer(v)
                 if not _STAFF.search(v[max(0, m.start() - 8):m.end() + 2])]
 
+    def _cells(self, a: int, b: int) -> list[tuple[int, int]]:
+        out, pos = [], a
+        for m in _CELL_SPLIT.finditer(self.t, a, b):
+            out.append((pos, m.start()))
+            pos = m.end()
+        out.append((pos, b))
+        return out
+
+    def table_count(self) -> Fact | None:
+        """A count in a table cell whose label (the cell to its left, or the table's first row)
+        names the people who took part, whatever its words: 参加群众人数 | 26人, 到场群众 | 二十六人.
+        A row labelled as a total (合计/总/实际) wins over the first such row."""
+        t = self.t
+        found: list[tuple[bool, Fact]] = []
+        prev: list[tuple[int, int]] = []            # the table's first row: its header, if it has one
+        for a, b in _lines(t):
+            if not _CELL_SPLIT.search(t, a, b):
+                prev = []
+                continue
+            cells = self._cells(a, b)
+            for k, (s, e) in enumerate(cells):
+                m = _HEADCOUNT_CELL.match(t[s:e])
+                if not m or not t[s:e].strip():
+                    continue
+                left = [t[x:y].strip() for x, y in cells[:k] if t[x:y].strip()]
+                left = left[-1] if left and not _HEADCOUNT_CELL.match(left[-1]) else ""
+                head = t[prev[k][0]:prev[k][1]].strip() if len(prev) == len(cells) else ""
+                labels = [lab for lab in (left, head) if lab and len(lab) <= 20]
+                unit = re.search(r"[名人位]", m.group(0))
+                if (not labels or _NOT_PEOPLE_LABEL.search(left)
+                        or not any(_PEOPLE_LABEL.search(lab) and not _NOT_PEOPLE_LABEL.search(lab)
+                                   and (unit or re.search(r"人数|人次|名额|规模", lab)) for lab in labels)):
+                    continue
+                n = cn_to_int(m.group("n"))
+                if n is None or n == 0:
+                    continue
+                s1, e1 = _trim(t, s + m.start("n"), s + len(m.group(0).rstrip()))
+                found.append((any(_TOTAL_LABEL.search(lab) for lab in labels), self.fact(n, s1, e1)))
+            prev = prev or cells
+        total = [f for is_total, f in found if is_total]
+        return (total or [f for _, f in found] or [None])[0]
+
     def headcount(self) -> Fact | None:
         t = self.t
         # 1: a field that says how many
@@ -1016,6 +1086,10 @@ class _Extractor:
                 b = _HEADCOUNT_BARE.match(t[f.start:f.end])
                 if b and b.group("n"):
                     return self.fact(cn_to_int(b.group("n")), f.start + b.start("n"), f.start + b.end())
+        # 1b: a table row whose label names people in other words
+        got = self.table_count()
+        if got is not None:
+            return got
         # 2: a sentence about who takes part (one quoting the rule, 不得低于25人, only if nothing else)
         fallback: tuple[int, int] | None = None
         for m in _HEADCOUNT.finditer(t):
@@ -1260,10 +1334,12 @@ class _Extractor:
         month = None if dates else self.activity_month()
         phones = self.phones()
         participants = self.headcount()
+        low_high = _headcount_range(participants.source_text) if participants else None
         summary = self.kind in ("summary", "feedback")
         kw: dict[str, Any] = dict(
             activity_dates=dates, activity_month=month, original_dates=originals, time=time,
             participants=participants,
+            participants_range=Fact(low_high, participants.span, participants.source_text) if low_high else None,
             theme=self.theme(), contact=self.contact(), phone=self.phone(phones), phones=phones,
             place=self.place(dates),
             leaders=self.text_field("leaders", limit=80) or self.regex_fact(
