@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .archive import OS_CLUTTER, TEMP_PREFIX, Archive
-from .ledger import Ledger
+from .ledger import Ledger, RecordedFile
 
 MISSING, CHANGED, UNRECORDED = "missing", "changed", "unrecorded"
 LABEL = {MISSING: "缺失", CHANGED: "被改动", UNRECORDED: "未登记"}
@@ -103,7 +103,7 @@ def verify(ledger: Ledger, archive: Archive, *, quick: bool = False) -> Result:
     """Compare the ledger's files with the archive folder (read-only)."""
     started = time.monotonic()
     base = archive.base.resolve()
-    expected: dict[str, list[Any]] = {}
+    expected: dict[str, list[RecordedFile]] = {}
     for row in ledger.recorded_files():
         expected.setdefault(row.path, []).append(row)
     sizes = ledger.attachment_sizes()
