@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "docs"))
 
 import make_fixtures  # noqa: E402
-from mailbot import check  # noqa: E402
+from mailbot.documents import check  # noqa: E402
 from mailbot.campaign import load_campaign, load_roster  # noqa: E402
 
 SCORED_FACTS = ("activity_dates", "participants", "theme", "contact", "phone", "place",

@@ -19,9 +19,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "docs"))
 
 import make_fixtures  # noqa: E402
-from mailbot import check, docread  # noqa: E402
+from mailbot.documents import check, docread  # noqa: E402
 from mailbot.campaign import load_campaign, load_roster  # noqa: E402
-from mailbot.facts import extract_facts  # noqa: E402
+from mailbot.documents.facts import extract_facts  # noqa: E402
 
 
 def _loop(seconds: float, fn) -> tuple[int, float]:

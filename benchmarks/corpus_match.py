@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from mailbot.inspect import inspect_message  # noqa: E402
-from mailbot.parse import parse_message  # noqa: E402
+from mailbot.mailin.inspect import inspect_message  # noqa: E402
+from mailbot.mailin.parse import parse_message  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "mime"
 

@@ -5,7 +5,7 @@ with headings, body text, two tables, header and footer):
 
 * python-docx ``Document()`` + paragraphs/tables/headers/footers (the usual way),
 * a bare lxml walk of ``word/document.xml`` (parse + iterate w:t),
-* ``mailbot.docread.read_document`` (the shipped reader: zip checks, rels,
+* ``mailbot.documents.docread.read_document`` (the shipped reader: zip checks, rels,
   streaming walk, headers/footers/notes),
 
 and prints ms per document for each and documents per second on one core
@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import docx  # noqa: E402
 from lxml import etree  # noqa: E402
 
-from mailbot.docread import Converter, read_document  # noqa: E402
+from mailbot.documents.docread import Converter, read_document  # noqa: E402
 
 UNITS = ["县农业农村局", "县乡村振兴局", "县民政局", "县医疗保障局", "县教育体育局",
          "县卫生健康局", "县人力资源社会保障局", "县住房城乡建设局", "县自然资源局", "县市场监管局"]
@@ -128,7 +128,7 @@ def main() -> None:
     rows = [
         ("python-docx Document() + paragraphs/tables/headers", time_it(extract_python_docx, docs, args.rounds)),
         ("lxml fromstring(document.xml), bare w:t walk", time_it(extract_lxml_bare, docs, args.rounds)),
-        ("mailbot.docread.read_document (shipped)", time_it(extract_mailbot, docs, args.rounds)),
+        ("mailbot.documents.docread.read_document (shipped)", time_it(extract_mailbot, docs, args.rounds)),
     ]
     for label, ms in rows:
         print(f"  {label:<55} {ms:8.2f} ms/doc")

@@ -47,10 +47,10 @@ from poll_bench import (PASSWORD, PW_ENV, TODAY, gen_group, ingest_jobs, make_wo
                         mark_all_filed, ms, pct, small_message)
 from servers import Dovecot  # noqa: E402  (poll_bench put tests/ on sys.path)
 
-from mailbot import pipeline  # noqa: E402
+from mailbot.office import pipeline  # noqa: E402
 from mailbot.app import open_app  # noqa: E402
-from mailbot.deliver import deliver  # noqa: E402
-from mailbot.jobs import Jobs  # noqa: E402
+from mailbot.mailout.deliver import deliver  # noqa: E402
+from mailbot.office.jobs import Jobs  # noqa: E402
 
 SEED_MAILS = 52          # two plans per roster unit: the template rows every ledger is built from
 

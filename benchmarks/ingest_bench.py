@@ -45,9 +45,9 @@ from poll_bench import (PASSWORD, PW_ENV, TODAY, CappedNew, Stages, gen_group, i
                         instrument, make_workdir, raw_limit, uninstrument)
 from servers import Dovecot, SmtpServer  # noqa: E402  (poll_bench put tests/ on sys.path)
 
-from mailbot import send  # noqa: E402
+from mailbot.mailout import send  # noqa: E402
 from mailbot.app import open_app  # noqa: E402
-from mailbot.jobs import Jobs  # noqa: E402
+from mailbot.office.jobs import Jobs  # noqa: E402
 
 PICTURE_BYTES = 25 * 1024   # the county's emblem in the letterhead: plans come to ~50 KB
 UNLIMITED = {"send_per_minute": 1_000_000, "max_acks_per_sender_per_day": 1_000_000,

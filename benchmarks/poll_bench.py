@@ -50,11 +50,14 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from servers import Dovecot  # noqa: E402
 
-from mailbot import acks, authenticity, check, decide, docsandbox, pipeline, progress  # noqa: E402
+from mailbot.mailout import acks  # noqa: E402
+from mailbot.mailin import authenticity
+from mailbot.documents import check, docsandbox
+from mailbot.office import decide, pipeline, progress
 from mailbot.app import open_app  # noqa: E402
 from mailbot.defaults import init_folder  # noqa: E402
-from mailbot.samples import FILENAME_STYLES, MailBuilder, plan_docx  # noqa: E402
-from mailbot.source import ImapSource, open_source  # noqa: E402
+from mailbot.demo.samples import FILENAME_STYLES, MailBuilder, plan_docx  # noqa: E402
+from mailbot.mailin.source import ImapSource, open_source  # noqa: E402
 
 PW_ENV = "MAILBOT_BENCH_IMAP_PASSWORD"
 PASSWORD = "bench-pw-1"

@@ -32,8 +32,9 @@ from datetime import date
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from mailbot import docread, samples  # noqa: E402
-from mailbot.docsandbox import MailBudget, Sandbox, read_mail_documents  # noqa: E402
+from mailbot.documents import docread  # noqa: E402
+from mailbot.demo import samples
+from mailbot.documents.docsandbox import MailBudget, Sandbox, read_mail_documents  # noqa: E402
 
 
 def _zip(members) -> bytes:

@@ -29,11 +29,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from openpyxl import Workbook  # noqa: E402
 
-from mailbot import workbook  # noqa: E402
+from mailbot.office import workbook  # noqa: E402
 from mailbot.campaign import Roster, Unit, load_campaign  # noqa: E402
 from mailbot.config import load_config  # noqa: E402
-from mailbot.ledger import Ledger  # noqa: E402
-from mailbot.progress import unit_states  # noqa: E402
+from mailbot.store.ledger import Ledger  # noqa: E402
+from mailbot.office.progress import unit_states  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CST = timezone(timedelta(hours=8))

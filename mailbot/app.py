@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from .archive import Archive
-from .campaign import Campaign, Roster, load_campaign, load_roster
-from .compose import Templates
-from .config import Config, ConfigError, load_config
-from .ledger import Ledger
+from mailbot.store.archive import Archive
+from mailbot.campaign import Campaign, Roster, load_campaign, load_roster
+from mailbot.mailout.compose import Templates
+from mailbot.config import Config, ConfigError, load_config
+from mailbot.store.ledger import Ledger
 
 
 @dataclass

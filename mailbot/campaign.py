@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterable
 
-from .vocab import PLAN_KINDS
+from mailbot.vocab import PLAN_KINDS
 
 
 class CampaignError(Exception):

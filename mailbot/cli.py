@@ -15,16 +15,16 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
-from .app import App, open_app
-from .jobs import Jobs
-from .campaign import CampaignError
-from .config import SIGN_REQUIRED_DEFAULT, ConfigError
-from .daemon import TerminalFilter, setup_logging
-from .faults import FILE_ONLY
-from .locks import Busy
-from .modes import restrict_umask
-from .redact import redact, redact_handlers
-from .vocab import ACCEPTABLE, Outcome, Status, UnitStatus
+from mailbot.app import App, open_app
+from mailbot.office.jobs import Jobs
+from mailbot.campaign import CampaignError
+from mailbot.config import SIGN_REQUIRED_DEFAULT, ConfigError
+from mailbot.office.daemon import TerminalFilter, setup_logging
+from mailbot.store.faults import FILE_ONLY
+from mailbot.store.locks import Busy
+from mailbot.store.modes import restrict_umask
+from mailbot.redact import redact, redact_handlers
+from mailbot.vocab import ACCEPTABLE, Outcome, Status, UnitStatus
 
 log = logging.getLogger("mailbot")
 
@@ -40,7 +40,7 @@ def _print(text: str = "") -> None:
 # --- commands --------------------------------------------------------------------------
 
 def cmd_poll(app: App, args: argparse.Namespace) -> int:
-    from .source import SourceError
+    from mailbot.mailin.source import SourceError
     jobs = Jobs(app)
     try:
         report = jobs.poll()
@@ -100,7 +100,7 @@ def cmd_review(app: App, args: argparse.Namespace) -> int:
 
 def cmd_accept(app: App, args: argparse.Namespace) -> int:
     """Without an id: list the held mail the office may accept; with one: file it and acknowledge."""
-    from .pipeline import HeldMailError
+    from mailbot.office.pipeline import HeldMailError
     if args.id is None:
         held = app.ledger.messages(*ACCEPTABLE)
         if not held:
@@ -123,8 +123,8 @@ def cmd_accept(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_status(app: App, args: argparse.Namespace) -> int:
-    from .progress import unit_states
-    from .table import render_table
+    from mailbot.office.progress import unit_states
+    from mailbot.table import render_table
     rows = []
     for s in unit_states(app.ledger, app.campaign, app.roster, app.today):
         rows.append([s.unit.name, s.activity_date.isoformat() if s.activity_date else "—",
@@ -147,7 +147,7 @@ def cmd_status(app: App, args: argparse.Namespace) -> int:
     waiting = [r for r in queued if r.last_error]
     if waiting:
         _print(f"其中 {len(waiting)} 封正在等待重试，最近一次错误：{waiting[-1].last_error}")
-    from .faults import remembered
+    from mailbot.store.faults import remembered
     fault = remembered(app.config.ledger)
     if fault:
         at = datetime.fromisoformat(fault["at"]).astimezone(app.config.timezone)
@@ -160,14 +160,14 @@ def cmd_status(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from . import check, docsandbox
-    from .campaign import load_campaign, load_roster
+    from mailbot.documents import check, docsandbox
+    from mailbot.campaign import load_campaign, load_roster
     app = None
     try:
         app = open_app(args.config, args.today)
         campaign, roster = app.campaign, app.roster
     except (ConfigError, FileNotFoundError):
-        from .defaults import default_dir
+        from mailbot.defaults import default_dir
         rules = default_dir("rules")
         campaign = load_campaign(next(iter(sorted(rules.glob("*.toml")))))
         roster = load_roster(rules / "units.csv", campaign.region)
@@ -196,9 +196,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from . import authenticity
-    from .config import load_config
-    from .inspect import inspect_message
+    from mailbot.mailin import authenticity
+    from mailbot.config import load_config
+    from mailbot.mailin.inspect import inspect_message
     app = None
     try:
         trust = load_config(args.config).trust
@@ -251,7 +251,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 def _identify_with(app: App, verdict):
     """inspect's identify callback: as the poll identifies (a malformed From never matches)."""
-    from .pipeline import identify_sender
+    from mailbot.office.pipeline import identify_sender
 
     def identify_fn(mail):
         who = identify_sender(app, mail, verdict)
@@ -261,9 +261,9 @@ def _identify_with(app: App, verdict):
 
 def _decision(app: App, raw: bytes, verdict) -> dict:
     """What a poll would do with this mail today (the day's filing counts taken from the ledger)."""
-    from .decide import decide
-    from .parse import parse_message
-    from .pipeline import identify_sender, incoming
+    from mailbot.office.decide import decide
+    from mailbot.mailin.parse import parse_message
+    from mailbot.office.pipeline import identify_sender, incoming
     mail = parse_message(raw)
     when = mail.date.astimezone(app.config.timezone) if mail.date else app.now()
     d = decide(incoming(app, mail, identify_sender(app, mail, verdict), when, verdict))
@@ -273,7 +273,7 @@ def _decision(app: App, raw: bytes, verdict) -> dict:
 
 def cmd_run(app: App, args: argparse.Namespace) -> int:
     """The daemon: the same jobs as the commands, on a schedule."""
-    from . import daemon
+    from mailbot.office import daemon
     jobs = Jobs(app)
     try:
         return daemon.run(app.config, poll=lambda: jobs.poll(real_day=True), deliver=jobs.deliver,
@@ -298,13 +298,13 @@ def cmd_verify(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(app: App | None, args: argparse.Namespace) -> int:
-    from .doctor import doctor
+    from mailbot.doctor import doctor
     ok = doctor(args.config, args.today, lambda text: _print(redact(text)))
     return 0 if ok else 1
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from .defaults import init_folder
+    from mailbot.defaults import init_folder
     folder = Path(args.dir).resolve()
     created = init_folder(folder)
     for p in created:
@@ -316,7 +316,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from mailbot.demo.replay import run_demo
     return run_demo(Path(args.dir), args.today, _print)
 
 
@@ -428,7 +428,7 @@ def machine_fault(exc: OSError | sqlite3.Error, args: argparse.Namespace, app: A
     """A full disk, a folder that cannot be written, a locked ledger: one Chinese sentence naming
     the path and what to do (exit 1); the traceback goes to the log file only; the fault is
     recorded in the ledger, or beside it when the ledger is what failed (faults.py)."""
-    from . import faults
+    from mailbot.store import faults
     config = app.config if app is not None else _config_or_none(args.config)
     fallback = (config.ledger if isinstance(exc, sqlite3.Error) else config.base) if config else None
     text = redact(faults.explain(exc, fallback))
@@ -441,7 +441,7 @@ def machine_fault(exc: OSError | sqlite3.Error, args: argparse.Namespace, app: A
 
 
 def _config_or_none(path: str):
-    from .config import load_config
+    from mailbot.config import load_config
     try:
         return load_config(path)
     except Exception:

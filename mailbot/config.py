@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import redact
-from .authenticity import Policy as TrustPolicy
-from .docsandbox import MailBudget
+from mailbot import redact
+from mailbot.mailin.authenticity import Policy as TrustPolicy
+from mailbot.documents.docsandbox import MailBudget
 
 # Free-mail domains whose outgoing mail always carries their own DKIM signature (seen in real
 # headers: d=163.com/126.com/yeah.net (NetEase), d=qq.com/foxmail.com (Tencent), d=gmail.com,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .modes import make_dirs, private_file, tighten
+from mailbot.store.modes import make_dirs, private_file, tighten
 
 
 def default_dir(name: str) -> Path:
@@ -51,7 +51,7 @@ def init_folder(folder: Path, *, demo_keys: bool = False) -> list[Path]:
                 tighten(target / f.name)          # the roster names people and their phones
         created.append(target)
     if demo_keys and not (folder / "rules" / DEMO_KEYS_NAME).exists():
-        from .samples import DEMO_DKIM_KEYS
+        from mailbot.demo.samples import DEMO_DKIM_KEYS
         shutil.copyfile(DEMO_DKIM_KEYS, folder / "rules" / DEMO_KEYS_NAME)
         tighten(folder / "rules" / DEMO_KEYS_NAME)
     return created

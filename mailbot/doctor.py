@@ -5,9 +5,9 @@ from __future__ import annotations
 import tempfile
 from typing import Callable
 
-from .app import open_app
-from .campaign import CampaignError
-from .config import ConfigError
+from mailbot.app import open_app
+from mailbot.campaign import CampaignError
+from mailbot.config import ConfigError
 
 
 def doctor(config_path: str, today: str | None, say: Callable[[str], None]) -> bool:
@@ -42,20 +42,20 @@ def doctor(config_path: str, today: str | None, say: Callable[[str], None]) -> b
     if no_mail:
         say(f"! 以下单位没有邮箱，回执和催报无法发给它们：{'、'.join(no_mail)}")
     try:
-        from . import check
+        from mailbot.documents import check
         check.compile_checks(app.campaign) if hasattr(check, "compile_checks") else None
         line(True, "检查规则可用")
     except CampaignError as exc:
         line(False, "检查规则", str(exc))
 
-    from .workcalendar import WorkCalendar
+    from mailbot.office.workcalendar import WorkCalendar
     cal = WorkCalendar.load(cfg.rules)
     years = sorted({app.campaign.window_start.year, app.campaign.window_end.year, app.today.year})
     notes = cal.coverage_notes(years)
     line(not notes, f"节假日数据覆盖 {'、'.join(map(str, years))} 年" if not notes else "节假日数据",
          "；".join(notes) + " 可升级 chinesecalendar，或在 rules/workdays.toml 中补充。")
 
-    from .docprobe import probe_doc_conversion
+    from mailbot.documents.docprobe import probe_doc_conversion
     probe = probe_doc_conversion()       # a real .doc through LibreOffice, as an attachment would go
     line(probe.ok, probe.text, probe.fix)
 
@@ -66,15 +66,15 @@ def doctor(config_path: str, today: str | None, say: Callable[[str], None]) -> b
         line(True, f"归档目录可写：{cfg.archive}")
     except OSError as exc:
         line(False, f"归档目录 {cfg.archive} 不可写：{exc.strerror or exc}", "检查目录权限或 [paths] archive")
-    from .faults import free_space
+    from mailbot.store.faults import free_space
     for space in free_space([cfg.archive, cfg.ledger]):
         if space.low:
             say(f"! 磁盘空间不足：{space.text()}。请清理该磁盘，或把 [paths] 中的归档、台账移到空间充足的磁盘；"
                 f"磁盘写满时收信会停下（不会丢信），腾出空间后自动补做。")
         else:
             line(True, f"磁盘空间：{space.text()}")
-    from .locks import Busy, job_lock
-    from .verify import verify
+    from mailbot.store.locks import Busy, job_lock
+    from mailbot.store.verify import verify
     try:
         with job_lock(cfg.ledger, "poll", wait_seconds=10):
             checked = verify(app.ledger, app.archive, quick=True)
@@ -83,7 +83,7 @@ def doctor(config_path: str, today: str | None, say: Callable[[str], None]) -> b
     except Busy:
         say("! 正在收信，本次跳过档案核对（稍后运行 mailbot verify）。")
 
-    from .source import SourceError, open_source
+    from mailbot.mailin.source import SourceError, open_source
     try:
         src = open_source(cfg.imap, cfg.base, cfg.password("imap") if not cfg.imap.get("backend") else None)
         with src:
@@ -92,7 +92,7 @@ def doctor(config_path: str, today: str | None, say: Callable[[str], None]) -> b
     except (SourceError, ConfigError) as exc:
         line(False, "收信", str(exc))
 
-    from .send import SendError, SmtpSender, open_sender
+    from mailbot.mailout.send import SendError, SmtpSender, open_sender
     try:
         sender = open_sender(cfg.smtp, cfg.base, cfg.password("smtp") if not cfg.smtp.get("backend") else None)
         if isinstance(sender, SmtpSender):

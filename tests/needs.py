@@ -38,7 +38,7 @@ def binary(name: str, packages: str) -> str:
 @functools.cache
 def writer_problem() -> str | None:
     """None when LibreOffice converts a real .doc (the product's own self-test, once a session)."""
-    from mailbot.docprobe import probe_doc_conversion
+    from mailbot.documents.docprobe import probe_doc_conversion
     probe = probe_doc_conversion()
     return None if probe.ok else f"LibreOffice Writer cannot convert a .doc here: {probe.text}"
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from mailbot.campaign import load_campaign, load_roster
-from mailbot.compose import Templates
+from mailbot.mailout.compose import Templates
 from mailbot.config import load_config
-from mailbot.ledger import Ledger
+from mailbot.store.ledger import Ledger
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Shanghai")
@@ -71,7 +71,7 @@ class World:
         self._uid = 0
 
     def calendar(self):
-        from mailbot.workcalendar import WorkCalendar
+        from mailbot.office.workcalendar import WorkCalendar
         return WorkCalendar.load(self.config.rules)
 
     def unit(self, name: str):

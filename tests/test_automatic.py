@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
-from mailbot.automatic import automatic_reason
-from mailbot.parse import parse_message
+from mailbot.mailin.automatic import automatic_reason
+from mailbot.mailin.parse import parse_message
 
 OWN = ("xjxzwgkb@163.com",)
 

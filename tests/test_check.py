@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from mailbot import check
+from mailbot.documents import check
 from mailbot.campaign import CampaignError, load_campaign, load_roster
-from mailbot.check import Finding, check_document, check_files, check_text, compile_checks, format_table, guess_kind
+from mailbot.documents.check import (Finding, check_document, check_files, check_text, compile_checks,
+    format_table, guess_kind)
 
 ROOT = Path(__file__).resolve().parents[1]
 

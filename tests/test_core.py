@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.archive import Archive, sanitise
+from mailbot.store.archive import Archive, sanitise
 from mailbot.campaign import CampaignError, load_campaign, load_roster
 from mailbot.config import ConfigError, load_config
 from mailbot.defaults import default_config_text
-from mailbot.ledger import Ledger
+from mailbot.store.ledger import Ledger
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -60,7 +60,7 @@ def test_match_floors(figures):
 
 
 def test_inspect_output_is_the_spec_shape_and_json_safe():
-    from mailbot.inspect import inspect_message
+    from mailbot.mailin.inspect import inspect_message
 
     keys = {"file", "message_id", "subject", "from", "date", "automatic", "automatic_reason",
             "unit", "kind", "attachments", "problems"}

@@ -14,10 +14,10 @@ from email import policy as email_policy
 import pytest
 from schedsupport import ROOT, TZ
 
-from mailbot.daemon import Daemon, DaemonError, InstanceLock, run
-from mailbot.digest import queue_digest
-from mailbot.remind import queue_reminders
-from mailbot.review import apply_workbook_decisions, decide
+from mailbot.office.daemon import Daemon, DaemonError, InstanceLock, run
+from mailbot.office.digest import queue_digest
+from mailbot.office.remind import queue_reminders
+from mailbot.office.review import apply_workbook_decisions, decide
 
 D = date
 
@@ -162,7 +162,7 @@ CHILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     from mailbot.config import load_config
-    from mailbot.daemon import run, DaemonError
+    from mailbot.office.daemon import run, DaemonError
     folder = Path(sys.argv[1])
     marks = folder / "marks.txt"
     def mark(text):

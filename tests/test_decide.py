@@ -6,10 +6,11 @@ from datetime import date, datetime
 
 import pytest
 
-from mailbot import authenticity, samples
-from mailbot.decide import CHAIN, FILED, REPLY_ACK, REPLY_NOFILE, Incoming, decide
-from mailbot.identify import Identity
-from mailbot.parse import parse_message
+from mailbot.mailin import authenticity
+from mailbot.demo import samples
+from mailbot.office.decide import CHAIN, FILED, REPLY_ACK, REPLY_NOFILE, Incoming, decide
+from mailbot.mailin.identify import Identity
+from mailbot.mailin.parse import parse_message
 
 OFFICE = "xjxzwgkb@163.com"
 MZJ = Identity("西吉县民政局", True, "plan", "发件地址在单位名单中")

@@ -5,7 +5,7 @@ from email import policy as email_policy
 
 from schedsupport import TZ
 
-from mailbot.digest import build_digest, queue_digest, run_digest
+from mailbot.office.digest import build_digest, queue_digest, run_digest
 
 D = date
 

@@ -20,23 +20,10 @@ import zlib
 import docx
 import pytest
 
-from mailbot import docread
-from mailbot.docread import (
-    REASON_DTD,
-    REASON_EMPTY,
-    REASON_ENCRYPTED,
-    REASON_SCAN,
-    REASON_ZIP_BOMB,
-    REASON_ZIP_CORRUPT,
-    REASON_ZIP_EMPTY,
-    REASON_ZIP_NESTED,
-    WARN_DELETIONS,
-    Converter,
-    DocText,
-    Limits,
-    detect_kind,
-    read_document,
-)
+from mailbot.documents import docread
+from mailbot.documents.docread import (REASON_DTD, REASON_EMPTY, REASON_ENCRYPTED, REASON_SCAN,
+    REASON_ZIP_BOMB, REASON_ZIP_CORRUPT, REASON_ZIP_EMPTY, REASON_ZIP_NESTED, WARN_DELETIONS, Converter,
+    DocText, Limits, detect_kind, read_document)
 
 NO_CONV = None  # converter=None: never start LibreOffice in the non-soffice tests
 
@@ -952,7 +939,7 @@ def test_libreoffice_exit_zero_without_output(soffice):
 
 def test_pdf_text_layer_gaps_in_dates_and_counts_are_closed():
     """pypdf spaces out mixed CJK and digits and can drop a quote mark into a date."""
-    from mailbot.docread import _close_pdf_gaps
+    from mailbot.documents.docread import _close_pdf_gaps
     assert _close_pdf_gaps("我局于2022 年 9 月 5 “  日成功开展，共 32 人参加，收集意见 6 条") == \
         "我局于2022年9月5日成功开展，共 32人参加，收集意见 6条"
     assert _close_pdf_gaps("上午 9:00 至 11:30；2022 2023") == "上午 9:00 至 11:30；2022 2023"
@@ -963,8 +950,8 @@ def test_pdf_summary_reads_its_date_like_the_docx(tmp_path):
     """The same summary as .docx and as a LibreOffice PDF: both yield the date it was held."""
     import subprocess
     from datetime import date
-    from mailbot import samples
-    from mailbot.facts import extract_facts
+    from mailbot.demo import samples
+    from mailbot.documents.facts import extract_facts
     src = tmp_path / "总结.docx"
     src.write_bytes(samples.summary_docx("西吉县农业农村局", held=date(2022, 9, 5), participants=32,
                                          suggestions=6, feedback="已于9月15日公开反馈采纳情况"))

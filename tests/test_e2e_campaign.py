@@ -16,10 +16,11 @@ from email import policy
 import openpyxl
 import pytest
 
-from mailbot import remind, review, samples
+from mailbot.office import remind, review
+from mailbot.demo import samples
 from mailbot.app import open_app
-from mailbot.jobs import Jobs
-from mailbot.progress import unit_states
+from mailbot.office.jobs import Jobs
+from mailbot.office.progress import unit_states
 from servers import unique_user
 from test_e2e_mailbox import OFFICE, PASSWORD, Office
 

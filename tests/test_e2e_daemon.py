@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from email import policy
 
 from mailbot.app import open_app
-from mailbot.deliver import deliver
-from mailbot.pipeline import poll
+from mailbot.mailout.deliver import deliver
+from mailbot.office.pipeline import poll
 from servers import Dovecot, unique_user
 from test_e2e_mailbox import PASSWORD, Office, _acks, _demo
 
@@ -119,8 +119,8 @@ def test_smtp_451_is_retried_and_554_is_recorded_failed(tmp_path, dovecot, smtp_
     failed = [r for r in rows if r.status == "failed"]
     assert len(failed) == 1 and "554" in failed[0].last_error
     assert len(_acks(smtp_server)) == 2
-    from mailbot import digest
-    from mailbot.workcalendar import WorkCalendar
+    from mailbot.office import digest
+    from mailbot.office.workcalendar import WorkCalendar
     text = digest.build_digest(app.ledger, app.config, app.campaign, app.roster,
                                WorkCalendar.load(app.config.rules), app.today).text
     assert "发送失败 1 封" in text and "554" in text

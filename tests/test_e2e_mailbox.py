@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from mailbot import samples
+from mailbot.demo import samples
 from mailbot.campaign import load_campaign, load_roster
 from mailbot.defaults import init_folder
-from mailbot.parse import parse_message
+from mailbot.mailin.parse import parse_message
 from servers import point_config_at, unique_user
 
 OFFICE = "xjxzwgkb@163.com"

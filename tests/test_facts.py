@@ -3,8 +3,8 @@ from datetime import date
 
 import pytest
 
-from mailbot.facts import (FACT_NAMES, Facts, NormText, cn_to_int, extract_facts, parse_dates,
-                           parse_headcount, parse_phone)
+from mailbot.documents.facts import (FACT_NAMES, Facts, NormText, cn_to_int, extract_facts, parse_dates,
+    parse_headcount, parse_phone)
 
 Y = 2022
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from mailbot.campaign import load_campaign, load_roster
-from mailbot.check import check_text
-from mailbot.facts import extract_facts
+from mailbot.documents.check import check_text
+from mailbot.documents.facts import extract_facts
 
 ROOT = Path(__file__).resolve().parents[1]
 

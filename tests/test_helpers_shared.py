@@ -13,7 +13,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from imapclient import exceptions as imap_exc
 
-from mailbot import cndate, fsutil, neterrors
+from mailbot import cndate
+from mailbot.store import fsutil
+from mailbot.mailout import neterrors
 
 CST = timezone(timedelta(hours=8))
 

@@ -6,10 +6,11 @@ from datetime import date
 
 import openpyxl
 
-from mailbot import samples, workbook
+from mailbot.demo import samples
+from mailbot.office import workbook
 from mailbot.app import open_app
 from mailbot.defaults import init_folder
-from mailbot.jobs import Jobs
+from mailbot.office.jobs import Jobs
 
 
 def _office(tmp_path, today="2022-08-24"):
@@ -50,7 +51,7 @@ def test_a_clerk_edit_is_read_once_and_decided_once(tmp_path):
     app, jobs = _office(tmp_path)
     jobs.poll()
     path = jobs.workbook().path
-    unit = next(s.unit.name for s in __import__("mailbot.progress", fromlist=["x"]).unit_states(
+    unit = next(s.unit.name for s in __import__("mailbot.office.progress", fromlist=["x"]).unit_states(
         app.ledger, app.campaign, app.roster, app.today) if s.plan is not None)
     wb = openpyxl.load_workbook(path)
     ws = wb["总览"]

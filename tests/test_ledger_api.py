@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import mailbot
-from mailbot.ledger import AttachmentRecord, Event, Ledger, OutgoingMail, Review, TrustRecord
+from mailbot.store.ledger import AttachmentRecord, Event, Ledger, OutgoingMail, Review, TrustRecord
 from mailbot.vocab import ACCEPTABLE, Severity, Status
 
 PACKAGE = Path(mailbot.__file__).resolve().parent

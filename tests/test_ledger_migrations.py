@@ -8,11 +8,11 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
-from mailbot import ledger as ledger_mod
+from mailbot.store import ledger as ledger_mod
 from mailbot.campaign import load_campaign, load_roster
 from mailbot.defaults import default_dir
-from mailbot.ledger import Ledger
-from mailbot.progress import unit_states
+from mailbot.store.ledger import Ledger
+from mailbot.office.progress import unit_states
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ledger-v1.sql.gz"
 V1_TABLES = ("meta", "source_state", "messages", "attachments", "findings", "outgoing", "reviews", "hand_kept",

@@ -14,7 +14,7 @@ from urllib.parse import quote_from_bytes
 
 import pytest
 
-from mailbot.parse import Attachment, ParsedMail, decode_header_value, parse_message
+from mailbot.mailin.parse import Attachment, ParsedMail, decode_header_value, parse_message
 
 DOCX = b"PK\x03\x04" + bytes(range(256)) * 40 + b"word/document.xml" + b"\x00" * 100
 PDF = b"%PDF-1.4\n" + bytes(random.Random(7).randrange(256) for _ in range(5000)) + b"\n%%EOF\n"
@@ -492,7 +492,7 @@ def test_damaged_encoded_word_is_kept_as_written():
 
 
 def test_inspect_message_is_the_spec_object():
-    from mailbot.inspect import inspect_message
+    from mailbot.mailin.inspect import inspect_message
 
     out = inspect_message(foxmail_submission(), "m.eml", own_addresses=["xjxzwgkb@163.com"],
                           identify=lambda mail: ("西吉县民政局", "plan"))
@@ -517,7 +517,7 @@ def test_inspect_message_is_the_spec_object():
 
 
 def test_inspect_message_never_raises():
-    from mailbot.inspect import inspect_message
+    from mailbot.mailin.inspect import inspect_message
 
     def broken_identify(mail):
         raise RuntimeError("roster unreadable")

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from mailbot import samples
+from mailbot.demo import samples
 from mailbot.app import open_app
 from mailbot.defaults import init_folder
-from mailbot.pipeline import poll
+from mailbot.office.pipeline import poll
 from mailbot.vocab import Status
 
 TZ = timezone(timedelta(hours=8))
@@ -48,7 +48,7 @@ def test_ack_cap_stops_a_reply_storm_from_one_sender(tmp_path):
 def test_a_check_bug_never_stops_filing(tmp_path, monkeypatch):
     """An exception inside the document checks: the plan is still filed and acknowledged, and
     handed to a person (需人工审核) with a finding saying why."""
-    from mailbot import check
+    from mailbot.documents import check
 
     def broken(*a, **k):
         raise ZeroDivisionError("boom")
@@ -66,7 +66,7 @@ def test_a_poison_mail_is_held_and_the_rest_filed(tmp_path, monkeypatch):
     """A bug while filing one mail must not wedge the mailbox: that mail is held (raw and
     attachments archived, status error, Chinese reason), the others are filed, and the next
     poll does not try it again."""
-    import mailbot.pipeline as pipeline
+    import mailbot.office.pipeline as pipeline
     real = pipeline.prepare_submission
     calls = []
 
@@ -86,8 +86,8 @@ def test_a_poison_mail_is_held_and_the_rest_filed(tmp_path, monkeypatch):
     n = len(calls)
     assert poll(app).fetched == 0 and len(calls) == n
     # the office sees it in the digest
-    from mailbot import digest
-    from mailbot.workcalendar import WorkCalendar
+    from mailbot.office import digest
+    from mailbot.office.workcalendar import WorkCalendar
     text = digest.build_digest(app.ledger, app.config, app.campaign, app.roster,
                                WorkCalendar.load(app.config.rules), app.today).text
     assert "处理出错（待人工处理）：xjmzj@163.com" in text
@@ -158,7 +158,7 @@ def test_resending_a_returned_plan_says_it_is_still_returned(tmp_path):
     """The office returned v1; the department resends the very same file after the due date.
     The ack must not claim "under review" nor call it late: it says v1 stands returned, why,
     and that only a changed file helps; the registration number stays v1's."""
-    from mailbot import review
+    from mailbot.office import review
     init_folder(tmp_path, demo_keys=True)
     t1, t2 = datetime(2022, 8, 22, 9, 0, tzinfo=TZ), datetime(2022, 9, 5, 9, 0, tzinfo=TZ)
     samples.write_maildir(tmp_path / "var" / "maildir", [(t1, _plan_mail(1, t1))])
@@ -260,7 +260,7 @@ def test_a_held_mail_that_cannot_be_filed_never_wedges_later_polls(tmp_path, mon
     """Two 待确认 mails; the office adds the address to the roster. The first one's archived copy
     was moved away by hand, and filing the second hits a bug: both are reported as events and the
     poll completes; once the bug is gone the second is filed, the first waits for its file."""
-    from mailbot import pipeline
+    from mailbot.office import pipeline
     init_folder(tmp_path, demo_keys=True)
     days = [datetime(2022, 8, 22, 9, i, tzinfo=TZ) for i in range(2)]
     mails = []

@@ -2,8 +2,8 @@
 from datetime import date
 
 
-from mailbot import progress
-from mailbot.progress import unit_states
+from mailbot.office import progress
+from mailbot.office.progress import unit_states
 
 D = date
 

@@ -7,7 +7,7 @@ from email import policy as email_policy
 import pytest
 
 from mailbot.campaign import CampaignError
-from mailbot.remind import Policy, format_reminders, plan_reminders, queue_reminders, run_remind
+from mailbot.office.remind import Policy, format_reminders, plan_reminders, queue_reminders, run_remind
 
 D = date
 

@@ -5,8 +5,8 @@ from email import policy as email_policy
 
 import pytest
 
-from mailbot import progress
-from mailbot.review import ReviewError, apply_workbook_decisions, decide
+from mailbot.office import progress
+from mailbot.office.review import ReviewError, apply_workbook_decisions, decide
 
 D = date
 

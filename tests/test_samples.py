@@ -16,9 +16,9 @@ from pathlib import Path
 import docx
 import pytest
 
-from mailbot import samples
+from mailbot.demo import samples
 from mailbot.campaign import load_campaign, load_roster
-from mailbot.samples import ANNOUNCEMENT_ITEMS, FILENAME_STYLES, MailBuilder
+from mailbot.demo.samples import ANNOUNCEMENT_ITEMS, FILENAME_STYLES, MailBuilder
 
 ROOT = Path(__file__).resolve().parents[1]
 TZ = timezone(timedelta(hours=8))

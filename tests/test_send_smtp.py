@@ -9,15 +9,8 @@ from email import policy
 
 import pytest
 
-from mailbot.send import (
-    AuthFailure,
-    OutboxSender,
-    PermanentFailure,
-    SendConfigError,
-    SmtpSender,
-    TemporaryFailure,
-    open_sender,
-)
+from mailbot.mailout.send import (AuthFailure, OutboxSender, PermanentFailure, SendConfigError, SmtpSender,
+    TemporaryFailure, open_sender)
 from servers import SmtpServer, client_ssl_context, make_message, unique_user
 
 FROM = "xjxzwgkb@163.com"

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from mailbot import docprobe
+from mailbot.documents import docprobe
 from mailbot.campaign import load_campaign
-from mailbot.check import check_document
+from mailbot.documents.check import check_document
 from mailbot.defaults import init_folder
-from mailbot.docprobe import SELFTEST_DOC, SELFTEST_TEXT, probe_doc_conversion
-from mailbot.docread import REASON_NO_WRITER, ConversionError, Converter, lacks_writer, read_document
+from mailbot.documents.docprobe import SELFTEST_DOC, SELFTEST_TEXT, probe_doc_conversion
+from mailbot.documents.docread import REASON_NO_WRITER, ConversionError, Converter, lacks_writer, read_document
 from mailbot.vocab import Outcome
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from mailbot.source import ImapSource, MaildirSource, SourceError, open_source
+from mailbot.mailin.source import ImapSource, MaildirSource, SourceError, open_source
 from servers import Dovecot, client_ssl_context, make_message, unique_user
 
 BIG = 10 * 1024 * 1024

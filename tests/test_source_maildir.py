@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.source import UID_MAP_NAME, MaildirSource, SourceError, open_source
+from mailbot.mailin.source import UID_MAP_NAME, MaildirSource, SourceError, open_source
 from servers import make_message
 
 BIG = 10 * 1024 * 1024
@@ -113,11 +113,11 @@ def test_size_cap(maildir):
 def test_deleted_map_gives_new_uidvalidity(maildir, monkeypatch):
     root = Path(maildir._path)
     add(maildir, make_message(), 1_660_000_000)
-    monkeypatch.setattr("mailbot.source.time.time", lambda: 1_700_000_000.0)
+    monkeypatch.setattr("mailbot.mailin.source.time.time", lambda: 1_700_000_000.0)
     with MaildirSource(root) as s:
         first = s.uidvalidity()
     (root / UID_MAP_NAME).unlink()
-    monkeypatch.setattr("mailbot.source.time.time", lambda: 1_700_000_500.0)
+    monkeypatch.setattr("mailbot.mailin.source.time.time", lambda: 1_700_000_500.0)
     with MaildirSource(root) as s:
         assert s.uidvalidity() != first
 

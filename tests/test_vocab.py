@@ -21,10 +21,10 @@ from mailbot import vocab
 from mailbot.campaign import load_campaign, load_roster
 from mailbot.cli import main
 from mailbot.config import load_config
-from mailbot.ledger import Ledger
-from mailbot.pipeline import PollReport
+from mailbot.store.ledger import Ledger
+from mailbot.office.pipeline import PollReport
 from mailbot.vocab import ACCEPTABLE, Kind, Outcome, Severity, Status, UnitStatus
-from mailbot.workbook import RECORDS, UNMATCHED, compile
+from mailbot.office.workbook import RECORDS, UNMATCHED, compile
 
 REPO = Path(__file__).resolve().parents[1]
 CODE = REPO / "mailbot"
@@ -40,7 +40,7 @@ OUTGOING = {"queued", "sent", "failed"}                   # outgoing.status: the
 def statuses_written_by_code() -> set[str]:
     """Every status literal the code hands to the ledger or to a Decision."""
     found: set[str] = set()
-    for path in CODE.glob("*.py"):
+    for path in CODE.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         found |= set(re.findall(r"""\bstatus\s*=\s*["']([a-z]+)["']""", text))
         found |= set(re.findall(r"""Decision\(\s*["']([a-z]+)["']""", text))
@@ -96,7 +96,7 @@ def test_no_module_keeps_its_own_words():
     words = {w for s in Status for w in (s.label, s.explanation)} - {s.value for s in UnitStatus}
     words |= {f'"{s.value}"' for s in (*Outcome, *Severity, *UnitStatus)}    # quoted, as code would spell them
     offenders = []
-    for path in sorted(CODE.glob("*.py")):
+    for path in sorted(CODE.rglob("*.py")):
         if path.name in ("vocab.py", "samples.py"):      # samples.py writes documents, not our labels
             continue
         text = path.read_text(encoding="utf-8")

@@ -19,12 +19,12 @@ import needs
 import openpyxl
 import pytest
 
-from mailbot import workbook
+from mailbot.office import workbook
 from mailbot.campaign import load_campaign, load_roster
 from mailbot.config import load_config
-from mailbot.ledger import Ledger
-from mailbot.workbook import (BASE, FINDINGS, OVERVIEW, OVERVIEW_HEADERS, PROGRESS, RECORDS, SCHEDULE,
-                              UNMATCHED, compile, display_width, keep_hand_columns, read_back, safe_text)
+from mailbot.store.ledger import Ledger
+from mailbot.office.workbook import (BASE, FINDINGS, OVERVIEW, OVERVIEW_HEADERS, PROGRESS, RECORDS, SCHEDULE,
+    UNMATCHED, compile, display_width, keep_hand_columns, read_back, safe_text)
 
 REPO = Path(__file__).resolve().parents[1]
 CST = timezone(timedelta(hours=8))
@@ -104,7 +104,7 @@ class Office:
     def sync(self, path: Path | None = None) -> dict[str, str]:
         """What `mailbot workbook` does before compiling: read back, keep, decide (a stand-in
         for review.apply_workbook_decisions: it records the decision on the current plan)."""
-        from mailbot.progress import unit_states
+        from mailbot.office.progress import unit_states
         values = read_back(path or self.path)
         with self.ledger.transaction():
             changed = keep_hand_columns(self.ledger, values)

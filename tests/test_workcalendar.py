@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from mailbot.workcalendar import CalendarError, WorkCalendar
+from mailbot.office.workcalendar import CalendarError, WorkCalendar
 
 D = date
 

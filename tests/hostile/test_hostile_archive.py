@@ -23,15 +23,15 @@ from pathlib import PurePosixPath as PurePath      # ledger paths are POSIX
 
 import pytest
 
-from mailbot import archive as archive_mod
-from mailbot import samples
+from mailbot.store import archive as archive_mod
+from mailbot.demo import samples
 from mailbot.app import open_app
-from mailbot.archive import Archive
+from mailbot.store.archive import Archive
 from mailbot.defaults import init_folder
-from mailbot.names import (MAX_FILE_BYTES, MAX_NAME_BYTES, as_displayed, attachment_name, hidden_characters_warning,
-                           sanitise)
-from mailbot.pipeline import _unique, poll
-from mailbot.verify import verify
+from mailbot.store.names import (MAX_FILE_BYTES, MAX_NAME_BYTES, as_displayed, attachment_name,
+    hidden_characters_warning, sanitise)
+from mailbot.office.pipeline import _unique, poll
+from mailbot.store.verify import verify
 from servers import point_config_at
 
 TZ = timezone(timedelta(hours=8))
@@ -103,7 +103,7 @@ def test_bidi_override_is_shown_as_the_sender_meant_it_to_look():
     assert as_displayed("a\u202ecba\u202cd") == "aabcd"
     assert hidden_characters_warning("实施方案.docx") is None
     assert "U+200B" in hidden_characters_warning("方\u200b案.docx")
-    from mailbot.workbook import safe_text     # the workbook shows the real name, not the disguise
+    from mailbot.office.workbook import safe_text  # the workbook shows the real name, not the disguise
     assert safe_text("报告\u202excod.exe")[0] == "报告xcod.exe"
 
 
@@ -204,7 +204,7 @@ def test_a_collision_is_refused_recorded_and_in_the_digest(tmp_path):
     assert msg.raw_path.endswith("_未识别/2022-08-18_邮件1(2).eml")
     [event] = [e for e in app.ledger.events() if e.job == "archive"]
     assert event.level == "warning" and "_未识别/2022-08-18_邮件1.eml" in event.text and msg.raw_path in event.text
-    from mailbot.digest import run_digest
+    from mailbot.office.digest import run_digest
     _, text = run_digest(app.ledger, app.config, app.campaign, app.roster, date(2022, 8, 19), dry_run=True)
     assert "归档文件名冲突" in text and msg.raw_path in text
     app.close()
@@ -247,8 +247,8 @@ def test_filed_names_hidden_characters_finding_and_verify_with_duplicates_and_co
     result = verify(app.ledger, app.archive)
     assert result.ok, result.lines()
     assert result.checked == len({r.path for r in app.ledger.recorded_files()}) == 9
-    from mailbot.digest import run_digest
-    from mailbot.verify import run_verify
+    from mailbot.office.digest import run_digest
+    from mailbot.store.verify import run_verify
     run_verify(app.ledger, app.archive, app.config.ledger)
     _, text = run_digest(app.ledger, app.config, app.campaign, app.roster, date(2022, 8, 23), dry_run=True)
     assert "档案核对：9 个文件全部一致" in text
@@ -278,8 +278,8 @@ def test_verify_names_missing_changed_unrecorded_and_leftovers(tmp_path):
         assert result.leftovers == [rel(docx.parent / ".part-1-dead")]
     assert "缺失 1 个、被改动 1 个；另有未登记文件 1 个" in full.summary()
     # recorded for the digest: the summary and each problem, one line each
-    from mailbot.digest import run_digest
-    from mailbot.verify import run_verify
+    from mailbot.office.digest import run_digest
+    from mailbot.store.verify import run_verify
     assert not run_verify(app.ledger, app.archive, app.config.ledger).ok
     _, text = run_digest(app.ledger, app.config, app.campaign, app.roster, date(2022, 8, 22), dry_run=True)
     assert "缺失 1 个、被改动 1 个" in text and f"缺失：{rel(xlsx)}" in text and f"被改动：{rel(docx)}" in text
@@ -289,7 +289,7 @@ def test_verify_names_missing_changed_unrecorded_and_leftovers(tmp_path):
 def test_the_daemon_verifies_weekly_and_before_the_digest(w):
     from schedsupport import TZ as STZ
 
-    from mailbot.daemon import Daemon
+    from mailbot.office.daemon import Daemon
     calls = []
     clock = [datetime(2022, 9, 13, 8, 0, tzinfo=STZ)]
     d = Daemon(w.config, ledger=w.ledger, clock=lambda: clock[0], calendar=w.calendar,

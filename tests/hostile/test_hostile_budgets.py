@@ -30,8 +30,9 @@ from pathlib import Path
 
 import pytest
 
-from mailbot import childenv, docread, samples
-from mailbot.docsandbox import REASON_CRASH, MailBudget, Sandbox, read_mail_documents
+from mailbot.documents import childenv, docread
+from mailbot.demo import samples
+from mailbot.documents.docsandbox import REASON_CRASH, MailBudget, Sandbox, read_mail_documents
 
 from test_e2e_mailbox import PASSWORD, Office
 from servers import unique_user

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pytest
 
-from mailbot import samples
+from mailbot.demo import samples
 from mailbot.campaign import load_campaign, load_roster
 from mailbot.defaults import init_folder
 from servers import SmtpServer, point_config_at, unique_user

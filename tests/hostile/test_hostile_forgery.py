@@ -23,8 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from mailbot import authenticity, samples
-from mailbot.authenticity import FAIL, NONE, PASS, PENDING, Policy, assess
+from mailbot.mailin import authenticity
+from mailbot.demo import samples
+from mailbot.mailin.authenticity import FAIL, NONE, PASS, PENDING, Policy, assess
 
 from test_e2e_mailbox import Office, PASSWORD
 from servers import unique_user
@@ -232,7 +233,7 @@ def test_an_injected_message_id_never_reaches_the_ack_headers(office, dovecot, s
 
 
 def test_build_refuses_a_header_value_with_a_line_break(tmp_path):
-    from mailbot.compose import HeaderInjection, build
+    from mailbot.mailout.compose import HeaderInjection, build
     from mailbot.config import load_config
     from mailbot.defaults import init_folder
     init_folder(tmp_path)
@@ -300,8 +301,8 @@ def test_only_the_topmost_authres_of_our_provider_is_believed():
 def test_a_from_that_is_not_one_address_is_never_matched(value, tmp_path):
     from mailbot.app import open_app
     from mailbot.defaults import init_folder
-    from mailbot.parse import parse_message
-    from mailbot.pipeline import identify_sender
+    from mailbot.mailin.parse import parse_message
+    from mailbot.office.pipeline import identify_sender
     raw = with_from(_signed(dkim=False), value)
     verdict = assess(raw, Policy(sign_required=()))
     assert verdict.level == FAIL and not verdict.from_ok
@@ -377,7 +378,7 @@ def test_a_dns_outage_holds_the_mail_and_a_later_poll_files_it(tmp_path):
     import mailbox
     from mailbot.app import open_app
     from mailbot.defaults import init_folder
-    from mailbot.pipeline import poll
+    from mailbot.office.pipeline import poll
     init_folder(tmp_path)                                  # an office's folder: no demo keys
     server = _DnsServer()
     port = server.port

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from mailbot import faults, samples
+from mailbot.store import faults
+from mailbot.demo import samples
 from mailbot.campaign import load_campaign, load_roster
 from mailbot.defaults import init_folder
 
@@ -39,7 +40,7 @@ RUNNER = r"""
 import errno, os, sqlite3, sys
 spec = os.environ.get("FAULT", "")
 if spec.startswith("archive:"):                 # archive:<ERRNO>:<writes that still succeed>
-    import mailbot.archive as archive
+    import mailbot.store.archive as archive
     _, name, good = spec.split(":")
     real, left = archive.write_temp, [int(good)]
     def _write_temp(folder, data, **kw):
@@ -49,12 +50,12 @@ if spec.startswith("archive:"):                 # archive:<ERRNO>:<writes that s
         return real(folder, data, **kw)
     archive.write_temp = _write_temp
 elif spec == "ledger-full-at-send":            # the disk fills while the queue is drained
-    from mailbot.ledger import Ledger
+    from mailbot.store.ledger import Ledger
     def mark_sent(self, oid):
         raise sqlite3.OperationalError("database or disk is full")
     Ledger.mark_sent = mark_sent
 elif spec == "busy":                            # do not wait 30 s for the other program
-    from mailbot.ledger import Ledger
+    from mailbot.store.ledger import Ledger
     Ledger.BUSY_TIMEOUT = 0.5
 from mailbot.cli import main
 sys.exit(main(sys.argv[1:]))
@@ -207,10 +208,10 @@ def test_doctor_warns_when_space_is_low(tmp_path, monkeypatch):
 
 def _daemon(office: Office, verify=None):
     from mailbot.app import open_app
-    from mailbot.jobs import Jobs
-    from mailbot.daemon import Daemon
-    from mailbot.deliver import deliver
-    from mailbot.pipeline import poll
+    from mailbot.office.jobs import Jobs
+    from mailbot.office.daemon import Daemon
+    from mailbot.mailout.deliver import deliver
+    from mailbot.office.pipeline import poll
     app = open_app(office.root / "config.ini", TODAY)
     d = Daemon(app.config, ledger=app.ledger, poll=lambda: poll(app), deliver=lambda: deliver(app),
                remind=lambda day: None, digest=lambda day: None, workbook=Jobs(app).workbook,
@@ -219,7 +220,7 @@ def _daemon(office: Office, verify=None):
 
 
 def test_daemon_survives_a_full_disk_and_converges(tmp_path, reference, monkeypatch):
-    from mailbot import archive
+    from mailbot.store import archive
     office = Office(tmp_path / "office")
     app, d = _daemon(office)
     real = archive.write_temp
@@ -239,7 +240,7 @@ def test_daemon_survives_a_full_disk_and_converges(tmp_path, reference, monkeypa
 
 
 def test_daemon_survives_a_locked_ledger(tmp_path, reference, monkeypatch):
-    from mailbot.ledger import Ledger
+    from mailbot.store.ledger import Ledger
     office = Office(tmp_path / "office")
     monkeypatch.setattr(Ledger, "BUSY_TIMEOUT", 0.3)
     verified = []

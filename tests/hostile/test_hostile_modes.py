@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.archive import Archive
-from mailbot.daemon import InstanceLock, setup_logging
+from mailbot.store.archive import Archive
+from mailbot.office.daemon import InstanceLock, setup_logging
 from mailbot.defaults import init_folder
-from mailbot.ledger import Ledger
-from mailbot.locks import job_lock
-from mailbot.send import OutboxSender
+from mailbot.store.ledger import Ledger
+from mailbot.store.locks import job_lock
+from mailbot.mailout.send import OutboxSender
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 

@@ -1,0 +1,1 @@
+"""`mailbot demo` and the realistic department mail and documents it (and the tests) use."""

@@ -1,0 +1,1 @@
+"""Documents: read attachments safely, extract facts, check them against the campaign's rules."""

@@ -1,0 +1,1 @@
+"""Mail in: fetch, parse, who sent it, what it is."""

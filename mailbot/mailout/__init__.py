@@ -1,0 +1,1 @@
+"""Mail out: compose, the 回执, queue and send."""

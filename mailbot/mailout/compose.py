@@ -1,0 +1,129 @@
+"""Render outgoing mail from templates/ and queue it in the ledger with a fixed Message-ID.
+
+Every template set is three files: NAME.subject.j2 (one line), NAME.txt.j2, NAME.html.j2.
+Queueing before sending means a crash never forgets a mail, and the dedupe key means the
+same mail (this ack, this reminder on this day) is never queued twice.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from email.parser import BytesHeaderParser
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import jinja2
+
+from mailbot import cndate
+from mailbot.config import Config
+from mailbot.store.ledger import Ledger
+
+AUTO_REPLIED = "auto-replied"      # acks: answers to a mail (RFC 3834)
+AUTO_GENERATED = "auto-generated"  # reminders, review results, digests
+
+
+class Templates:
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        loader = jinja2.FileSystemLoader(str(self.folder))
+        self.text_env = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined,
+                                           keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+        self.html_env = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined,
+                                           autoescape=True, trim_blocks=True, lstrip_blocks=True)
+        for env in (self.text_env, self.html_env):
+            env.filters["cn_date"] = cndate.template_date
+            env.filters["weekday"] = cndate.weekday
+
+    def render(self, name: str, **context: Any) -> tuple[str, str, str]:
+        """(subject, text, html) for template set NAME."""
+        subject = " ".join(self.text_env.get_template(f"{name}.subject.j2").render(**context).split())
+        subject = "".join(c for c in subject if c.isprintable())   # no bidi or other controls from mail text
+        text = self.text_env.get_template(f"{name}.txt.j2").render(**context)
+        html = self.html_env.get_template(f"{name}.html.j2").render(**context)
+        return subject, text, html
+
+
+# A message id we are willing to copy from an incoming mail into In-Reply-To/References: plain
+# printable ASCII <local@domain>, no encoded-word opener (a header parser would decode
+# "=?utf-8?q?…=0D=0A…?=" into real line breaks), bounded length. Anything else is dropped.
+_MSG_ID = re.compile(r"<[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,160}@[A-Za-z0-9.\[\]:_-]{1,100}>")
+
+
+def msg_ids(value: str) -> list[str]:
+    """The safe message ids in an incoming Message-ID/References value (see _MSG_ID)."""
+    return [m for m in _MSG_ID.findall(value or "") if "=?" not in m and "?=" not in m]
+
+
+class HeaderInjection(Exception):
+    """The mail we built does not have exactly the headers we meant to give it."""
+
+
+def message_id_for(dedupe_key: str, domain: str) -> str:
+    """A Message-ID derived from what the mail is, so the same mail always has the same id."""
+    digest = hashlib.sha256(dedupe_key.encode("utf-8")).hexdigest()[:24]
+    return f"<mailbot.{digest}@{domain}>"
+
+
+def build(config: Config, *, to: Sequence[str], subject: str, text: str, html: str,
+          auto_submitted: str, message_id: str, cc: Sequence[str] = (),
+          in_reply_to: str | None = None, references: str | None = None,
+          attachments: Iterable[tuple[str, bytes, str]] = (), when: datetime | None = None) -> bytes:
+    for name, value in (("Subject", subject), ("In-Reply-To", in_reply_to or ""), ("References", references or ""),
+                        *(("To", a) for a in (*to, *cc))):
+        if any(c in value for c in "\r\n\x00") or any(not c.isprintable() for c in value):
+            raise HeaderInjection(f"{name} carries control characters")
+    for ident in (in_reply_to or "").split() + (references or "").split():
+        if msg_ids(ident) != [ident]:
+            raise HeaderInjection(f"not a plain message id: {ident[:80]!r}")
+    msg = EmailMessage()
+    msg["From"] = formataddr((config.smtp.get("from_name") or config.office_name, config.from_address))
+    msg["To"] = ", ".join(to)
+    if cc:
+        msg["Cc"] = ", ".join(cc)
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime((when or datetime.now()).astimezone())
+    msg["Message-ID"] = message_id
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+        msg["References"] = references or in_reply_to
+    msg["Auto-Submitted"] = auto_submitted
+    msg["X-Auto-Response-Suppress"] = "All"     # ask Exchange/Outlook not to auto-answer us
+    msg["X-Mailer"] = "mailbot"
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    for filename, data, mimetype in attachments:
+        maintype, _, subtype = mimetype.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=filename)
+    raw = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))   # SMTP wants CRLF on the wire
+    _check_headers(raw, [k for k, _ in msg.items()])
+    return raw
+
+
+def _check_headers(raw: bytes, meant: list[str]) -> None:
+    """Parse what we built back: exactly the headers we set, nothing smuggled in by a value."""
+    got = [k for k, _ in BytesHeaderParser().parsebytes(raw).items()]
+    if [k.lower() for k in got] != [k.lower() for k in meant]:
+        raise HeaderInjection(f"headers {got} differ from {meant}")
+
+
+def queue(ledger: Ledger, config: Config, *, purpose: str, dedupe_key: str, to: Sequence[str],
+          subject: str, text: str, html: str, auto_submitted: str, cc: Sequence[str] = (),
+          unit: str | None = None, answers: int | None = None, in_reply_to: str | None = None,
+          references: str | None = None,
+          attachments: Iterable[tuple[str, bytes, str]] = ()) -> bool:
+    """Queue one mail unless a mail with this dedupe_key was queued before. Returns True if new."""
+    if ledger.is_queued(dedupe_key):
+        return False
+    domain = config.from_address.rpartition("@")[2] or "mailbot.local"
+    mid = message_id_for(dedupe_key, domain)
+    raw = build(config, to=to, cc=cc, subject=subject, text=text, html=html,
+                auto_submitted=auto_submitted, message_id=mid, in_reply_to=in_reply_to, references=references,
+                attachments=attachments)
+    return ledger.queue(purpose=purpose, dedupe_key=dedupe_key, message_id=mid,
+                        sender=config.from_address, recipients=[*to, *cc], subject=subject, raw=raw,
+                        unit=unit, answers=answers)
+
+

@@ -1,0 +1,205 @@
+"""The office's jobs, in one place: what `mailbot poll/remind/digest/workbook/review/accept/verify`,
+the daemon (`mailbot run`), `mailbot demo` and the tests all run.
+
+    jobs = Jobs(app)
+    jobs.poll()        # the workbook's hand-kept columns read back (only if the file changed since
+                       # we wrote it), the roster reloaded, new mail filed, held mail re-decided
+    jobs.deliver()     # send what is queued and due
+    jobs.remind(day)   # queue the day's 催报
+    jobs.workbook()    # compile the tracking workbook (only if the ledger or the day changed)
+    jobs.digest(day)   # queue the day's 每日汇总, a fresh workbook attached
+    jobs.day(day)      # a whole day: poll → remind → workbook → digest → deliver (demo, tests)
+
+Cost stays flat in mailbox size: an idle poll neither reads nor rewrites the workbook. The ledger
+counts its own changes (`Ledger.generation`, kept by triggers); the workbook is compiled when that
+count or the day differs from the last compile, or the file is gone; it is read back when its size
+or modification time differs from what we last wrote or read.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from mailbot.app import App
+
+log = logging.getLogger("mailbot.jobs")
+
+K_WORKBOOK = "workbook.state"      # {"generation", "day", "path", "stat"}: the last compile / read
+
+
+@dataclass(frozen=True)
+class DayReport:
+    """What one simulated (or real) day did: for `mailbot demo` and the campaign tests."""
+    day: date
+    poll: Any
+    reminders: int
+    digest: bool
+    delivered: Any
+    workbook: Any
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """`Jobs.workbook()` when nothing changed since the last compile: the file as it is."""
+    path: Path
+    locked_copy: bool = False
+    warnings: tuple[str, ...] = ()
+
+
+def _stat(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+class Jobs:
+    def __init__(self, app: App):
+        self.app = app
+        self._calendar = None
+
+    # --- shared pieces ------------------------------------------------------------------
+    def calendar(self):
+        from mailbot.office.workcalendar import WorkCalendar
+        if self._calendar is None:
+            self._calendar = WorkCalendar.load(self.app.config.rules)
+        return self._calendar
+
+    def _state(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.app.ledger.get_meta(K_WORKBOOK) or "{}")
+        except ValueError:
+            return {}
+
+    def _remember(self, **fields: Any) -> None:
+        state = self._state() | fields
+        with self.app.ledger.transaction():
+            self.app.ledger.set_meta(K_WORKBOOK, json.dumps(state))
+
+    # --- the jobs ----------------------------------------------------------------------
+    def sync_workbook(self) -> int:
+        """Hand-kept columns typed by the clerk → ledger; 审核状态 changes → review decisions,
+        exactly once. Reads the file only when it changed since we last wrote or read it."""
+        app = self.app
+        path = Path(app.config.workbook)
+        stat = _stat(path)
+        if stat is None or stat == self._state().get("stat"):
+            return 0
+        from mailbot.office import review, workbook  # openpyxl costs ~0.35 s to import: only when needed
+        values = workbook.read_back(path)
+        decided = 0
+        if values:
+            with app.ledger.transaction():     # a crash between the two must not lose a decision
+                changed = workbook.keep_hand_columns(app.ledger, values)
+                if changed:
+                    decided = len(review.apply_workbook_decisions(
+                        app.ledger, app.config, app.campaign, app.roster, changed, app.today,
+                        templates=app.templates))
+        self._remember(stat=stat)
+        return decided
+
+    def poll(self, *, real_day: bool = False):
+        """Fetch and file new mail once (pipeline.poll), after reading the workbook back and
+        reloading the roster. `real_day`: a long-running process moves `today` with the clock."""
+        from mailbot.store.faults import carry_over
+        from mailbot.office.pipeline import poll
+        app = self.app
+        if real_day and not app.pretend:
+            app.today = datetime.now(app.config.timezone).date()
+        self.sync_workbook()
+        app.reload_roster()            # the office may have added an address to units.csv
+        report = poll(app)
+        carry_over(app.ledger, app.config.ledger)   # a fault remembered beside the ledger: now an event
+        return report
+
+    def deliver(self):
+        from mailbot.mailout.deliver import deliver
+        return deliver(self.app)
+
+    def workbook(self, *, force: bool = False):
+        """Compile the workbook when the ledger or the day changed since the last compile (or the
+        file is gone); otherwise return the last result without touching the file."""
+        app = self.app
+        state = self._state()
+        path = Path(app.config.workbook)
+        generation = app.ledger.generation()
+        if (not force and state.get("generation") == generation and state.get("day") == app.today.isoformat()
+                and state.get("path") == str(path) and state.get("stat") is not None
+                and _stat(path) == state.get("stat")):
+            return Unchanged(path)
+        from mailbot.office import workbook  # openpyxl costs ~0.35 s to import: only when compiling
+        self.sync_workbook()           # an edit the clerk saved is read before the file is replaced
+        result = workbook.compile(app.ledger, app.campaign, app.roster, app.config, app.today,
+                                  is_workday=self.calendar().is_workday, read_old=False)
+        fields: dict[str, Any] = dict(generation=app.ledger.generation(), day=app.today.isoformat(), path=str(path))
+        if not result.locked_copy:
+            fields["stat"] = _stat(path)
+        self._remember(**fields)
+        return result
+
+    def remind(self, day: date | None = None, *, dry_run: bool = False):
+        """(reminders, Chinese report) for DAY (default: app.today)."""
+        from mailbot.office import remind
+        app = self.app
+        if day is not None:
+            app.today = day
+        return remind.run_remind(app.ledger, app.config, app.campaign, app.roster, app.today, dry_run=dry_run,
+                                 templates=app.templates, cal=self.calendar())
+
+    def queue_reminders(self, day: date) -> list:
+        from mailbot.office import remind
+        app = self.app
+        app.today = day
+        return remind.queue_reminders(app.ledger, app.config, app.campaign, app.roster, self.calendar(), day,
+                                      templates=app.templates)
+
+    def digest(self, day: date | None = None, *, dry_run: bool = False):
+        """(queued?, Chinese text) for DAY; a fresh workbook is attached."""
+        from mailbot.office import digest
+        app = self.app
+        if day is not None:
+            app.today = day
+        result = None if dry_run else self.workbook()
+        return digest.run_digest(app.ledger, app.config, app.campaign, app.roster, app.today, dry_run=dry_run,
+                                 workbook=result.path if result else None, templates=app.templates,
+                                 cal=self.calendar())
+
+    def queue_digest(self, day: date) -> bool:
+        from mailbot.office import digest
+        app = self.app
+        app.today = day
+        wb = self.workbook()
+        return digest.queue_digest(app.ledger, app.config, app.campaign, app.roster, self.calendar(), day,
+                                   templates=app.templates, workbook=wb.path)
+
+    def review(self, unit: str, decision: str, reason: str | None, via: str = "命令行"):
+        from mailbot.office import review
+        app = self.app
+        return review.decide(app.ledger, app.config, app.campaign, app.roster, unit, decision, reason, via=via,
+                             today=app.today, templates=app.templates)
+
+    def accept(self, mid: int, unit: str | None = None) -> str:
+        from mailbot.store.locks import job_lock
+        from mailbot.office.pipeline import accept
+        with job_lock(self.app.config.ledger, "poll"):      # the archive has one writer at a time
+            return accept(self.app, mid, unit)
+
+    def verify(self):
+        from mailbot.store.verify import run_verify
+        return run_verify(self.app.ledger, self.app.archive, self.app.config.ledger)
+
+    def day(self, day: date) -> DayReport:
+        """One day of the office's work, as the daemon does it over a day: poll, 催报, workbook,
+        每日汇总, send. `mailbot demo` and the campaign tests replay a campaign with it."""
+        app = self.app
+        app.today = day
+        report = self.poll()
+        reminders = self.queue_reminders(day)
+        digested = self.queue_digest(day)
+        sent = self.deliver()
+        return DayReport(day, report, len(reminders), digested, sent, self._state())

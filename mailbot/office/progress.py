@@ -1,0 +1,241 @@
+"""Where each department stands: deadlines and the status of each kind of submission.
+
+`unit_states(ledger, campaign, roster, today)` reads the ledger once and returns one
+`UnitState` per roster unit, in roster order. The workbook, the digest, reminders, the
+review loop and `mailbot status` all read these; none recomputes a deadline itself.
+
+Rules (SPEC §2, the notice's clauses in the campaign file):
+
+* activity date: the latest filed plan/adjustment (by arrival) whose facts carry an
+  activity date, else the date the notice fixes for the unit (二(一)), else unknown;
+* plan due: the campaign's; announcement due: activity − announce_days_before (二(五));
+  adjustment cut-off: activity − kinds.adjustment.days_before_activity (三(四));
+  summary due: the campaign's, or activity + the feedback window when the activity is
+  later (三(四), 三(一)); feedback due: activity + kinds.feedback.days_after_activity;
+* a review decision applies to the plan version it was made on; a newer version starts
+  at its own check outcome;
+* 逾期未提交 once today is past the due date and nothing of that kind arrived.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Iterable
+
+from mailbot.campaign import Campaign, Roster, Unit
+from mailbot.store.ledger import Ledger, Message, Review
+from mailbot.vocab import DECISIONS, PLAN_KINDS, DateSource, Kind, Outcome, Severity, UnitStatus
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    plan_due: date
+    announce_due: date | None
+    adjust_cutoff: date | None
+    summary_due: date
+    feedback_due: date | None
+
+    def due_for(self, kind: str) -> date | None:
+        """The due date of a kind of submission: plan | summary | feedback."""
+        return {"plan": self.plan_due, "summary": self.summary_due,
+                "feedback": self.feedback_due}.get(kind)
+
+
+@dataclass(frozen=True)
+class UnitState:
+    unit: Unit
+    activity_date: date | None
+    activity_source: DateSource | None
+    theme: str | None
+    participants: int | None
+    plan_status: UnitStatus              # 未提交 | 逾期未提交 | 需修改 | 待审核 | 已备案 | 退回修改
+    plan: Message | None                 # latest non-duplicate filed plan/adjustment
+    problems: tuple[str, ...]            # error findings of that version, "item：text"
+    summary_status: UnitStatus           # 未提交 | 逾期未提交 | 待审核 | 需修改 | 需人工审核 | 已提交
+    summary: Message | None
+    feedback_status: UnitStatus
+    feedback: Message | None
+    deadlines: Deadlines
+    reminders_sent: int
+    last_review: Review | None           # latest review of this unit's plan (any version)
+
+    @property
+    def name(self) -> str:
+        return self.unit.name
+
+    def status_for(self, kind: str) -> UnitStatus:
+        return {"plan": self.plan_status, "summary": self.summary_status,
+                "feedback": self.feedback_status}[kind]
+
+    def submission_for(self, kind: str) -> Message | None:
+        return {"plan": self.plan, "summary": self.summary, "feedback": self.feedback}[kind]
+
+    def passing(self, kind: str) -> bool:
+        """True when an acceptable submission of this kind is in (no reminder needed)."""
+        return self.status_for(kind).passing
+
+
+# --- small pure helpers ---------------------------------------------------------------
+
+def first_activity_date(facts: dict) -> date | None:
+    """The earliest valid ISO date in facts['activity_dates'], else None."""
+    found: list[date] = []
+    for value in facts.get("activity_dates") or ():
+        try:
+            found.append(date.fromisoformat(str(value)[:10]))
+        except ValueError:
+            continue
+    return min(found) if found else None
+
+
+def _int_or_none(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _latest(messages: Iterable[Message]) -> Message | None:
+    best = None
+    for m in messages:
+        if best is None or (m.received_at, m.id) >= (best.received_at, best.id):
+            best = m
+    return best
+
+
+def deadlines_for(campaign: Campaign, activity: date | None) -> Deadlines:
+    """A unit's due dates given its activity date (None when not known yet)."""
+    plan_due = campaign.kind("plan").due
+    summary_kind = campaign.kind("summary")
+    adjust = campaign.kinds.get("adjustment")
+    feedback = campaign.kinds.get("feedback")
+    window = feedback.days_after_activity if feedback and feedback.days_after_activity is not None else None
+    announce_due = adjust_cutoff = feedback_due = None
+    summary_due = summary_kind.due
+    if activity is not None:
+        announce_due = activity - timedelta(days=campaign.announce_days_before)
+        if adjust and adjust.days_before_activity is not None:
+            adjust_cutoff = activity - timedelta(days=adjust.days_before_activity)
+        if window is not None:
+            feedback_due = activity + timedelta(days=window)
+            if summary_due is None or activity > summary_due:
+                summary_due = feedback_due
+    if plan_due is None or summary_due is None:
+        # load_campaign guarantees the kinds exist, not their dates; fall back to the window.
+        plan_due = plan_due or campaign.window_start
+        summary_due = summary_due or campaign.window_end
+    return Deadlines(plan_due=plan_due, announce_due=announce_due, adjust_cutoff=adjust_cutoff,
+                     summary_due=summary_due, feedback_due=feedback_due)
+
+
+def _plain_status(msg: Message | None, due: date | None, today: date) -> UnitStatus:
+    """Status of a summary/feedback: none → 未提交/逾期未提交; else its check outcome."""
+    if msg is None:
+        return UnitStatus.OVERDUE if due is not None and today > due else UnitStatus.NOT_SUBMITTED
+    if msg.outcome in tuple(Outcome):
+        return UnitStatus.of(msg.outcome)
+    return UnitStatus.SUBMITTED
+
+
+def plan_status(plan: Message | None, review: Review | None, due: date, today: date) -> UnitStatus:
+    if plan is None:
+        return UnitStatus.OVERDUE if today > due else UnitStatus.NOT_SUBMITTED
+    if review is not None and review.message == plan.id and review.decision in DECISIONS:
+        return UnitStatus(review.decision)
+    if plan.outcome == Outcome.FIX:
+        return UnitStatus.NEEDS_FIX
+    return UnitStatus.PENDING            # 待审核 and 需人工审核 both wait for the office
+
+
+# --- the one entry point ----------------------------------------------------------------
+
+def unit_states(ledger: Ledger, campaign: Campaign, roster: Roster, today: date, *,
+                only: Unit | None = None) -> list[UnitState]:
+    """One UnitState per roster unit, in roster order (or just ONLY's: reads only its rows)."""
+    by_unit: dict[str, dict[str, list[Message]]] = defaultdict(lambda: defaultdict(list))
+    names = None
+    if only is not None:
+        # the unit as the ledger spells it: usually only.name, but a renamed 单位 keeps old rows
+        names = [n for n in ledger.filed_unit_names() if n == only.name or roster.by_name(n) is only] or [only.name]
+    for m in ledger.current_submissions(names):
+        u = roster.by_name(m.unit) if m.unit else None
+        if u is None:
+            continue
+        by_unit[u.name][m.kind or ""].append(m)
+
+    reviews: dict[str, Review] = {}
+    for r in ledger.reviews():
+        if r.kind not in PLAN_KINDS:
+            continue
+        u = roster.by_name(r.unit)
+        if u is not None:
+            reviews[u.name] = r            # ordered by id: the last one wins
+
+    sent: dict[str, int] = defaultdict(int)
+    for name, n in ledger.reminders_per_unit().items():
+        u = roster.by_name(name)
+        if u is not None:
+            sent[u.name] += n
+
+    error_findings: dict[int, tuple[str, ...]] = {}
+
+    def problems_of(msg: Message | None) -> tuple[str, ...]:
+        if msg is None:
+            return ()
+        if msg.id not in error_findings:
+            error_findings[msg.id] = tuple(
+                f"{f.item}：{f.text}" for f in ledger.findings(msg.id) if f.severity == Severity.ERROR)
+        return error_findings[msg.id]
+
+    states: list[UnitState] = []
+    for unit in ((only,) if only else roster.units):
+        mine = by_unit.get(unit.name, {})
+        plan = _latest([m for k in PLAN_KINDS for m in mine.get(k, ())])
+
+        dated = [m for k in PLAN_KINDS for m in mine.get(k, ()) if first_activity_date(m.facts) is not None]
+        source_msg = _latest(dated)
+        if source_msg is not None:
+            activity = first_activity_date(source_msg.facts)
+            activity_source = DateSource.ADJUSTMENT if source_msg.kind == Kind.ADJUSTMENT else DateSource.PLAN
+        else:
+            activity = campaign.fixed_date_for(roster, unit.name)
+            activity_source = DateSource.NOTICE if activity is not None else None
+
+        facts = plan.facts if plan is not None else {}
+        theme = facts.get("theme") or None
+        participants = _int_or_none(facts.get("participants"))
+        if plan is not None and plan.kind == Kind.ADJUSTMENT:
+            # An adjustment often only moves the date: keep the plan's theme and headcount.
+            base = _latest(mine.get(Kind.PLAN, ()))
+            if base is not None:
+                theme = theme or base.facts.get("theme") or None
+                if participants is None:
+                    participants = _int_or_none(base.facts.get("participants"))
+
+        dl = deadlines_for(campaign, activity)
+        review = reviews.get(unit.name)
+        summary = _latest(mine.get(Kind.SUMMARY, ()))
+        feedback = _latest(mine.get(Kind.FEEDBACK, ()))
+        states.append(UnitState(
+            unit=unit, activity_date=activity, activity_source=activity_source,
+            theme=theme, participants=participants,
+            plan_status=plan_status(plan, review, dl.plan_due, today), plan=plan,
+            problems=problems_of(plan),
+            summary_status=_plain_status(summary, dl.summary_due, today), summary=summary,
+            feedback_status=_plain_status(feedback, dl.feedback_due, today), feedback=feedback,
+            deadlines=dl, reminders_sent=sent.get(unit.name, 0), last_review=review))
+    return states
+
+
+def unit_state(ledger: Ledger, campaign: Campaign, roster: Roster, unit: str, today: date) -> UnitState:
+    """The state of one unit, named loosely (民政局 = 西吉县民政局)."""
+    return unit_states(ledger, campaign, roster, today, only=roster.get(unit))[0]
+
+
+__all__ = ["Deadlines", "UnitState", "unit_states", "unit_state", "deadlines_for", "plan_status",
+           "first_activity_date"]
