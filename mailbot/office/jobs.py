@@ -184,10 +184,25 @@ class Jobs:
                              today=app.today, templates=app.templates)
 
     def accept(self, mid: int, unit: str | None = None) -> str:
-        from mailbot.store.locks import job_lock
+        """File a held mail the office vouches for; then set $Filed on it in the mailbox, as a
+        poll does (a mailbox that cannot be reached now only misses the keyword, said in the text)."""
+        from mailbot.config import ConfigError
+        from mailbot.mailin.source import SourceError, open_source
         from mailbot.office.pipeline import accept
-        with job_lock(self.app.config.ledger, "poll"):      # the archive has one writer at a time
-            return accept(self.app, mid, unit)
+        from mailbot.store.locks import job_lock
+        cfg = self.app.config
+        with job_lock(cfg.ledger, "poll"):      # the archive has one writer at a time
+            text = accept(self.app, mid, unit)
+            where, validity, uid = self.app.ledger.position_of(mid)
+            try:
+                source = open_source(cfg.imap, cfg.base, cfg.password("imap") if not cfg.imap.get("backend") else None)
+                with source:
+                    if source.name == where and source.uidvalidity() == validity:
+                        source.mark_filed(uid)
+            except (SourceError, ConfigError) as exc:
+                log.warning("accept %s: $Filed not set: %s", mid, exc)
+                text += f"（邮箱暂时连不上，未给原邮件加“已登记”标记：{exc}）"
+        return text
 
     def verify(self):
         from mailbot.store.verify import run_verify

@@ -151,8 +151,11 @@ def test_forgeries_are_held_never_answered_and_accept_files_them(office, dovecot
     acc = office.mailbot("accept", str(held[0]["id"]))
     assert acc.returncode == 0, acc.stdout + acc.stderr
     assert "第2版" in acc.stdout
-    row = db.execute("SELECT status, version FROM messages WHERE id=?", (held[0]["id"],)).fetchone()
-    assert tuple(row) == ("filed", 2)
+    row = db.execute("SELECT status, version, uid FROM messages WHERE id=?", (held[0]["id"],)).fetchone()
+    assert tuple(row)[:2] == ("filed", 2)
+    flagged = {m.uid for m in dovecot.messages(office.user)
+               if "$Filed" in {f.decode() if isinstance(f, bytes) else f for f in m.flags}}
+    assert row[2] in flagged and len(flagged) == 3               # the accepted mail is marked like the filed ones
     assert len(_acks(smtp_server)) == 3
     # accepting something that is not held is refused, in Chinese
     again = office.mailbot("accept", str(rows[0]["id"]))
