@@ -25,14 +25,12 @@ figures and asserts nothing.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import hashlib
 import io
 import multiprocessing
 import os
 import pstats
-import shutil
 import statistics
 import subprocess
 import sys
@@ -251,18 +249,10 @@ def main() -> int:
             prof.disable()
             print(f"\n  cProfile, 5 daemon polls on {hi:,} filed mails, top 20 cumulative:")
             print(top(prof, 20, "cumulative"))
-        print(f"\n  total benchmark time {time.perf_counter() - t_all:.0f} s; load average at end "
-              f"{os.getloadavg()[0]:.2f} (other work on these {os.cpu_count()} CPUs inflates every figure)")
+        print("\n  " + poll_bench.footer(t_all))
         return 0
     finally:
-        for a in apps:
-            with contextlib.suppress(Exception):
-                a.close()
-        dc.close()
-        if args.keep:
-            print(f"kept {base}")
-        else:
-            shutil.rmtree(base, ignore_errors=True)
+        poll_bench.teardown(apps, [dc], base, args.keep)
 
 
 if __name__ == "__main__":

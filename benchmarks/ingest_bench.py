@@ -21,14 +21,12 @@ Needs Dovecot (as the IMAP tests do). Not a test: it prints figures and asserts 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import io
 import multiprocessing
 import os
 import random
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -208,21 +206,12 @@ def main() -> int:
             prof.disable()
         print(f"\n  cProfile, {rep.fetched} mails in-process (poll + deliver + workbook), top 30 by own time:")
         print(top(prof, 30, "tottime"))
-        print(f"\n  top 30 cumulative:")
+        print("\n  top 30 cumulative:")
         print(top(prof, 30, "cumulative"))
-        print(f"\n  total benchmark time {time.perf_counter() - t_all:.0f} s; load average at end "
-              f"{os.getloadavg()[0]:.2f} (other work on these {os.cpu_count()} CPUs inflates every figure)")
+        print("\n  " + poll_bench.footer(t_all))
         return 0
     finally:
-        for a in apps:
-            with contextlib.suppress(Exception):
-                a.close()
-        smtp.stop()
-        dc.close()
-        if args.keep:
-            print(f"kept {base}")
-        else:
-            shutil.rmtree(base, ignore_errors=True)
+        poll_bench.teardown(apps, [smtp, dc], base, args.keep)
 
 
 if __name__ == "__main__":

@@ -702,19 +702,30 @@ def main() -> int:
         for line in lines[start:]:
             if line.strip():
                 print("    " + re.sub(r"\S*/(mailbot|site-packages|python3\.\d+)/", r"\1/", line))
-        print(f"\ntotal benchmark time {time.perf_counter() - t_all:.0f} s; load average at end "
-              f"{os.getloadavg()[0]:.2f} (other work on these {os.cpu_count()} CPUs inflates every figure)")
+        print("\n" + footer(t_all))
         return 0
     finally:
         tap.remove()
-        for a in apps:
-            with contextlib.suppress(Exception):
-                a.close()
-        dc.close()
-        if args.keep:
-            print(f"kept {base}")
-        else:
-            shutil.rmtree(base, ignore_errors=True)
+        teardown(apps, [dc], base, args.keep)
+
+
+def footer(t_all: float) -> str:
+    """The closing line every benchmark prints: its wall time and the load it ran under."""
+    return (f"total benchmark time {time.perf_counter() - t_all:.0f} s; load average at end "
+            f"{os.getloadavg()[0]:.2f} (other work on these {os.cpu_count()} CPUs inflates every figure)")
+
+
+def teardown(apps, servers, base, keep: bool) -> None:
+    """Close the apps, stop the servers (Dovecot, SMTP), remove the work folder unless kept."""
+    for a in apps:
+        with contextlib.suppress(Exception):
+            a.close()
+    for srv in servers:
+        (getattr(srv, "close", None) or srv.stop)()
+    if keep:
+        print(f"kept {base}")
+    else:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":
