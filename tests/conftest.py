@@ -10,6 +10,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import servers` fro
 from servers import dovecot, smtp_server  # noqa: E402,F401  (fixtures)
 
 
+@pytest.fixture(scope="session")
+def campaign():
+    """The shipped campaign file (rules/open-day-2022.toml)."""
+    from mailbot.campaign import load_campaign
+    return load_campaign(Path(__file__).resolve().parents[1] / "rules" / "open-day-2022.toml")
+
+
+@pytest.fixture(scope="session")
+def roster(campaign):
+    """The shipped roster (rules/units.csv)."""
+    from mailbot.campaign import load_roster
+    return load_roster(Path(__file__).resolve().parents[1] / "rules" / "units.csv", campaign.region)
+
+
 def pytest_configure(config):
     # SmtpServer offers AUTH over plain TCP on loopback on purpose
     config.addinivalue_line("filterwarnings", "ignore:Requiring AUTH while not requiring TLS:UserWarning")

@@ -9,21 +9,11 @@ from pathlib import Path
 import pytest
 
 from mailbot.documents import check
-from mailbot.campaign import CampaignError, load_campaign, load_roster
+from mailbot.campaign import CampaignError
 from mailbot.documents.check import (Finding, check_document, check_files, check_text, compile_checks,
     format_table, guess_kind)
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def campaign():
-    return load_campaign(ROOT / "rules" / "open-day-2022.toml")
-
-
-@pytest.fixture(scope="module")
-def roster(campaign):
-    return load_roster(ROOT / "rules" / "units.csv", campaign.region)
 
 
 GOOD_PLAN = """西吉县民政局“政府开放日”活动实施方案

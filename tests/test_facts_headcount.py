@@ -9,21 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.campaign import load_campaign, load_roster
 from mailbot.documents.check import check_text
 from mailbot.documents.facts import extract_facts
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def campaign():
-    return load_campaign(ROOT / "rules" / "open-day-2022.toml")
-
-
-@pytest.fixture(scope="module")
-def roster(campaign):
-    return load_roster(ROOT / "rules" / "units.csv", campaign.region)
 
 
 def _facts(text, kind="summary"):

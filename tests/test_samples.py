@@ -17,7 +17,6 @@ import docx
 import pytest
 
 from mailbot.demo import samples
-from mailbot.campaign import load_campaign, load_roster
 from mailbot.demo.samples import ANNOUNCEMENT_ITEMS, FILENAME_STYLES, MailBuilder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,16 +41,6 @@ def build(**kw) -> bytes:
                 date=datetime(2022, 8, 17, 15, 40, tzinfo=TZ), text="附件请查收。")
     args.update(kw)
     return MailBuilder(**args)
-
-
-@pytest.fixture(scope="module")
-def campaign():
-    return load_campaign(ROOT / "rules" / "open-day-2022.toml")
-
-
-@pytest.fixture(scope="module")
-def roster(campaign):
-    return load_roster(ROOT / "rules" / "units.csv", region=campaign.region)
 
 
 @pytest.fixture(scope="module")
