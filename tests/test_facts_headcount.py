@@ -13,7 +13,6 @@ from mailbot.documents.check import check_text
 from mailbot.documents.facts import extract_facts
 
 
-
 def _facts(text, kind="summary"):
     return extract_facts(text, kind=kind, year=2022).as_json()
 
