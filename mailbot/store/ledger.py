@@ -48,6 +48,8 @@ CREATE INDEX IF NOT EXISTS messages_unit ON messages (unit, kind, version);
 CREATE INDEX IF NOT EXISTS messages_mid ON messages (message_id);
 CREATE INDEX IF NOT EXISTS messages_status ON messages (status);
 CREATE INDEX IF NOT EXISTS messages_sha ON messages (sha256);
+CREATE INDEX IF NOT EXISTS messages_from_addr_day ON messages (from_addr, received_at);   -- daily filing quotas
+CREATE INDEX IF NOT EXISTS messages_unit_day ON messages (unit, received_at);
 CREATE TABLE IF NOT EXISTS attachments (
     id INTEGER PRIMARY KEY,
     message INTEGER NOT NULL REFERENCES messages(id),
@@ -569,8 +571,10 @@ class Ledger:
     def filed_on(self, day: str, *, from_addr: str | None = None, unit: str | None = None) -> int:
         """Messages filed that arrived on local date DAY (YYYY-MM-DD) from this address or unit."""
         col, value = ("from_addr", from_addr) if from_addr is not None else ("unit", unit)
-        return self.db.execute(f"SELECT COUNT(*) FROM messages WHERE status='filed' AND {col}=? "
-                               "AND substr(received_at,1,10)=?", (value, day)).fetchone()[0]
+        # received_at is ISO text in the office's time zone: the day is a range on an index
+        return self.db.execute(f"SELECT COUNT(*) FROM messages INDEXED BY messages_{col}_day WHERE {col}=? "
+                               "AND received_at >= ? AND received_at < ? AND status='filed'",
+                               (value, day, day + "~")).fetchone()[0]
 
     # --- sender authenticity -----------------------------------------------------------
     def set_trust(self, message: int, level: str, reason: str | None, evidence: Sequence[str],
