@@ -102,7 +102,7 @@ class Severity(StrEnum):
 
     @property
     def fill(self) -> str:
-        """The workbook's cell colour (workbook._FILLS)."""
+        """The workbook's cell colour (workbook_style.FILLS)."""
         return "red" if self is Severity.ERROR else "amber"
 
 

@@ -24,7 +24,8 @@ from mailbot.config import load_config
 from mailbot.store.ledger import Ledger
 from mailbot.office.pipeline import PollReport
 from mailbot.vocab import ACCEPTABLE, Kind, Outcome, Severity, Status, UnitStatus
-from mailbot.office.workbook import RECORDS, UNMATCHED, compile
+from mailbot.office.workbook import compile
+from mailbot.office.workbook_sheets import RECORDS, UNMATCHED
 
 REPO = Path(__file__).resolve().parents[1]
 CODE = REPO / "mailbot"

@@ -19,12 +19,14 @@ import needs
 import openpyxl
 import pytest
 
-from mailbot.office import workbook
+from mailbot.office import workbook, workbook_readback
 from mailbot.campaign import load_campaign, load_roster
 from mailbot.config import load_config
 from mailbot.store.ledger import Ledger
-from mailbot.office.workbook import (BASE, FINDINGS, OVERVIEW, OVERVIEW_HEADERS, PROGRESS, RECORDS, SCHEDULE,
-    UNMATCHED, compile, display_width, keep_hand_columns, read_back, safe_text)
+from mailbot.office.workbook import compile, keep_hand_columns, read_back
+from mailbot.office.workbook_sheets import (BASE, FINDINGS, OVERVIEW, OVERVIEW_HEADERS, PROGRESS, RECORDS,
+                                            SCHEDULE, UNMATCHED)
+from mailbot.office.workbook_style import display_width, safe_text
 
 REPO = Path(__file__).resolve().parents[1]
 CST = timezone(timedelta(hours=8))
@@ -448,7 +450,7 @@ def test_read_back_tolerates_missing_corrupt_and_locked(office, monkeypatch, cap
 
     def locked(*a, **kw):
         raise PermissionError(13, "Permission denied")
-    monkeypatch.setattr(workbook, "load_workbook", locked)
+    monkeypatch.setattr(workbook_readback, "load_workbook", locked)
     values = read_back(office.path)
     assert values == {} and "被占用" in values.warnings[0]
     assert "被占用" in caplog.text

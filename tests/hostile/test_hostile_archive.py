@@ -103,7 +103,7 @@ def test_bidi_override_is_shown_as_the_sender_meant_it_to_look():
     assert as_displayed("a\u202ecba\u202cd") == "aabcd"
     assert hidden_characters_warning("实施方案.docx") is None
     assert "U+200B" in hidden_characters_warning("方\u200b案.docx")
-    from mailbot.office.workbook import safe_text  # the workbook shows the real name, not the disguise
+    from mailbot.office.workbook_style import safe_text  # the workbook shows the real name, not the disguise
     assert safe_text("报告\u202excod.exe")[0] == "报告xcod.exe"
 
 
