@@ -29,6 +29,7 @@ from mailbot.mailin.identify import kind_from_words
 from mailbot.campaign import Campaign, CampaignError, Roster
 from mailbot.cndate import cn_date
 from mailbot.documents.facts import FACT_NAMES, Facts, NormText, extract_facts
+from mailbot.documents import template
 from mailbot.table import render_table, width
 from mailbot.vocab import Outcome, Severity
 
@@ -556,6 +557,7 @@ def check_text(text: str, *, campaign: Campaign, roster: Roster | None, kind: st
     if kind not in campaign.kinds:
         raise ValueError(f"未知的材料类型“{kind}”（可选：{'、'.join(campaign.kinds)}）。")
     rules = compile_checks(campaign)
+    text = template.answers_only(text, campaign)     # a 填报表's rows left empty answer nothing
     facts = extract_facts(text, kind=kind, year=campaign.window_start.year, received=received)
     if len(re.findall(r"[\u4e00-\u9fff]", text or "")) < 20:
         return CheckResult(kind, Outcome.HUMAN, facts, (Finding(
