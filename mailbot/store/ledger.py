@@ -67,7 +67,7 @@ CREATE TABLE IF NOT EXISTS findings (
     text TEXT NOT NULL, clause TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outgoing (
     id INTEGER PRIMARY KEY,
-    purpose TEXT NOT NULL,               -- ack | reminder | review | digest
+    purpose TEXT NOT NULL,               -- ack | reminder | review | digest | announce
     dedupe_key TEXT NOT NULL UNIQUE,     -- what makes it "the same mail": never queued twice
     message_id TEXT NOT NULL UNIQUE,     -- fixed before sending: a resend is the same message
     unit TEXT, answers INTEGER REFERENCES messages(id),
@@ -98,6 +98,12 @@ CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY, at TEXT NOT NULL, job TEXT NOT NULL,
     level TEXT NOT NULL,                 -- ok | error | warning
     text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS announcements (   -- `mailbot announce`: the kickoff mail each unit got, once per campaign
+    campaign TEXT NOT NULL, unit TEXT NOT NULL,
+    message_id TEXT NOT NULL UNIQUE,     -- ours, fixed when queued: a reply's In-Reply-To names the campaign
+    outgoing INTEGER NOT NULL REFERENCES outgoing(id),
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (campaign, unit));
 CREATE TABLE IF NOT EXISTS retired_files (   -- a held mail's archived copies after it was filed anew
     path TEXT PRIMARY KEY,               -- relative to the archive root; still on disk, still evidence
     sha256 TEXT NOT NULL,
@@ -301,6 +307,20 @@ class TrustRecord:
     def from_row(cls, r: sqlite3.Row) -> "TrustRecord":
         return cls(r["message"], r["level"], r["reason"], json.loads(r["evidence_json"] or "[]"),
                    r["checked_at"], r["retry_until"])
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """The kickoff mail of CAMPAIGN to UNIT (announcements), with where its outgoing mail stands:
+    status queued | sent | failed."""
+    campaign: str
+    unit: str
+    message_id: str
+    outgoing: int
+    recorded_at: str
+    status: str
+    sent_at: str | None
+    last_error: str | None
 
 
 @dataclass(frozen=True)
@@ -654,6 +674,33 @@ class Ledger:
     def failed_outgoing(self) -> list[OutgoingMail]:
         """Mail that could not be sent and will not be retried."""
         return [OutgoingMail.from_row(r) for r in self._rows("SELECT * FROM outgoing WHERE status='failed' ORDER BY id")]
+
+    # --- announcements (`mailbot announce`) -------------------------------------------------
+    def record_announcement(self, campaign: str, unit: str, message_id: str) -> bool:
+        """Remember that the queued mail MESSAGE_ID is CAMPAIGN's kickoff mail to UNIT (in the
+        transaction that queued it). False when UNIT already has one for CAMPAIGN."""
+        cur = self.db.execute("INSERT OR IGNORE INTO announcements (campaign, unit, message_id, outgoing, recorded_at) "
+                              "SELECT ?, ?, message_id, id, ? FROM outgoing WHERE message_id=?",
+                              (campaign, unit, now_iso(), message_id))
+        return cur.rowcount == 1
+
+    _ANNOUNCEMENT = ("SELECT a.campaign, a.unit, a.message_id, a.outgoing, a.recorded_at, o.status, o.sent_at, "
+                     "o.last_error FROM announcements a JOIN outgoing o ON o.id = a.outgoing")
+
+    def announcements(self, campaign: str) -> dict[str, Announcement]:
+        """CAMPAIGN's kickoff mails, by unit (as the ledger spells it)."""
+        return {r["unit"]: _typed(Announcement, r) for r in
+                self._rows(self._ANNOUNCEMENT + " WHERE a.campaign=? ORDER BY a.outgoing", (campaign,))}
+
+    def announcement_answered(self, message_ids: Sequence[str]) -> Announcement | None:
+        """The kickoff mail among MESSAGE_IDS (an incoming mail's In-Reply-To and References), if any:
+        a reply to it belongs to that campaign."""
+        ids = [m for m in message_ids if m][:50]
+        if not ids:
+            return None
+        row = self.db.execute(self._ANNOUNCEMENT + f" WHERE a.message_id IN ({','.join('?' * len(ids))}) "
+                              "ORDER BY a.outgoing DESC LIMIT 1", ids).fetchone()
+        return _typed(Announcement, row) if row else None
 
     def reminders_per_unit(self) -> dict[str, int]:
         """How many reminders were queued to each unit (as the ledger spells it)."""
