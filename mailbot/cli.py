@@ -297,6 +297,27 @@ def cmd_verify(app: App, args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_announce(app: App, args: argparse.Namespace) -> int:
+    """The kickoff mail with its 填报表 to every unit; a rerun skips the units already announced."""
+    jobs = Jobs(app)
+    report = jobs.announce(args.campaign, dry_run=args.dry_run)
+    _print(report.text())
+    if not args.dry_run and report.queued:
+        _print(jobs.deliver().summary())
+    return 0
+
+
+def cmd_export(app: App, args: argparse.Namespace) -> int:
+    """Each unit's latest files, the workbook and an index in one .zip for the archive room."""
+    from mailbot.office.export import ExportError
+    try:
+        report = Jobs(app).export(args.campaign, Path(args.out) if args.out else None)
+    except ExportError as exc:
+        raise UsageError(str(exc)) from None
+    _print(report.text())
+    return 0 if report.ok else 1
+
+
 def cmd_doctor(app: App | None, args: argparse.Namespace) -> int:
     from mailbot.doctor import doctor
     ok = doctor(args.config, args.today, lambda text: _print(redact(text)))
@@ -356,6 +377,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("inspect", help="显示 mailbot 如何读取一封邮件（不登记）")
     s.add_argument("files", nargs="+", metavar="FILE.eml")
     s.add_argument("--json", action="store_true")
+    s = sub.add_parser("announce", help="向名单上每个单位发送活动启动通知（附填报表），已发过的不重复发送")
+    s.add_argument("campaign", metavar="CAMPAIGN", help="活动编号（规则文件 [campaign] 的 id）或规则文件名（不含 .toml）")
+    s.add_argument("--dry-run", action="store_true", help="只列出收件单位，并把一封样稿和填报表写入文件夹，不发送")
+    s = sub.add_parser("export", help="导出各单位最新版本的材料、跟踪表和索引（.zip），交档案室")
+    s.add_argument("campaign", metavar="CAMPAIGN", help="活动编号（规则文件 [campaign] 的 id）或规则文件名（不含 .toml）")
+    s.add_argument("--out", metavar="FILE.zip", help="导出文件（默认 config.ini 所在目录下的 导出_活动编号_日期.zip）")
     s = sub.add_parser("init", help="在目录中生成默认的 config.ini、rules/、templates/")
     s.add_argument("dir", nargs="?", default=".")
     s = sub.add_parser("demo", help="无需服务器的演示：生成模拟邮件并完整运行一遍")
@@ -366,6 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
 APP_COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "poll": cmd_poll, "remind": cmd_remind, "digest": cmd_digest, "workbook": cmd_workbook,
     "review": cmd_review, "status": cmd_status, "run": cmd_run, "verify": cmd_verify, "accept": cmd_accept,
+    "announce": cmd_announce, "export": cmd_export,
 }
 FREE_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": cmd_check, "inspect": cmd_inspect, "init": cmd_init, "demo": cmd_demo,

@@ -9,6 +9,8 @@ the daemon (`mailbot run`), `mailbot demo` and the tests all run.
     jobs.workbook()    # compile the tracking workbook (only if the ledger or the day changed)
     jobs.digest(day)   # queue the day's 每日汇总, a fresh workbook attached
     jobs.day(day)      # a whole day: poll → remind → workbook → digest → deliver (demo, tests)
+    jobs.announce(id)  # queue a campaign's kickoff mail (with its 填报表) to every unit, once each
+    jobs.export(id)    # the archive room's .zip: latest files, workbook, index
 
 Cost stays flat in mailbox size: an idle poll neither reads nor rewrites the workbook. The ledger
 counts its own changes (`Ledger.generation`, kept by triggers); the workbook is compiled when that
@@ -207,6 +209,41 @@ class Jobs:
     def verify(self):
         from mailbot.store.verify import run_verify
         return run_verify(self.app.ledger, self.app.archive, self.app.config.ledger)
+
+    def campaign_named(self, name: str):
+        """The loaded campaign whose id, or file name without `.toml`, is NAME (CampaignError, in
+        Chinese and listing the known ones, when none is)."""
+        from mailbot.campaign import CampaignError
+        campaigns = tuple(getattr(self.app, "campaigns", None) or (self.app.campaign,))
+        wanted = (name or "").strip()
+        for c in campaigns:
+            if wanted in (c.id, c.source.stem, c.source.name):
+                return c
+        known = "、".join(f"{c.id}（{c.source.name}）" for c in campaigns)
+        raise CampaignError(f"没有编号为“{wanted}”的活动。已配置的活动：{known}。"
+                            "请写活动编号（规则文件 [campaign] 的 id）或规则文件名（不含 .toml）。")
+
+    def announce(self, name: str, *, dry_run: bool = False, preview_dir: Path | None = None):
+        """Queue campaign NAME's kickoff mail to every roster unit not yet announced (a rerun
+        queues nothing twice); DRY_RUN: list them and write one sample, nothing sent or recorded.
+        The caller drains the queue (`deliver`), under the send throttle."""
+        from mailbot.office.announce import run_announce
+        app = self.app
+        # two runs at once still queue each unit once: the dedupe key is unique in one transaction
+        return run_announce(app.ledger, app.config, self.campaign_named(name), app.roster,
+                            templates=app.templates, dry_run=dry_run, preview_dir=preview_dir)
+
+    def export(self, name: str, out: Path | None = None):
+        """Campaign NAME's export for the archive room (office/export.py), with a freshly compiled
+        workbook; OUT defaults to `导出_<id>_<date>.zip` beside config.ini."""
+        from mailbot.office.export import default_name, export
+        app = self.app
+        campaign = self.campaign_named(name)
+        wb = self.workbook(force=True)
+        target = Path(out) if out is not None else app.config.base / default_name(campaign, app.today)
+        if target.is_dir():
+            target = target / default_name(campaign, app.today)
+        return export(app.ledger, app.config, campaign, app.roster, target, workbook=wb.path, now=app.now())
 
     def day(self, day: date) -> DayReport:
         """One day of the office's work, as the daemon does it over a day: poll, 催报, workbook,
