@@ -12,6 +12,7 @@ Each check in the rules file is one small named rule citing its clause of the no
   lead_time          received → activity at least `days` (the announcement's notice period)
   adjustment_cutoff  an adjustment reported at least `days` before the activity
   due_date           received no later than the kind's due date (or activity + N days)
+  seal               a scanned document carries a red official seal (公章) on its pages
 
 Checks are validated and compiled once per campaign; a malformed one raises CampaignError
 naming the check id and key. Decisions: no 错误 → 待审核; any 错误 → 需修改; unreadable → 需人工审核.
@@ -84,6 +85,9 @@ class _Doc:
     kind: str
     unit: str | None
     received: date | None
+    source: str = "text"                  # "ocr": the text was read from page images (a scan)
+    pages: int = 0                        # pages of the document, when known
+    seal_pages: tuple[int, ...] = ()      # 1-based pages on which documents/seal.py saw a red seal
 
 
 def _compact(s: str) -> str:
@@ -516,8 +520,58 @@ class DueDate(Rule):
         return [self.finding(doc, due=due, received=doc.received, days_late=(doc.received - due).days)]
 
 
+def _page_list(pages: Iterable[int]) -> str:
+    """第1–2、4页: pages in runs, the way a clerk writes them."""
+    runs: list[list[int]] = []
+    for p in sorted(set(pages)):
+        if runs and p == runs[-1][1] + 1:
+            runs[-1][1] = p
+        else:
+            runs.append([p, p])
+    if not runs:
+        return ""
+    return "第" + "、".join(f"{a}" if a == b else f"{a}–{b}" for a, b in runs) + "页"
+
+
+class Seal(Rule):
+    """A red official seal (公章) on a scanned document: `pages` says where — "any" page (the
+    default), the "last" page, or "every" page. Only a document read from page images (a scan,
+    source "ocr") can show one; an electronic document (.docx, a PDF with its own text) cannot,
+    so it passes — or gets `electronic_message` as a 提醒 when the campaign writes one."""
+    type = "seal"
+    keys = ("pages", "electronic_message")
+    placeholders = ("missing", "pages")
+
+    def __init__(self, spec: _Spec):
+        super().__init__(spec)
+        self.where = spec.fact("pages", ("any", "last", "every"), default="any")
+        self.electronic_message = spec.message("electronic_message", _COMMON_PLACEHOLDERS,
+                                               required=False)
+
+    def run(self, doc: _Doc) -> list[Finding]:
+        seals = set(doc.seal_pages)
+        if doc.source != "ocr":
+            if seals or not self.electronic_message:
+                return []
+            return [self.finding(doc, severity=Severity.HINT, message=self.electronic_message)]
+        n = doc.pages
+        if self.where == "any":
+            missing = [] if seals else list(range(1, n + 1))
+            lacking = not seals
+        elif self.where == "last":
+            missing = [n] if n and n not in seals else []
+            lacking = bool(missing) or (not n and not seals)
+        else:
+            missing = [p for p in range(1, n + 1) if p not in seals]
+            lacking = bool(missing) or (not n and not seals)
+        if not lacking:
+            return []
+        return [self.finding(doc, missing=_page_list(missing), pages=n or "")]
+
+
 RULE_TYPES: dict[str, type[Rule]] = {r.type: r for r in (
-    RequireAll, RequireAny, Forbid, MinNumber, DateWindow, FixedDate, LeadTime, AdjustmentCutoff, DueDate)}
+    RequireAll, RequireAny, Forbid, MinNumber, DateWindow, FixedDate, LeadTime, AdjustmentCutoff, DueDate,
+    Seal)}
 
 _COMPILED: dict[int, tuple[Campaign, tuple[Rule, ...]]] = {}
 
@@ -552,8 +606,11 @@ def _outcome(findings: Iterable[Finding]) -> str:
 
 
 def check_text(text: str, *, campaign: Campaign, roster: Roster | None, kind: str, unit: str | None,
-               received: date | None) -> CheckResult:
-    """Facts and findings of one document's text, for a kind of submission."""
+               received: date | None, source: str = "text", pages: int = 0,
+               seal_pages: Iterable[int] = ()) -> CheckResult:
+    """Facts and findings of one document's text, for a kind of submission. `source` "ocr" says
+    the text was read from page images; `pages` and `seal_pages` (1-based, where a red seal was
+    seen) are what the `seal` rule checks."""
     if kind not in campaign.kinds:
         raise ValueError(f"未知的材料类型“{kind}”（可选：{'、'.join(campaign.kinds)}）。")
     rules = compile_checks(campaign)
@@ -565,8 +622,12 @@ def check_text(text: str, *, campaign: Campaign, roster: Roster | None, kind: st
             "文档中几乎没有可识别的文字（可能是扫描件、图片或空文档），需人工审核。", ""),))
     roster = roster if roster is not None else Roster((), campaign.region)
     known = roster.by_name(unit) if unit else None
+    n = pages if isinstance(pages, int) and not isinstance(pages, bool) and 0 < pages < 100_000 else 0
+    seals = tuple(sorted({p for p in (seal_pages if isinstance(seal_pages, (tuple, list, set, frozenset)) else ())
+                          if isinstance(p, int) and not isinstance(p, bool) and 0 < p and (not n or p <= n)}))
     doc = _Doc(NormText(text, drop_spaces=True), facts, campaign, roster, kind,
-               known.name if known else unit, received)
+               known.name if known else unit, received, source if source in ("text", "ocr") else "text",
+               n, seals)
     findings: list[Finding] = []
     for r in rules:
         if kind in r.kinds:
@@ -584,7 +645,10 @@ def check_document(doc: Any, *, campaign: Campaign, roster: Roster | None, kind:
         tail = "。" if "人工审核" in reason else "，需人工审核。"
         return CheckResult(kind, Outcome.HUMAN, Facts(), (Finding(
             "unreadable", Severity.HINT, "无法读取", f"{doc.name}：{reason}{tail}", ""),))
-    return check_text(doc.text, campaign=campaign, roster=roster, kind=kind, unit=unit, received=received)
+    # source, pages, seal_pages: what docread knows of a scan (absent on older DocTexts)
+    return check_text(doc.text, campaign=campaign, roster=roster, kind=kind, unit=unit, received=received,
+                      source=getattr(doc, "source", "text") or "text", pages=getattr(doc, "pages", 0) or 0,
+                      seal_pages=getattr(doc, "seal_pages", ()) or ())
 
 
 def guess_kind(file_name: str, text: str, campaign: Campaign) -> str:
