@@ -44,6 +44,9 @@ class Config:
     max_message_bytes: int
     max_acks_per_sender_per_day: int
     send_per_minute: int
+    send_per_day: int                # [limits]: the provider's daily allowance, counted in recipients
+    send_per_15min: int              # … and per rolling quarter hour (NetEase MI:SFQ / RP:QRC)
+    send_reserve: int                # the day's last ones, kept for 回执 and 审核结果
     trust: TrustPolicy               # [security]: who really sent a mail
     dns_retry_hours: float           # how long a DNS failure keeps a mail waiting (then the policy decides)
     max_filed_per_sender_per_day: int
@@ -80,7 +83,8 @@ DEFAULTS = {
     "schedule": {"poll_minutes": "10", "remind_at": "09:00", "digest_at": "17:30"},
     "office": {"name": "政务公开办公室", "digest_to": "", "timezone": "Asia/Shanghai",
                "max_acks_per_sender_per_day": "5"},
-    "limits": {"max_message_mb": "30", "send_per_minute": "20", "max_filed_per_sender_per_day": "10",
+    "limits": {"max_message_mb": "30", "send_per_minute": "20", "send_per_day": "200",
+               "send_per_15min": "20", "send_reserve": "20", "max_filed_per_sender_per_day": "10",
                "max_filed_per_unit_per_day": "15", "max_parts_per_mail": "200", "max_unpacked_mb_per_mail": "200",
                "max_unpack_ratio_per_mail": "50",
                "max_text_chars_per_mail": "2000000", "max_zip_nesting": "2", "max_seconds_per_mail": "120",
@@ -217,12 +221,18 @@ def load_config(path: str | os.PathLike) -> Config:
         max_message_bytes=_int(cp, path, "limits", "max_message_mb", 1) * 1024 * 1024,
         max_acks_per_sender_per_day=_int(cp, path, "office", "max_acks_per_sender_per_day", 1),
         send_per_minute=_int(cp, path, "limits", "send_per_minute", 1),
+        send_per_day=_int(cp, path, "limits", "send_per_day", 1),
+        send_per_15min=_int(cp, path, "limits", "send_per_15min", 1),
+        send_reserve=_int(cp, path, "limits", "send_reserve", 0),
         trust=_trust(cp, path, base),
         dns_retry_hours=_float(cp, path, "security", "dns_retry_hours", 0, 24 * 30),
         max_filed_per_sender_per_day=_int(cp, path, "limits", "max_filed_per_sender_per_day", 1),
         max_filed_per_unit_per_day=_int(cp, path, "limits", "max_filed_per_unit_per_day", 1),
         doc_budget=_doc_budget(cp, path),
     )
+    if cfg.send_reserve >= cfg.send_per_day:
+        raise ConfigError(f"{path} 的 [limits] send_reserve（{cfg.send_reserve}）应小于 send_per_day"
+                          f"（{cfg.send_per_day}）：否则催报和每日汇总永远发不出去。")
     if not cfg.from_address:
         raise ConfigError(f"{path} 的 [smtp] 需要 from_address（或 username）：回执的发件人地址。")
     redact.learn_config(cfg)          # from now on no log line, event or message shows the passwords

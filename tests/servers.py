@@ -773,7 +773,8 @@ def point_config_at(root: Path, *, imap_port: int, user: str, password_env: str,
                     smtp_user: str = "", smtp_password_env: str | None = None,
                     max_message_mb: int | None = None) -> Path:
     """Rewrite ROOT/config.ini (as `mailbot init` wrote it) to use the test Dovecot and SMTP
-    server on loopback, plain TCP, with the send throttle lifted (tests never wait on it)."""
+    server on loopback, plain TCP, with the send throttle and the daily/15-minute budget lifted
+    (tests never wait on them)."""
     cfg = Path(root) / "config.ini"
     text = cfg.read_text(encoding="utf-8")
     text = text.replace("backend = maildir\npath = var/maildir",
@@ -785,5 +786,6 @@ def point_config_at(root: Path, *, imap_port: int, user: str, password_env: str,
     if max_message_mb is not None:
         text = re.sub(r"(?m)^max_message_mb = \d+", f"max_message_mb = {max_message_mb}", text)
     text = re.sub(r"(?m)^send_per_minute = \d+", "send_per_minute = 100000", text)
+    text = re.sub(r"(?m)^send_per_(day|15min) = \d+", r"send_per_\1 = 1000000", text)   # and the provider's budget
     cfg.write_text(text, encoding="utf-8")
     return cfg

@@ -3,21 +3,42 @@
 A mail is marked sent only after the server accepted it; a crash in between resends the same
 bytes with the same Message-ID. 4xx waits with capped backoff; 5xx is recorded as failed
 and shown in the digest.
+
+Over SMTP the provider's limits apply (limits.py): mail goes in priority order (回执 and
+审核结果 first, 每日汇总 last) within the day's and the quarter hour's budget, and a refusal that
+names a limit pauses all sending — the queue is kept, no mail is tried before the pause ends:
+
+* ``451 MI:SFQ`` / ``451 RP:QRC`` (too much in a short time): 15 minutes or more.
+* ``554 MI:STC`` / ``550 RP:TRC`` (the day's allowance spent): until the next local midnight;
+  the Chinese reason goes to the mail's last error (`mailbot status`), a ledger event (the
+  digest) and the log.
+* ``554 DT:SPM`` (judged spam): that mail is failed for good with a Chinese reason — the same
+  content is never sent again — and sending pauses 15 minutes. ``451 DT:SPM`` keeps it queued.
+* ``421 HL:ICC`` (too many connections): we only ever hold one; a few minutes' pause.
+* ``550 RP:RCL`` (too many recipients on one mail): handled by the sender, which splits.
+
+A 催报 is about its day ("今天截止"): one that could not go out on the day it was queued
+(budget or pause) is not sent later — it is failed as expired and the next step reminds again,
+so a unit never gets yesterday's 催报 beside today's.
 """
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from mailbot.app import App
+from mailbot.mailout import limits
 from mailbot.store.locks import job_lock
-from mailbot.mailout.send import PermanentFailure, SendError, TemporaryFailure, open_sender
+from mailbot.mailout.send import (PermanentFailure, ProviderLimit, QUOTA, SPAM, SendError, SmtpSender,
+                                  TemporaryFailure, open_sender)
 
 log = logging.getLogger("mailbot.deliver")
 
 BACKOFF_MINUTES = (2, 5, 15, 30, 60, 120, 240)   # then every 4 hours
 MAX_ATTEMPTS = 12                                  # about a day and a half, then failed
+EXPIRED = "催报未能在排队当天发出（发信限额或暂停发信），内容已过时，不再发送；下一次催报照常发出。"
 
 
 @dataclass
@@ -25,19 +46,29 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    held: int = 0                 # due, but waiting for the budget (this quarter hour or tomorrow)
+    expired: int = 0              # 催报 from an earlier day, not sent
+    paused: str = ""              # Chinese: sending is paused, why and until when
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        return self.counts() + (f"发信暂停：{self.paused}" if self.paused else "")
+
+    def counts(self) -> str:
         text = f"发出邮件 {self.sent} 封"
         if self.retrying:
             text += f"，稍后重试 {self.retrying} 封"
         if self.failed:
             text += f"，发送失败 {self.failed} 封"
+        if self.held:
+            text += f"，{self.held} 封按发信限额稍后发出"
+        if self.expired:
+            text += f"，{self.expired} 封过期催报不再发送"
         return text + "。"
 
 
 def deliver(app: App, now: datetime | None = None) -> DeliveryReport:
-    with job_lock(app.config.ledger, "send"):    # never two senders on one queue
+    with job_lock(app.config.ledger, "send"):    # never two senders on one queue, so one connection
         return _deliver(app, now or datetime.now().astimezone())
 
 
@@ -50,15 +81,50 @@ def _deliver(app: App, now: datetime) -> DeliveryReport:
     cfg = app.config
     sender = open_sender(cfg.smtp, cfg.base, cfg.password("smtp") if not cfg.smtp.get("backend") else None,
                          per_minute=cfg.send_per_minute)
+    limited = isinstance(sender, SmtpSender)      # the outbox folder has no provider behind it
+    rows = _drop_expired(app, rows, now, report)
+    pause = limits.current_pause(app.ledger) if limited else None
+    if pause is not None and pause.active(now):
+        report.paused = pause.text
+        report.held = len(rows)
+        sender.close()
+        return report
+    budget = limits.Budget.from_ledger(app.ledger, cfg, now) if limited else None
+    held: Counter = Counter()
+    new_pause = None
     try:
-        for row in rows:
+        for i, row in enumerate(limits.in_order(rows)):
+            if budget is not None:
+                verdict = budget.admit(row.purpose, len(row.recipients), now)
+                if verdict == "window":            # this quarter hour is full: the rest waits for the next run
+                    report.held += len(rows) - i
+                    log.info("send budget: %d in the last 15 min, %d mails wait",
+                             budget.in_window(now), len(rows) - i)
+                    break
+                if verdict == "day":               # this priority's share of today is spent
+                    held[row.purpose] += 1
+                    report.held += 1
+                    continue
             try:
                 sender.send(row.sender, row.recipients, row.raw)
+            except ProviderLimit as exc:
+                new_pause = _pause(app, exc, now, budget)
+                app.ledger.mark_retry(row.id, new_pause.text, new_pause.until_at)
+                report.retrying += 1
+                report.held += len(rows) - i - 1
+                report.paused = new_pause.text
+                report.errors.append(f"{row.subject}：{new_pause.text}")
+                break                               # every mail waits: the account is limited
             except PermanentFailure as exc:
                 app.ledger.mark_failed(row.id, str(exc))
                 report.failed += 1
                 report.errors.append(f"{row.subject}：{exc}")
                 log.warning("send failed permanently id=%s: %s", row.id, exc.smtp_text or exc)
+                if exc.limit == SPAM and limited:   # never resent; and the account cools down
+                    new_pause = _pause(app, exc, now, budget)
+                    report.held += len(rows) - i - 1
+                    report.paused = new_pause.text
+                    break
                 continue
             except TemporaryFailure as exc:
                 attempts = row.attempts + 1
@@ -82,10 +148,44 @@ def _deliver(app: App, now: datetime) -> DeliveryReport:
             crashpoint("sent")
             app.ledger.mark_sent(row.id)
             report.sent += 1
+            if budget is not None:
+                budget.spend(len(row.recipients), now)
+                if report.sent == 1:
+                    limits.got_through(app.ledger)
     finally:
         sender.close()
-    if report.sent or report.failed or report.retrying:
-        level = "error" if (report.failed or report.retrying) else "ok"
-        detail = f"（{report.errors[0]}）" if report.errors else ""
-        app.ledger.event("send", level, report.summary() + detail)
+    if held and budget is not None:
+        limits.note_budget_once(app.ledger, cfg, now, budget, held)
+    if report.sent or report.failed or report.retrying or report.expired:
+        if report.failed or (new_pause is not None and new_pause.kind == QUOTA) \
+                or (report.retrying and new_pause is None):
+            level = "error"
+        elif new_pause is not None or report.expired:
+            level = "warning"
+        else:
+            level = "ok"
+        detail = f"（{new_pause.text}）" if new_pause is not None else \
+            f"（{report.errors[0]}）" if report.errors else ""
+        app.ledger.event("send", level, report.counts() + detail)
     return report
+
+
+def _pause(app: App, exc: SendError, now: datetime, budget: limits.Budget | None) -> limits.Pause:
+    return limits.start_pause(app.ledger, app.config, exc, now,
+                              sent_today=budget.used_today if budget is not None else 0,
+                              waiting=len(app.ledger.queued_outgoing()))
+
+
+def _drop_expired(app: App, rows: list, now: datetime, report: DeliveryReport) -> list:
+    """催报 queued on an earlier local day and still unsent: failed as expired, not sent."""
+    tz = app.config.timezone
+    today = limits.local_day(now, tz)
+    keep = []
+    for row in rows:
+        if row.purpose == "reminder" and limits.local_day(datetime.fromisoformat(row.queued_at), tz) < today:
+            app.ledger.mark_failed(row.id, EXPIRED)
+            report.expired += 1
+            log.info("reminder id=%s from %s expired unsent", row.id, row.queued_at)
+            continue
+        keep.append(row)
+    return keep

@@ -7,10 +7,19 @@ raw)`` per queued message and reacts to the two outcomes that matter:
   keep the message queued and retry later with backoff.
 * ``PermanentFailure`` — 5xx (``554 DT:SPM`` is 163.com's spam verdict, 553,
   550): record the message as failed.
+* ``ProviderLimit`` (a TemporaryFailure) — the provider names a sending limit in its
+  reply (NetEase: ``451 MI:SFQ``, ``554 MI:STC``, ``421 HL:ICC`` …, see
+  ``NETEASE_CODES``): nothing is wrong with this message, every message must wait;
+  ``limit`` says how long (deliver.py and limits.py decide).
 
-Both carry ``code``/``smtp_text`` and a Chinese ``str()``. ``affects_all`` is
-True when the problem is the connection or the account, not this message (the
-rest of the batch would fail the same way: stop draining for now).
+All carry ``code``/``smtp_text`` and a Chinese ``str()``; ``limit``/``provider_code``
+when the reply named a provider limit. ``affects_all`` is True when the problem is
+the connection or the account, not this message (the rest of the batch would fail
+the same way: stop draining for now).
+
+``550 RP:RCL`` (too many recipients on one mail) never leaves ``send``: the same
+message goes to the recipients in smaller transactions, and the sender remembers
+the size that worked. ``MI:DMC``/``RP:DRC`` (too much on this connection) reconnect.
 
 The raw bytes are sent as given: the Message-ID fixed in the ledger is the one
 the recipient sees, so a resend after a crash is the same message.
@@ -47,10 +56,14 @@ __all__ = [
     "SendError",
     "TemporaryFailure",
     "PermanentFailure",
+    "ProviderLimit",
     "AuthFailure",
     "SendConfigError",
     "open_sender",
     "DEFAULT_PORTS",
+    "NETEASE_CODES",
+    "provider_limit",
+    "RATE", "QUOTA", "SPAM", "CONNECTIONS", "RECIPIENTS", "PER_CONNECTION",
 ]
 
 DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
@@ -67,14 +80,54 @@ class Sender(Protocol):
     def close(self) -> None: ...
 
 
-class SendError(Exception):
-    """Base class. ``str(e)`` is Chinese; ``code``/``smtp_text`` the server's words."""
+# --- the provider's sending limits ---------------------------------------------------
+# NetEase (163.com, 126.com, yeah.net) names the limit it enforces in the reply text, after
+# the numeric code ("451 MI:SFQ …"); the limits themselves are not published. Each code maps
+# to one reaction (what deliver.py does with it):
+RATE = "rate"                  # too much in a short time: every mail waits 15 minutes or more
+QUOTA = "quota"                # the day's allowance is spent: every mail waits for the next day
+SPAM = "spam"                  # judged spam: 5xx fails this mail for good (never resent); 4xx waits
+CONNECTIONS = "connections"    # too many connections at once: wait a few minutes, still one connection
+RECIPIENTS = "recipients"      # too many recipients on one mail: the same mail in smaller transactions
+PER_CONNECTION = "per_connection"   # too much on this connection: a fresh connection goes on
 
-    def __init__(self, message: str, code: int | None = None, smtp_text: str = "", affects_all: bool = False):
+NETEASE_CODES = {
+    "MI:SFQ": RATE,            # 发信人在15分钟内的发信数量超过限制
+    "RP:QRC": RATE,            # 发信人短期内累计的收件人数量超过限制
+    "HL:IFC": RATE,            # 该IP短期内发送了大量信件（421: connection refused for a while)
+    "MI:STC": QUOTA,           # 发件人当天的发信数量超过限制
+    "RP:TRC": QUOTA,           # 发件人当天内累计的收件人数量超过限制
+    "DT:SPM": SPAM,            # 邮件被判定为垃圾邮件（554: final; 451: held, retry later)
+    "HL:ICC": CONNECTIONS,     # 该IP同时并发连接数过大
+    "RP:RCL": RECIPIENTS,      # 群发收件人数量超过了限额
+    "MI:DMC": PER_CONNECTION,  # 当前连接发送的邮件数量超出限制
+    "RP:DRC": PER_CONNECTION,  # 当前连接发送的收件人数量超出限制
+}
+_PROVIDER_CODE = re.compile(r"(?<![A-Za-z])(MI|RP|DT|HL)\s*:\s*([A-Za-z]{3})(?![A-Za-z])", re.I)
+
+
+def provider_limit(text: str) -> tuple[str, str] | None:
+    """("MI:SFQ", RATE) when the server's reply names a sending limit we react to, else None.
+    Case-insensitive, anywhere in the text ("451 4.7.1 mi:sfq smtp9,… please try later")."""
+    for m in _PROVIDER_CODE.finditer(text or ""):
+        code = f"{m.group(1).upper()}:{m.group(2).upper()}"
+        if code in NETEASE_CODES:
+            return code, NETEASE_CODES[code]
+    return None
+
+
+class SendError(Exception):
+    """Base class. ``str(e)`` is Chinese; ``code``/``smtp_text`` the server's words;
+    ``limit``/``provider_code`` (e.g. RATE, "MI:SFQ") when the reply named a provider limit."""
+
+    def __init__(self, message: str, code: int | None = None, smtp_text: str = "", affects_all: bool = False,
+                 limit: str | None = None, provider_code: str | None = None):
         super().__init__(message)
         self.code = code
         self.smtp_text = smtp_text
         self.affects_all = affects_all
+        self.limit = limit
+        self.provider_code = provider_code
 
 
 class TemporaryFailure(SendError):
@@ -88,6 +141,16 @@ class AuthFailure(TemporaryFailure):
 
 class PermanentFailure(SendError):
     """Do not retry this message: 5xx (554 DT:SPM, 553, 550 ...)."""
+
+
+class ProviderLimit(TemporaryFailure):
+    """The provider refused because of a sending limit (``limit``: RATE, QUOTA, CONNECTIONS,
+    or SPAM for a 4xx spam hold), not because of this message: it stays queued and every
+    message waits (``affects_all``); how long is deliver.py's decision."""
+
+
+class _TooManyRecipients(PermanentFailure):
+    """550 RP:RCL: caught inside ``SmtpSender.send``, which sends in smaller transactions."""
 
 
 class SendConfigError(SendError, ValueError):
@@ -115,8 +178,36 @@ def _hint(code: int, text: str) -> str:
     return ""
 
 
+_LIMIT_WORDS = {
+    RATE: "网易邮箱提示短时间内发信过多（{where}），暂停发信，稍后自动续发。",
+    QUOTA: "网易邮箱今天的发信数量已用完（{where}），待发邮件保留，次日自动续发。",
+    CONNECTIONS: "网易邮箱提示同时连接过多（{where}）：可能有其他电脑或手机客户端同时在用此邮箱，稍后自动重试。",
+    SPAM: "网易邮箱暂时把邮件当作疑似垃圾邮件拒收（{where}），稍后自动重试。",
+    RECIPIENTS: "网易邮箱拒收：一封邮件的收件人过多（{where}），改为分开发送。",
+    PER_CONNECTION: "网易邮箱提示本次连接发信过多（{where}），重新连接后继续。",
+}
+
+
+def _limit_reply(code: int, text: str, stage: str, found: tuple[str, str]) -> SendError:
+    pcode, limit = found
+    where = f"{stage}：{code} {text}"
+    if limit == SPAM and code >= 500:
+        msg = (f"邮件服务器拒绝投递（{where}）：网易邮箱判定此邮件为垃圾邮件，同一内容不再重发。"
+               "请降低发送频率，并让每封邮件的主题各不相同（写明单位、日期、编号）。")
+        return PermanentFailure(msg, code, text, False, limit, pcode)
+    msg = _LIMIT_WORDS[limit].format(where=where)
+    if limit == RECIPIENTS:
+        return _TooManyRecipients(msg, code, text, False, limit, pcode)
+    if limit == PER_CONNECTION:
+        return TemporaryFailure(msg, code, text, False, limit, pcode)
+    return ProviderLimit(msg, code, text, True, limit, pcode)
+
+
 def _from_reply(code: int, text, stage: str, affects_all: bool = False) -> SendError:
     text = _decode(text).replace("\r", " ").replace("\n", " ").strip()
+    found = provider_limit(text)
+    if found is not None:
+        return _limit_reply(code, text, stage, found)
     if 400 <= code < 500:
         msg = f"邮件服务器暂时不接收（{stage}：{code} {text}），稍后自动重试。"
         return TemporaryFailure(msg, code, text, affects_all or code == 421)
@@ -180,6 +271,7 @@ class SmtpSender:
         self._sent: collections.deque[float] = collections.deque()
         self._conn: smtplib.SMTP | None = None
         self._used = 0  # messages attempted on the current connection
+        self.max_recipients = 0  # recipients per transaction once the server said RP:RCL (0 = all)
 
     def __repr__(self) -> str:  # never shows the password
         return f"SmtpSender({self.host}:{self.port}, {self.security}, user={self.username!r})"
@@ -203,6 +295,8 @@ class SmtpSender:
             else:
                 conn = smtplib.SMTP(self.host, self.port, local_hostname=helo, timeout=self.timeout)
         except smtplib.SMTPConnectError as e:
+            if provider_limit(_decode(e.smtp_error)):
+                raise _from_reply(e.smtp_code, _decode(e.smtp_error), "连接", True) from None
             raise TemporaryFailure(
                 f"发信服务器 {where} 拒绝连接（{e.smtp_code} {_decode(e.smtp_error)}），稍后自动重试。",
                 e.smtp_code, _decode(e.smtp_error), True,
@@ -330,11 +424,56 @@ class SmtpSender:
     def send(self, envelope_from: str, recipients: list[str], raw: bytes) -> dict[str, tuple[int, str]]:
         """Send one message. Returns the recipients the server refused while it
         accepted others ({address: (code, text)}, normally empty); raises
-        TemporaryFailure / PermanentFailure otherwise."""
+        TemporaryFailure / ProviderLimit / PermanentFailure otherwise.
+
+        ``550 RP:RCL`` (too many recipients on one mail) splits the envelope: the
+        same bytes go to the recipients in smaller transactions (halved, or as many as
+        the server accepted), and ``max_recipients`` remembers the size for the next
+        messages. A recipient refused for a provider limit (``451 RP:QRC``) while others
+        accepted raises ProviderLimit: the message stays queued and is later resent
+        whole (same Message-ID: the recipients who have it see one message)."""
         recipients = list(recipients)
         _check_addresses(envelope_from, recipients)
+        cap = self.max_recipients or len(recipients)
+        chunks = collections.deque(_chunks(recipients, cap))
+        refused: dict[str, tuple[int, str]] = {}
+        while chunks:
+            chunk = chunks.popleft()
+            try:
+                got = self._transaction(envelope_from, chunk, raw)
+            except _TooManyRecipients as exc:
+                if len(chunk) == 1:
+                    raise PermanentFailure(f"{exc} 单个收件人仍被拒收，不再重试。", exc.code, exc.smtp_text,
+                                           False, exc.limit, exc.provider_code) from None
+                self.max_recipients = max(1, len(chunk) // 2)
+                log.warning("smtp %s: %d recipients on one mail refused, splitting into %d",
+                            exc.provider_code, len(chunk), self.max_recipients)
+                chunks.extendleft(reversed(_chunks(chunk, self.max_recipients)))
+                continue
+            split = [a for a, (c, t) in got.items() if _limit_of(t) == RECIPIENTS]
+            if split:
+                self.max_recipients = max(1, len(chunk) - len(got))
+                log.warning("smtp: recipients over the per-mail limit, %d more sent %d at a time",
+                            len(split), self.max_recipients)
+                chunks.extendleft(reversed(_chunks(split, self.max_recipients)))
+            for address, (code, text) in got.items():
+                if address in split:
+                    continue
+                found = provider_limit(text)
+                if found is not None and found[1] != RECIPIENTS:
+                    err = _from_reply(code, text, "收件人")
+                    if isinstance(err, TemporaryFailure):
+                        raise err
+                refused[address] = (code, text)
+        if refused:
+            log.warning("smtp: some recipients refused: %s", refused)
+        return refused
+
+    def _transaction(self, envelope_from: str, recipients: list[str], raw: bytes) -> dict[str, tuple[int, str]]:
+        """One SMTP transaction (MAIL, RCPT…, DATA) on the batch's connection."""
         self._throttle()
-        for attempt in (1, 2):
+        fresh_after_limit = False
+        for attempt in (1, 2, 3):
             fresh = self._conn is None
             if fresh:
                 self._conn = self._connect()
@@ -345,6 +484,14 @@ class SmtpSender:
             except smtplib.SMTPRecipientsRefused as e:
                 self._after_error(conn)
                 codes = {a: (c, self._clean(t)) for a, (c, t) in e.recipients.items()}
+                limited = next(((c, t) for c, t in codes.values() if provider_limit(t)), None)
+                if limited is not None:
+                    err = _from_reply(limited[0], limited[1], "收件人")
+                    if err.limit == PER_CONNECTION and not fresh_after_limit:
+                        self._drop()
+                        fresh_after_limit = True
+                        continue
+                    raise err from None
                 temp = [f"{a}: {c} {t}" for a, (c, t) in codes.items() if 400 <= c < 500]
                 first = next(iter(codes.values()), (550, ""))
                 if temp:
@@ -355,15 +502,17 @@ class SmtpSender:
                 err = _from_reply(first[0], first[1], "收件人")
                 err.args = (f"邮件服务器拒绝所有收件人（{detail}），不再重试。" + _hint(*first),)
                 raise err from None
-            except smtplib.SMTPSenderRefused as e:
+            except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError, smtplib.SMTPResponseException) as e:
                 self._after_error(conn)
-                raise _from_reply(e.smtp_code, self._clean(e.smtp_error), "发件人", True) from None
-            except smtplib.SMTPDataError as e:
-                self._after_error(conn)
-                raise _from_reply(e.smtp_code, self._clean(e.smtp_error), "正文") from None
-            except smtplib.SMTPResponseException as e:
-                self._after_error(conn)
-                raise _from_reply(e.smtp_code, self._clean(e.smtp_error), "会话", True) from None
+                stage, every = (("发件人", True) if isinstance(e, smtplib.SMTPSenderRefused) else
+                                ("正文", False) if isinstance(e, smtplib.SMTPDataError) else ("会话", True))
+                err = _from_reply(e.smtp_code, self._clean(e.smtp_error), stage, every)
+                if err.limit == PER_CONNECTION and not fresh_after_limit:
+                    log.info("smtp %s: too much on this connection, reconnecting", err.provider_code)
+                    self._drop()
+                    fresh_after_limit = True
+                    continue
+                raise err from None
             except (smtplib.SMTPServerDisconnected, OSError) as e:
                 self._drop()
                 if not fresh and attempt == 1:
@@ -375,17 +524,24 @@ class SmtpSender:
             except smtplib.SMTPException as e:
                 self._drop()
                 raise TemporaryFailure(f"发信失败：{e}，稍后自动重试。", None, str(e), True) from None
-            refused = {a: (c, _decode(t)) for a, (c, t) in (refused or {}).items()}
-            if refused:
-                log.warning("smtp: some recipients refused: %s", refused)
-            return refused
-        raise AssertionError("unreachable")
+            return {a: (c, self._clean(t)) for a, (c, t) in (refused or {}).items()}
+        raise TemporaryFailure(f"与发信服务器 {self._where()} 的连接反复中断，稍后自动重试。", None, "", True)
 
     def _after_error(self, conn: smtplib.SMTP) -> None:
         # smtplib closes the socket itself on 421; otherwise it sent RSET and
         # the connection can serve the next message.
         if conn.sock is None:
             self._drop()
+
+
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    size = max(1, size)
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _limit_of(text: str) -> str | None:
+    found = provider_limit(text)
+    return found[1] if found else None
 
 
 def _helo_name() -> str:

@@ -14,12 +14,19 @@ was down is not sent on a later day, but a daemon that starts after remind_at st
 the day's reminders). A step goes only to units with no acceptable submission of that
 kind (see vocab.UnitStatus.passing), and is queued at most once: dedupe key
 `reminder:<campaign>:<unit>:<kind>:<due>:<step>`.
+
+One 催报 per unit per day: when several of a unit's deadlines have a step on the same day
+(开展情况 and 反馈 both due around 9-20), the most urgent one (overdue first, then the
+earliest due date) is the mail and the others are named in its reason ("另外，反馈…"). A
+unit one of whose steps of the day was already queued gets nothing more that day, even if
+its state changed since. Across campaigns the same check will run over every active
+campaign's steps of the day (or the ledger's reminders of the day per unit).
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any, Sequence
 
 from mailbot.mailout import compose
@@ -103,10 +110,11 @@ class Reminder:
     cc: tuple[str, ...]
     ref: str                  # reference number in the subject, e.g. CB20220823-10P
     campaign_id: str
+    also: tuple["Reminder", ...] = ()   # the unit's other steps of the day, named in `reason`, not mailed
 
     @property
     def dedupe_key(self) -> str:
-        return f"reminder:{self.campaign_id}:{self.unit.name}:{self.kind}:{self.due.isoformat()}:{self.step}"
+        return _key(self.campaign_id, self.unit.name, self.kind, self.due, self.step)
 
     @property
     def on_due_day(self) -> bool:
@@ -119,6 +127,20 @@ class Reminder:
         if self.step.startswith("before-"):
             return f"截止前{self.step.split('-')[1]}个工作日"
         return f"逾期第{self.overdue}次"
+
+
+def _key(campaign_id: str, unit: str, kind: str, due: date, step: str) -> str:
+    return f"reminder:{campaign_id}:{unit}:{kind}:{due.isoformat()}:{step}"
+
+
+def _one_mail(mine: list[Reminder], kinds: Sequence[str]) -> Reminder:
+    """A unit's reminders of one day as one 催报: the most urgent, naming the others."""
+    mine = sorted(mine, key=lambda r: (0 if r.overdue else 1, r.due, kinds.index(r.kind)))
+    first, rest = mine[0], mine[1:]
+    if not rest:
+        return first
+    return replace(first, reason=first.reason + "".join(f"另外，{r.reason}" for r in rest),
+                   also=tuple(rest))
 
 
 def _reason(state: UnitState, kind: str, label: str, due: date, step: str, overdue: int,
@@ -154,25 +176,31 @@ def plan_reminders(ledger: Ledger, campaign: Campaign, roster: Roster, cal: Work
     index = {u.name: i for i, u in enumerate(roster.units, start=1)}
     out: list[Reminder] = []
     for state in states:
+        mine: list[Reminder] = []
+        reminded = False          # one of the unit's steps of today is queued already
         for kind in policy.kinds:
             due = state.deadlines.due_for(kind)
-            if due is None or state.passing(kind):
+            if due is None:
                 continue
             for step, day, overdue in policy.steps(due, cal):
                 if day != today:
                     continue
+                reminded = reminded or ledger.is_queued(_key(campaign.id, state.unit.name, kind, due, step))
+                if state.passing(kind):
+                    break
                 label = campaign.kind(kind).label
                 cc = tuple(office_cc) if (policy.cc_office_from and overdue >= policy.cc_office_from) else ()
                 cc = tuple(a for a in cc if a.lower() not in state.unit.emails)
-                r = Reminder(unit=state.unit, kind=kind, label=label, due=due, step=step, overdue=overdue,
-                             day=today, status=state.status_for(kind),
-                             reason=_reason(state, kind, label, due, step, overdue, cal, today),
-                             to=state.unit.emails, cc=cc,
-                             ref=f"CB{today:%Y%m%d}-{index.get(state.unit.name, 0):02d}{_KIND_CODE[kind]}",
-                             campaign_id=campaign.id)
-                if include_queued or not ledger.is_queued(r.dedupe_key):
-                    out.append(r)
+                mine.append(Reminder(
+                    unit=state.unit, kind=kind, label=label, due=due, step=step, overdue=overdue,
+                    day=today, status=state.status_for(kind),
+                    reason=_reason(state, kind, label, due, step, overdue, cal, today),
+                    to=state.unit.emails, cc=cc,
+                    ref=f"CB{today:%Y%m%d}-{index.get(state.unit.name, 0):02d}{_KIND_CODE[kind]}",
+                    campaign_id=campaign.id))
                 break
+        if mine and (include_queued or not reminded):
+            out.append(_one_mail(mine, policy.kinds))
     return out
 
 
@@ -231,7 +259,7 @@ def format_reminders(reminders: list[Reminder], today: date, cal: WorkCalendar, 
         return "\n".join(head)
     verb = "将发送" if dry_run else "已排队发送"
     head.append(f"{day}{verb} {len(reminders)} 封催报：")
-    rows = [[r.unit.name, r.label, r.due.isoformat(), r.step_label,
+    rows = [[r.unit.name, r.label + "".join(f"、{a.label}" for a in r.also), r.due.isoformat(), r.step_label,
              "、".join(r.to) or "（名单中无邮箱，无法发送）", "、".join(r.cc) or "-", r.reason] for r in reminders]
     return "\n".join(head) + "\n" + render_table(["单位", "材料", "截止日期", "催报节点", "收件人", "抄送", "原因"], rows)
 
@@ -243,10 +271,20 @@ def run_remind(ledger: Ledger, config: Config, campaign: Campaign, roster: Roste
     cal = cal or WorkCalendar.load(config.rules)
     if dry_run:
         found = plan_reminders(ledger, campaign, roster, cal, today, office_cc=config.digest_to)
-        return found, format_reminders(found, today, cal, dry_run=True)
+        text = format_reminders(found, today, cal, dry_run=True)
+        return found, (text + "\n\n" if text else "") + planned_volume(ledger, config, found)
     done = queue_reminders(ledger, config, campaign, roster, cal, today, templates=templates)
     return done, format_reminders(done, today, cal, dry_run=False)
 
 
+def planned_volume(ledger: Ledger, config: Config, reminders: Sequence[Reminder],
+                   now: datetime | None = None) -> str:
+    """Today's 催报 and the queue against [limits] send_per_day, in Chinese (`remind --dry-run`)."""
+    from mailbot.mailout.limits import volume_report
+    now = now or datetime.now(config.timezone)
+    planned = [("reminder", len(r.to) + len(r.cc)) for r in reminders if r.to]
+    return volume_report(ledger, config, now, planned, limited=not config.smtp.get("backend"))
+
+
 __all__ = ["Policy", "Reminder", "plan_reminders", "queue_reminders", "format_reminders", "run_remind",
-           "render"]
+           "render", "planned_volume"]

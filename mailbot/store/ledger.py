@@ -77,6 +77,7 @@ CREATE TABLE IF NOT EXISTS outgoing (
     attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
     queued_at TEXT NOT NULL, next_attempt_at TEXT, sent_at TEXT);
 CREATE INDEX IF NOT EXISTS outgoing_status ON outgoing (status);
+CREATE INDEX IF NOT EXISTS outgoing_sent_at ON outgoing (sent_at);   -- the day's sending budget
 CREATE TABLE IF NOT EXISTS reviews (
     id INTEGER PRIMARY KEY,
     unit TEXT NOT NULL, kind TEXT NOT NULL, message INTEGER REFERENCES messages(id),
@@ -268,6 +269,14 @@ class OutgoingMail:
     @classmethod
     def from_row(cls, r: sqlite3.Row) -> "OutgoingMail":
         return cls(**{**{f.name: r[f.name] for f in fields(cls)}, "recipients": json.loads(r["recipients"])})
+
+
+@dataclass(frozen=True)
+class SentMail:
+    """A mail the server accepted (outgoing, status sent): when, what for, to how many."""
+    sent_at: datetime
+    purpose: str
+    recipients: int
 
 
 @dataclass(frozen=True)
@@ -650,6 +659,22 @@ class Ledger:
         with self.transaction():
             self.db.execute("UPDATE outgoing SET status='failed', attempts=attempts+1, last_error=? "
                             "WHERE id=?", (redact(error), oid))
+
+    def sent_since(self, since: datetime) -> list[SentMail]:
+        """Mail the server accepted at or after SINCE (an aware time), oldest first: what the
+        provider's daily and quarter-hour limits count. sent_at keeps the offset it was written
+        with, so the text bound is widened by two days and the exact cut made on real times."""
+        bound = (since.date().toordinal() - 2)
+        rows = self._rows("SELECT sent_at, purpose, recipients FROM outgoing WHERE status='sent' AND sent_at >= ? "
+                          "ORDER BY sent_at", (datetime.fromordinal(bound).date().isoformat(),))
+        out = []
+        for r in rows:
+            at = datetime.fromisoformat(r["sent_at"])
+            if at.tzinfo is None:
+                at = at.astimezone()
+            if at >= since:
+                out.append(SentMail(at, r["purpose"], len(json.loads(r["recipients"]))))
+        return out
 
     def acks_to_sender_on(self, address: str, day: str) -> int:
         """Acks to this address answering mail that arrived on this local date (YYYY-MM-DD): the
