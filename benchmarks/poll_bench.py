@@ -56,7 +56,8 @@ from mailbot.documents import check, docsandbox
 from mailbot.office import decide, pipeline, progress
 from mailbot.app import open_app  # noqa: E402
 from mailbot.defaults import init_folder  # noqa: E402
-from mailbot.demo.samples import FILENAME_STYLES, MailBuilder, plan_docx  # noqa: E402
+from mailbot.demo.docs import plan_docx  # noqa: E402
+from mailbot.demo.mailbuilder import FILENAME_STYLES, MailBuilder  # noqa: E402
 from mailbot.mailin.source import ImapSource, open_source  # noqa: E402
 
 PW_ENV = "MAILBOT_BENCH_IMAP_PASSWORD"

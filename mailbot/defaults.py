@@ -26,8 +26,8 @@ DEMO_KEYS_NAME = "demo-dkim-keys.txt"
 
 def init_folder(folder: Path, *, demo_keys: bool = False) -> list[Path]:
     """Create config.ini, rules/, templates/ in FOLDER where missing; returns what was created.
-    `demo_keys`: also trust the demo DKIM key that samples.py signs its made-up mail with (the
-    demo and the tests; never an office's working folder)."""
+    `demo_keys`: also trust the demo DKIM key that demo/mailbuilder.py signs its made-up mail
+    with (the demo and the tests; never an office's working folder)."""
     make_dirs(folder)
     created = []
     cfg = folder / "config.ini"
@@ -51,7 +51,7 @@ def init_folder(folder: Path, *, demo_keys: bool = False) -> list[Path]:
                 tighten(target / f.name)          # the roster names people and their phones
         created.append(target)
     if demo_keys and not (folder / "rules" / DEMO_KEYS_NAME).exists():
-        from mailbot.demo.samples import DEMO_DKIM_KEYS
+        from mailbot.demo.mailbuilder import DEMO_DKIM_KEYS
         shutil.copyfile(DEMO_DKIM_KEYS, folder / "rules" / DEMO_KEYS_NAME)
         tighten(folder / "rules" / DEMO_KEYS_NAME)
     return created

@@ -17,7 +17,8 @@ import docx
 import pytest
 
 from mailbot.demo import samples
-from mailbot.demo.samples import ANNOUNCEMENT_ITEMS, FILENAME_STYLES, MailBuilder
+from mailbot.demo.docs import ANNOUNCEMENT_ITEMS
+from mailbot.demo.mailbuilder import DOCX_TYPE, FILENAME_STYLES, MailBuilder
 
 ROOT = Path(__file__).resolve().parents[1]
 TZ = timezone(timedelta(hours=8))
@@ -380,7 +381,7 @@ def test_demo_uses_only_roster_units(demo, roster):
             continue
         unit = roster.by_name(m.unit)
         for att in parse(m.raw).iter_attachments():
-            if att.get_content_type() == samples.DOCX_TYPE:
+            if att.get_content_type() == DOCX_TYPE:
                 items = announcement(docx.Document(io.BytesIO(att.get_payload(decode=True))), prose=True)
                 assert items["联系人员"] == unit.contact and items["联系电话"] == unit.phone
 

@@ -105,7 +105,7 @@ def _department_mails(campaign, roster) -> list[samples.DemoMail]:
                 f"    联系人：{u.contact}，联系电话：{u.phone}。\r\n{u.name}\r\n")
 
     for i, u in enumerate(units):
-        short = samples._short(u.name, region)
+        short = samples.short_name(u.name, region)
         activity = samples._workday(campaign.window_start + timedelta(days=2 + i))
         arrive = at(due - timedelta(days=10 - i // 2), 8 + i % 9, 3 * i)
         plan = samples.plan_docx(u.name, activity=activity, contact=u.contact, phone=u.phone, email=u.emails[0],
@@ -148,11 +148,11 @@ def _department_mails(campaign, roster) -> list[samples.DemoMail]:
          [("开展情况（盖章扫描件）.pdf", _minimal_pdf("Open day held 2022-09-15, 31 participants, 0954-3020220"))],
          kind="summary", scenario="summary-pdf", client="163web")
     u = units[7]
-    send(u, at(due - timedelta(days=2), 17, 40), f"{samples._short(u.name, region)}政府开放日实施方案",
+    send(u, at(due - timedelta(days=2), 17, 40), f"{samples.short_name(u.name, region)}政府开放日实施方案",
          "方案稍后发送。\r\n", kind="plan", scenario="noattach", client="iphone")
     # 待确认: personal addresses, the unit only in subject and file name
     for k, (u, addr) in enumerate(((units[9], "liuhong_1988@163.com"), (units[6], "982731645@qq.com"))):
-        short = samples._short(u.name, region)
+        short = samples.short_name(u.name, region)
         data = samples.plan_docx(u.name, activity=samples._workday(campaign.window_start + timedelta(days=20 + k)),
                                  contact=u.contact, phone=u.phone, region=region, participants=30)
         send(u, at(due - timedelta(days=1), 21, 12 + k), f"{short}开放日方案（个人邮箱代发）",
@@ -160,7 +160,7 @@ def _department_mails(campaign, roster) -> list[samples.DemoMail]:
              sender=addr, kind="plan", scenario="pending", client="qqmail", on_roster=False)
     # 待核实: "from" a rostered 163.com address but not signed by 163.com (a forgery)
     u = units[5]
-    send(u, at(due + timedelta(days=4), 22, 48), f"{samples._short(u.name, region)}政府开放日实施方案（更正）",
+    send(u, at(due + timedelta(days=4), 22, 48), f"{samples.short_name(u.name, region)}政府开放日实施方案（更正）",
          covering(u, "活动实施方案（更正）"), [("实施方案（更正）.docx", samples.plan_docx(
              u.name, activity=samples._workday(campaign.window_start + timedelta(days=25)), region=region,
              participants=12))], kind="plan", scenario="forged", client="generic", dkim=False)
@@ -185,7 +185,7 @@ def _department_mails(campaign, roster) -> list[samples.DemoMail]:
                                 "no-reply@invalid", None, None, "malformed", "truncated", False))
     u = units[3]
     big = samples.MailBuilder(from_addr=u.emails[0], from_name=u.contact, to=OFFICE, client="163web",
-                              subject=f"{samples._short(u.name, region)}开放日现场视频",
+                              subject=f"{samples.short_name(u.name, region)}开放日现场视频",
                               date=at(date(2022, 9, 20), 10, 0), received_at=at(date(2022, 9, 20), 10, 1))
     big.attach("开放日现场.mp4", random.Random(8).randbytes(1_300_000))
     out.append(samples.DemoMail(at(date(2022, 9, 20), 10, 1), big.build(), u.emails[0], u.name, None,
