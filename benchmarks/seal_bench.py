@@ -59,6 +59,7 @@ def pages() -> list[tuple[str, bool, Image.Image]]:
         ("blank page", False, sp.blank_page()),
         ("page all red", False, Image.new("RGB", sp.A4, sp.SEAL_RED)),
         ("red ring 0.8 cm", False, sp.seal_page(diameter_cm=0.8)[0]),
+        ("red disc 3 cm, pie chart 65 % red", False, sp.solid_red_shapes_page()),
         ("grayscale scan of a sealed page", False, sp.seal_page()[0].convert("L")),
         ("grayscale scan saved as RGB", False, sp.seal_page()[0].convert("L").convert("RGB")),
     ]
@@ -76,7 +77,7 @@ def main() -> int:
         return 2
     right = 0
     rows = pages()
-    print(f"{'page':40s} {'want':5s} {'got':5s} {'score':>5s} {'cpu ms':>6s}  best candidate (residual, coverage, interior, axes cm)")
+    print(f"{'page':40s} {'want':5s} {'got':5s} {'score':>5s} {'cpu ms':>6s}  best candidate (residual, coverage, interior, density, axes cm)")
     times_a4: list[float] = []
     walls_a4: list[float] = []
     for name, want, img in rows:
@@ -94,7 +95,7 @@ def main() -> int:
         got = seal.examine(img)
         cands = got[1] if isinstance(got, tuple) else []
         best = max(cands, key=lambda c: c.score, default=None)
-        detail = (f"{best.residual:.3f}, {best.coverage:.2f}, {best.interior:.2f}, "
+        detail = (f"{best.residual:.3f}, {best.coverage:.2f}, {best.interior:.2f}, {best.density:.2f}, "
                   f"{best.axes_cm[0]:.1f}×{best.axes_cm[1]:.1f}") if best else ("no colour" if got is False else "—")
         right += r.found == want
         mark = "" if r.found == want else "  ← WRONG"

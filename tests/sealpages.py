@@ -209,6 +209,20 @@ def pen_circle_page() -> Image.Image:
     return page
 
 
+def solid_red_shapes_page() -> Image.Image:
+    """A red disc of seal size (a sticker, a logo dot) and a pie chart whose red slice is 65 %."""
+    page = text_page()
+    d = ImageDraw.Draw(page)
+    r = round(1.5 * PX_PER_CM)
+    d.ellipse((300 - r, 1400 - r, 300 + r, 1400 + r), fill=SEAL_RED)
+    r = round(2.2 * PX_PER_CM)
+    box = (850 - r, 1400 - r, 850 + r, 1400 + r)
+    d.pieslice(box, -90, -90 + 234, fill=(210, 40, 40))
+    d.pieslice(box, 144, 216, fill=(40, 80, 200))
+    d.pieslice(box, 216, 270, fill=(150, 150, 150))
+    return page
+
+
 def jpeg(image: Image.Image, quality: int = 50) -> Image.Image:
     buf = io.BytesIO()
     image.save(buf, "JPEG", quality=quality)

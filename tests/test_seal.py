@@ -127,6 +127,7 @@ NOT_SEALS = {
     "blank page": sp.blank_page,
     "page all red": lambda: Image.new("RGB", sp.A4, sp.SEAL_RED),
     "a small red ring of 0.8 cm": lambda: sp.seal_page(diameter_cm=0.8)[0],
+    "a solid red disc and a pie chart with a 65 % red slice": sp.solid_red_shapes_page,
 }
 
 

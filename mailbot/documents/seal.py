@@ -17,7 +17,8 @@ partly printed. `detect(image)` looks for exactly that:
    - the boundary lies on that ellipse (a big red character such as 国 or 局 has corners),
    - red is present along most of the ellipse that lies on the page (a ring, not an arc),
    - the axes are 1.5–6 cm and at most 1 : 0.55 (no line, no title, no rule),
-   - there is red inside the ring (the star and the name; a pen circle is empty).
+   - there is red inside the ring (the star and the name; a pen circle is empty), but the
+     inside is not solid red (a red dot, a logo disc, a slice of a pie chart).
 
 Sizes are measured against the page: without a trustworthy dpi the image's long side is taken
 as an A4 page's 29.7 cm (a caller who knows the dpi of a rendered PDF page passes it).
@@ -60,6 +61,7 @@ _MIN_COVERAGE = 0.60         # share of the visible ellipse with red on the ring
 _MIN_VISIBLE = 0.60          # share of the ellipse that lies on the page
 _MIN_AXIS_RATIO = 0.55       # short axis / long axis
 _MIN_INTERIOR = 0.08         # red inside the ring / red on the ring
+_MAX_DENSITY = 0.5           # share of the inside that is red (a solid disc or pie slice: ~1)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class Candidate:
     coverage: float       # share of the visible ellipse with red on the ring
     visible: float        # share of the ellipse on the page
     interior: float       # red inside the ring / red on the ring
+    density: float        # share of the inside (ρ < 0.8) that is red
     axes_cm: tuple[float, float]             # long, short axis
     score: float
     accepted: bool
@@ -318,13 +321,14 @@ def _ring(red: np.ndarray, labels: np.ndarray, lab: int, cbox: tuple[int, int, i
     pad = int(0.1 * sa) + 2
     ry0, ry1 = max(0, int(ey - sa - pad)), min(H, int(ey + sa + pad) + 1)
     rx0, rx1 = max(0, int(ex - sa - pad)), min(W, int(ex + sa + pad) + 1)
-    py, px = np.nonzero(red[ry0:ry1, rx0:rx1])
-    py = py.astype(np.float64) + ry0
-    px = px.astype(np.float64) + rx0
+    gy, gx = np.mgrid[ry0:ry1, rx0:rx1].astype(np.float32)
     ca, sn = math.cos(angle), math.sin(angle)
-    u = ((px - ex) * ca + (py - ey) * sn) / sa
-    v = (-(px - ex) * sn + (py - ey) * ca) / sb
-    rho_all = np.hypot(u, v)
+    gu = ((gx - ex) * ca + (gy - ey) * sn) / sa
+    gv = (-(gx - ex) * sn + (gy - ey) * ca) / sb
+    grho = np.hypot(gu, gv)
+    inside = grho < 0.8
+    crop = red[ry0:ry1, rx0:rx1]
+    u, v, rho_all = gu[crop], gv[crop], grho[crop]
     band = max(0.12, 3.0 / sb)
     on_ring = (rho_all >= 1 - band) & (rho_all <= 1 + 0.04)
     t_bins = ((np.arctan2(v[on_ring], u[on_ring]) + math.pi) * (_BINS / (2 * math.pi))).astype(np.int64) % _BINS
@@ -337,18 +341,20 @@ def _ring(red: np.ndarray, labels: np.ndarray, lab: int, cbox: tuple[int, int, i
     visible_share = float(visible.mean())
     coverage = float(hit[visible].mean()) if visible.any() else 0.0
     ring_n = int(np.count_nonzero(on_ring))
-    interior = float(np.count_nonzero(rho_all < 0.8) / ring_n) if ring_n else 0.0
+    inner_n = int(np.count_nonzero(crop & inside))
+    interior = inner_n / ring_n if ring_n else 0.0
+    density = inner_n / max(1, int(np.count_nonzero(inside)))     # the visible inside only
 
     score = (0.5 * coverage + 0.3 * max(0.0, 1 - residual / (2 * _MAX_RESIDUAL))
              + 0.2 * min(1.0, interior / (3 * _MIN_INTERIOR)))
     long_cm, short_cm = 2 * sa / px_per_cm, 2 * sb / px_per_cm
     ok = (short_cm >= MIN_CM * _SLACK and long_cm <= MAX_CM / _SLACK and sb / sa >= _MIN_AXIS_RATIO
           and residual <= _MAX_RESIDUAL and coverage >= _MIN_COVERAGE and visible_share >= _MIN_VISIBLE
-          and interior >= _MIN_INTERIOR)
+          and interior >= _MIN_INTERIOR and density <= _MAX_DENSITY)
     hx = math.hypot(sa * ca, sb * sn)
     hy = math.hypot(sa * sn, sb * ca)
     return Candidate((ex - hx, ey - hy, ex + hx, ey + hy), round(residual, 4), round(coverage, 3),
-                     round(visible_share, 3), round(interior, 3), (round(long_cm, 2), round(short_cm, 2)),
+                     round(visible_share, 3), round(interior, 3), round(density, 3), (round(long_cm, 2), round(short_cm, 2)),
                      round(score, 3), ok)
 
 
