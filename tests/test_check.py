@@ -49,7 +49,7 @@ def with_checks(campaign, *checks):
 def test_default_rules_compile_once(campaign):
     rules = compile_checks(campaign)
     assert compile_checks(campaign) is rules
-    assert {r.type for r in rules} == set(check.RULE_TYPES)
+    assert {r.type for r in rules} == set(check.RULE_TYPES) - {"seal"}   # shipped commented: the 2022 notice asks for no seal
 
 
 def test_good_plan_passes(campaign, roster):
