@@ -60,8 +60,10 @@ class DeliveryReport:
             text += f"，稍后重试 {self.retrying} 封"
         if self.failed:
             text += f"，发送失败 {self.failed} 封"
-        if self.held:
+        if self.held and not self.paused:
             text += f"，{self.held} 封按发信限额稍后发出"
+        elif self.held:
+            text += f"，{self.held} 封等暂停结束后发出"
         if self.expired:
             text += f"，{self.expired} 封过期催报不再发送"
         return text + "。"
@@ -109,7 +111,8 @@ def _deliver(app: App, now: datetime) -> DeliveryReport:
                 sender.send(row.sender, row.recipients, row.raw)
             except ProviderLimit as exc:
                 new_pause = _pause(app, exc, now, budget)
-                app.ledger.mark_retry(row.id, new_pause.text, new_pause.until_at)
+                # in now's offset: the queue compares next_attempt_at as text
+                app.ledger.mark_retry(row.id, new_pause.text, new_pause.until_at.astimezone(now.tzinfo))
                 report.retrying += 1
                 report.held += len(rows) - i - 1
                 report.paused = new_pause.text
@@ -164,16 +167,14 @@ def _deliver(app: App, now: datetime) -> DeliveryReport:
             level = "warning"
         else:
             level = "ok"
-        detail = f"（{new_pause.text}）" if new_pause is not None else \
-            f"（{report.errors[0]}）" if report.errors else ""
+        detail = new_pause.text if new_pause is not None else f"（{report.errors[0]}）" if report.errors else ""
         app.ledger.event("send", level, report.counts() + detail)
     return report
 
 
 def _pause(app: App, exc: SendError, now: datetime, budget: limits.Budget | None) -> limits.Pause:
     return limits.start_pause(app.ledger, app.config, exc, now,
-                              sent_today=budget.used_today if budget is not None else 0,
-                              waiting=len(app.ledger.queued_outgoing()))
+                              sent_today=budget.used_today if budget is not None else 0)
 
 
 def _drop_expired(app: App, rows: list, now: datetime, report: DeliveryReport) -> list:

@@ -160,10 +160,12 @@ def pause_note(ledger: Ledger, now: datetime) -> str | None:
     return p.text if p is not None and p.active(now) else None
 
 
-def start_pause(ledger: Ledger, config: Config, exc: SendError, now: datetime, *,
-                sent_today: int, waiting: int) -> Pause:
+def start_pause(ledger: Ledger, config: Config, exc: SendError, now: datetime, *, sent_today: int) -> Pause:
     """Record how long every mail waits after EXC (a refusal naming a limit)."""
     tz = config.timezone
+    queue = ledger.queued_outgoing()
+    waiting = len(queue)
+    digest = "（包括每日汇总）" if any(r.purpose == "digest" for r in queue) else ""
     prev = current_pause(ledger)
     streak = (prev.streak + 1) if prev is not None and prev.streak > 0 else 1
     kind = exc.limit or RATE
@@ -175,8 +177,8 @@ def start_pause(ledger: Ledger, config: Config, exc: SendError, now: datetime, *
         if resumed:                                    # the provider's day did not start at our midnight
             until = now + MAX_PAUSE
         text = (f"网易邮箱今天的发信数量已用完（{where}）：暂停发信至 {hhmm(until, tz)}，"
-                f"待发的 {waiting} 封邮件（包括每日汇总）保留在队列中，届时自动发出。"
-                f"今天本程序已发出 {sent_today} 个收件人；如经常出现，请把 config.ini [limits] "
+                f"待发的 {waiting} 封邮件{digest}保留在队列中，届时自动发出。"
+                f"今天本程序已发出 {sent_today} 封（按收件人计）；如经常出现，请把 config.ini [limits] "
                 f"send_per_day 调低到此数以下。")
     else:
         minutes = PAUSE_MINUTES.get(kind, 15) * 2 ** (streak - 1)
@@ -185,6 +187,8 @@ def start_pause(ledger: Ledger, config: Config, exc: SendError, now: datetime, *
                 SPAM: "邮件被判定为垃圾邮件"}.get(kind, "发信受限")
         text = (f"网易邮箱提示{what}（{where}）：暂停发信至 {hhmm(until, tz)}，"
                 f"待发的 {waiting} 封邮件保留在队列中，届时自动续发。")
+    if until.microsecond:                                  # stored to the second: never earlier than meant
+        until = until.replace(microsecond=0) + timedelta(seconds=1)
     pause = Pause(until=until.isoformat(timespec="seconds"), kind=kind, code=code, text=text,
                   streak=streak, since=now.isoformat(timespec="seconds"))
     ledger.set_meta(K_PAUSE, json.dumps(asdict(pause), ensure_ascii=False))
