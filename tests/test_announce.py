@@ -115,6 +115,21 @@ def test_a_filled_form_passes_the_item_checks_and_a_blank_one_names_every_item(c
     assert facts["phone"] == "0954-3012103" and facts["contact"] == "李红霞"
 
 
+@pytest.mark.soffice
+def test_a_form_saved_as_doc_reads_the_same(campaign):
+    """WPS users often "save as .doc": read back through LibreOffice, the table keeps its rows
+    (a table that ends a document, with no paragraph after it, is lost by LibreOffice's .doc)."""
+    from mailbot.documents.docread import Converter, read_document
+    conv = Converter()
+    blank = template.form_docx(campaign, "plan", "西吉县民政局", mailbox="xjxzwgkb@163.com")
+    wanted = set(template.items(campaign, "plan"))
+    for data, missing in ((blank, wanted), (_fill(blank, PLAN_ANSWERS), set())):
+        [doc] = read_document(conv.convert(data, ".docx", "doc"), "西吉县民政局实施方案填报表.doc", converter=conv)
+        result = check.check_document(doc, campaign=campaign, roster=None, kind=None, unit="西吉县民政局",
+                                      received=date(2022, 8, 17))
+        assert {f.item for f in result.findings} & wanted == missing
+
+
 def test_only_a_forms_empty_rows_are_dropped(campaign):
     header = "\t".join(template.HEADER)
     text = f"西吉县民政局实施方案填报表\n{header}\n报名方式\t\n温馨提示\t请携带身份证\n联系电话\t \n"

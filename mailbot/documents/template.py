@@ -71,7 +71,8 @@ def form_kinds(campaign: "Campaign") -> tuple[str, ...]:
 
 def form_name(campaign: "Campaign", kind: str, unit: str) -> str:
     """The attachment's file name: unit and kind in it, so a returned form is identified by its name."""
-    return f"{unit}{campaign.kind(kind).label}填报表.docx"
+    from mailbot.store.names import sanitise
+    return sanitise(f"{unit}{campaign.kind(kind).label}填报表.docx")
 
 
 def answers_only(text: str, campaign: "Campaign") -> str:
@@ -102,7 +103,7 @@ def form_docx(campaign: "Campaign", kind: str, unit: str, *, mailbox: str = "") 
     """The form for UNIT and KIND as .docx bytes: a title, one line of instructions, the table.
     The instructions say what to do without naming an item (they must not answer one)."""
     from docx import Document
-    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.table import WD_ALIGN_VERTICAL, WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt
@@ -143,19 +144,51 @@ def form_docx(campaign: "Campaign", kind: str, unit: str, *, mailbox: str = "") 
     table = doc.add_table(rows=len(labels) + 1, cols=2)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    widths = (Cm(4.6), Cm(11.2))
+    widths = (Cm(5.2), Cm(10.6))
+    for column, width in zip(table.columns, widths):
+        column.width = width              # the grid (LibreOffice/WPS) as well as each cell (Word)
     for i, (tr, values) in enumerate(zip(table.rows, [HEADER, *((n, "") for n in labels)])):
-        if i:
-            tr.height = Cm(1.6)           # room to write in
+        tr.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+        tr.height = Cm(1.3) if i else Cm(0.9)       # room to write in
         for cell, width, value in zip(tr.cells, widths, values):
             cell.width = width
+            cell.vertical_alignment = WD_ALIGN_VERTICAL.CENTER
             p = cell.paragraphs[0]
             if value:
                 p.alignment = WD_ALIGN_PARAGRAPH.CENTER
                 run(p, value, _HEITI if i == 0 else _SONG, 14 if i == 0 else 13)
+    # Word always keeps a paragraph after a table; without one, LibreOffice (and so WPS users'
+    # "save as .doc" read back through it) loses the table and runs the rows together
+    doc.add_paragraph()
     buf = io.BytesIO()
     doc.save(buf)
-    return buf.getvalue()
+    return _slim(buf.getvalue())
+
+
+# python-docx's own template carries a thumbnail of an empty page (Explorer would preview the form
+# as blank) and Word 2010's stylesWithEffects part (430 KB unpacked, a third of the file); Word and
+# WPS open the form the same without them.
+_DROPPED = ("docProps/thumbnail.jpeg", "word/stylesWithEffects.xml")
+
+
+def _slim(data: bytes) -> bytes:
+    import re
+    import zipfile
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            if info.filename in _DROPPED:
+                continue
+            blob = src.read(info.filename)
+            if info.filename.endswith(".rels"):
+                blob = re.sub(rb"<Relationship [^>]*Target=\"[^\"]*(?:thumbnail\.jpeg|stylesWithEffects\.xml)\"/>",
+                              b"", blob)
+            elif info.filename == "[Content_Types].xml":
+                blob = re.sub(rb"<Override PartName=\"/(?:word/stylesWithEffects\.xml|docProps/thumbnail\.jpeg)\"[^>]*/>",
+                              b"", blob)
+            z.writestr(info, blob)
+    return out.getvalue()
 
 
 __all__ = ["HEADER", "items", "form_kinds", "form_name", "answers_only", "form_docx"]

@@ -208,7 +208,7 @@ def run_announce(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
     sample: tuple[Unit, list[Form], tuple[str, str, str]] | None = None
     for unit in roster.units:
         activity = campaign.fixed_date_for(roster, unit.name)
-        when = f"{activity:%m-%d}（通知指定）" if activity else "自定"
+        when = f"{activity:%m-%d}（通知指定）" if activity else ("自定" if campaign.fixed_dates else "—")
         to = "、".join(unit.emails) or "（无）"
         before = done.get(unit.name)
         if before is not None:
