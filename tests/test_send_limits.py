@@ -439,7 +439,8 @@ def test_replies_first_and_bulk_mail_waits_when_the_day_is_nearly_spent(tmp_path
     assert got == ["回执", "回执", "审核结果", "催报"]                  # 6 - 2 kept for replies
     assert report.held == 3 and "3 封按发信限额稍后发出" in report.summary()
     notes = [e for e in app.ledger.events() if e.level == "warning" and "明天发出" in e.text]
-    assert len(notes) == 1 and "催报 2 封" in notes[0].text and "每日汇总 1 封" in notes[0].text
+    assert len(notes) == 1 and "每日汇总 1 封明天发出" in notes[0].text
+    assert "催报 2 封今天发不出" in notes[0].text
     # replies still go up to the day's limit; then they wait too
     queue(app, "ack", 3, tag="下午")
     assert deliver(app, t0 + timedelta(minutes=1)).sent == 2

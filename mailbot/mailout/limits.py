@@ -37,9 +37,10 @@ log = logging.getLogger("mailbot.limits")
 WINDOW = timedelta(minutes=15)
 
 # purpose → priority (lower goes first); an unknown purpose (a future bulk mail) counts as bulk
-PRIORITY = {"ack": 0, "review": 0, "query": 1, "reminder": 2, "digest": 3}
+PRIORITY = {"ack": 0, "review": 0, "query": 1, "reminder": 2, "announce": 2, "digest": 3}
 BULK = 2
-LABELS = {"ack": "回执", "review": "审核结果", "query": "查询结果", "reminder": "催报", "digest": "每日汇总"}
+LABELS = {"ack": "回执", "review": "审核结果", "query": "查询结果", "reminder": "催报", "announce": "报送通知",
+          "digest": "每日汇总"}
 
 PAUSE_MINUTES = {RATE: 15, SPAM: 15, CONNECTIONS: 5}
 MAX_PAUSE = timedelta(hours=2)
@@ -167,8 +168,9 @@ def start_pause(ledger: Ledger, config: Config, exc: SendError, now: datetime, *
     waiting = len(queue)
     digest = "（包括每日汇总）" if any(r.purpose == "digest" for r in queue) else ""
     prev = current_pause(ledger)
-    streak = (prev.streak + 1) if prev is not None and prev.streak > 0 else 1
     kind = exc.limit or RATE
+    again = prev is not None and prev.streak > 0 and prev.kind == kind and now - prev.until_at < MAX_PAUSE
+    streak = prev.streak + 1 if again else 1
     code = exc.provider_code or str(exc.code or "")
     where = f"{exc.code or ''} {exc.smtp_text}".strip()
     if kind == QUOTA:
@@ -206,9 +208,15 @@ def got_through(ledger: Ledger) -> None:
 def note_budget_once(ledger: Ledger, config: Config, now: datetime, budget: Budget, held: Counter) -> str | None:
     """The Chinese line for a day whose budget held mail back; written as a ledger event once a day."""
     tz = config.timezone
-    what = "、".join(f"{label(p)} {n} 封" for p, n in sorted(held.items(), key=lambda kv: priority(kv[0])))
-    text = (f"今天已发出 {budget.used_today} 个收件人，接近每日上限 {budget.per_day}"
-            f"（最后 {budget.reserve} 个留给回执和审核结果）：{what}明天发出。")
+    later = "、".join(f"{label(p)} {n} 封" for p, n in sorted(held.items(), key=lambda kv: priority(kv[0]))
+                     if p != "reminder")
+    text = (f"今天已发出 {budget.used_today} 封（按收件人计），接近每日上限 {budget.per_day}"
+            f"（最后 {budget.reserve} 封留给回执和审核结果）：")
+    if later:
+        text += f"{later}明天发出"
+    if held.get("reminder"):
+        text += ("；" if later else "") + f"催报 {held['reminder']} 封今天发不出，过期不再补发（下一次催报照常）"
+    text += "。如经常出现，可调高 config.ini [limits] send_per_day（不要超过邮箱服务商的限额）。"
     day = local_day(now, tz).isoformat()
     if ledger.get_meta(K_BUDGET_NOTE) != day:
         ledger.set_meta(K_BUDGET_NOTE, day)
