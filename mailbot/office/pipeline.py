@@ -15,13 +15,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mailbot.mailin import authenticity
-from mailbot.documents import check, docread, docsandbox
+from mailbot.documents import docread, docsandbox
 from mailbot.mailout.acks import queue_ack, queue_missing_files_ack
 from mailbot.app import App
 from mailbot.office.decide import (FILED, LARGE_ATTACHMENT_REASON, REPLY_ACK, REPLY_NOFILE, Decision,
     Incoming, decide, large_attachment_links)
-from mailbot.documents.facts import extract_facts
 from mailbot.mailin.identify import Identity, identify, own_text
+from mailbot.office.prepare import (ReadAhead, Reading, assess, check_doc, check_files, identify_sender, kind_of,
+                                    read, read_documents)
 from mailbot.store.ledger import FindingRecord
 from mailbot.store.locks import job_lock
 from mailbot.store.names import attachment_name, hidden_characters_warning, numbered
@@ -76,16 +77,20 @@ def poll(app: App) -> PollReport:
         after = app.ledger.source_position(source.name, uidvalidity)
         if after and app.ledger.filed_at(source.name, uidvalidity, after):
             source.mark_filed(after)    # a crash between the commit and the keyword left it unmarked
-        for fetched in source.new_messages(after, cfg.max_message_bytes):
-            report.fetched += 1
-            if app.ledger.seen(source.name, uidvalidity, fetched.uid):
-                with app.ledger.transaction():
-                    app.ledger.set_source_position(source.name, uidvalidity, fetched.uid)
-                continue
-            status = file_message(app, source.name, uidvalidity, fetched, report)
-            crashpoint("committed")
-            if status == Status.FILED:
-                source.mark_filed(fetched.uid)
+        with ReadAhead(app) as ahead:
+            for fetched, reading in ahead.readings(source.new_messages(after, cfg.max_message_bytes)):
+                report.fetched += 1
+                if app.ledger.seen(source.name, uidvalidity, fetched.uid):
+                    with app.ledger.transaction():
+                        app.ledger.set_source_position(source.name, uidvalidity, fetched.uid)
+                    continue
+                status = file_message(app, source.name, uidvalidity, fetched, report, reading)
+                crashpoint("committed")
+                if status == Status.FILED:
+                    source.mark_filed(fetched.uid)
+        if ahead.worker_reads:
+            log.info("read ahead: %d mail(s) read by the worker, %d in-process", ahead.worker_reads,
+                     ahead.local_reads)
         report.confirmed = confirm_waiting(app, report)
         report.confirmed += recheck_pending(app, report)
         for mid in report.filed_later:  # held mail filed now: $Filed on it too, when it is in this mailbox
@@ -98,8 +103,10 @@ def poll(app: App) -> PollReport:
     return report
 
 
-def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, report: PollReport) -> str:
-    """Archive and record one fetched mail; returns the ledger status it got."""
+def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, report: PollReport,
+                 reading: Reading | None = None) -> str:
+    """Archive and record one fetched mail; returns the ledger status it got. READING: what
+    prepare.read learnt of it (the read-ahead worker's), else it is read here."""
     received = fetched.internaldate.astimezone(app.config.timezone)
     base = dict(source=source, uidvalidity=uidvalidity, uid=fetched.uid, received_at=received,
                 size=fetched.size)
@@ -125,20 +132,23 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
             app.ledger.set_source_position(source, uidvalidity, fetched.uid)
         report.held[Status.RESYNCED] = report.held.get(Status.RESYNCED, 0) + 1
         return earlier.status
-    verdict = assess(app, raw)
+    if reading is None:
+        reading = read(app, raw, received)
+    verdict, mail, who = reading.verdict, reading.mail, reading.who
     try:
-        mail = parse_message(raw)
-        who = identify_sender(app, mail, verdict)
+        if mail is None:
+            raise _Unreadable(reading.error or "")
         decision = decide(incoming(app, mail, who, received, verdict))
     except Exception as exc:   # parse never raises by contract; this is the last line of defence
         log.exception("could not read uid %s", fetched.uid)
         mail, who = None, Identity(None, False, None, "")
-        decision = Decision(Status.UNPARSABLE, f"无法解析这封邮件：{exc.__class__.__name__}。原文已保存，请人工查看。")
+        name = exc.args[0] if isinstance(exc, _Unreadable) and exc.args[0] else exc.__class__.__name__
+        decision = Decision(Status.UNPARSABLE, f"无法解析这封邮件：{name}。原文已保存，请人工查看。")
     header = _header_fields(mail)
     if decision.status != FILED:
         return _hold(app, base, header, raw, mail, who, decision, report, verdict)
     try:
-        submission = prepare_submission(app, mail, who, received, raw, fetched.uid)
+        submission = prepare_submission(app, mail, who, received, raw, fetched.uid, reading=reading)
     except OSError:
         raise                          # disk full, permissions: stop and retry this mail next poll
     except Exception as exc:           # a bug must not wedge the mailbox on one mail: hold it
@@ -160,23 +170,8 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
     return Status.FILED
 
 
-# --- who really sent it ------------------------------------------------------------------------
-
-def assess(app: App, raw: bytes, *, dns_given_up: bool = False) -> authenticity.Verdict:
-    """The sender-authenticity verdict; a bug here holds the mail for a person, never files it."""
-    try:
-        return authenticity.assess(raw, app.config.trust, dns_given_up=dns_given_up)
-    except Exception as exc:
-        log.exception("authenticity check failed")
-        return authenticity.Verdict(authenticity.FAIL, f"核对发件人真伪时程序出错（{exc.__class__.__name__}），"
-                                                       f"请人工核实", (), False)
-
-
-def identify_sender(app: App, mail: ParsedMail, verdict: authenticity.Verdict) -> Identity:
-    """identify(), but a From that is not exactly one well-formed address is never matched to
-    the roster (the unit may still be named by the content)."""
-    ok = verdict.from_ok and verdict.address == mail.from_addr
-    return identify(mail if ok else replace(mail, from_addr=""), app.campaign, app.roster)
+class _Unreadable(Exception):
+    """prepare.read could not parse the mail (its exception's class name)."""
 
 
 def _record_verdict(app: App, mid: int, verdict: authenticity.Verdict) -> None:
@@ -306,26 +301,22 @@ class Submission:
             app.ledger.add_finding(mid, None, row.rule, row.severity, row.item, row.text, row.clause)
 
 
-def _doc_like(a: Attachment) -> bool:
-    return a.content_type != "message/rfc822"
-
-
 def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: datetime, raw: bytes,
-                       uid: int) -> Submission:
-    """Archive the files of a unit's mail and check its documents (no ledger writes)."""
+                       uid: int, *, reading: Reading | None = None) -> Submission:
+    """Archive the files of a unit's mail and check its documents (no ledger writes). The
+    documents READING read and checked (prepare.read) are used when it read them for WHO."""
     assert who.unit is not None
     files_in = list(mail.attachments)
-    kind = who.kind
-    docs_by_file = docsandbox.read_mail_documents(
-        [(a.data, a.filename or "附件") if _doc_like(a) else None for a in files_in], app.config.doc_budget)
+    results_by_file = None
+    if reading is not None and reading.docs is not None and reading.who == who:
+        docs_by_file, kind, results_by_file = reading.docs, reading.kind, reading.results
+    else:
+        docs_by_file = read_documents(app, mail)
+        kind = kind_of(app, who, mail, docs_by_file)
     links = large_attachment_links(mail.body_text)
     body_docs = [] if files_in else [
         docread.DocText(name="邮件正文", kind="text", text=own_text(mail.body_text), readable=not links,
                         reason=(LARGE_ATTACHMENT_REASON + "（" + "、".join(links[:3]) + "）") if links else None)]
-    if kind is None:     # nothing in subject or names: the documents' own titles decide
-        readable = [(a, d) for a, docs in zip(files_in, docs_by_file) for d in docs if d.readable]
-        kind = check.guess_kind(readable[0][0].filename or "", readable[0][1].text, app.campaign) \
-            if readable else "plan"
     label = app.campaign.kind(kind).label
     digests = [a.sha256 for a in files_in]
     day = received.date().isoformat()
@@ -349,10 +340,11 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
         # '.' after the prefix: never an attachment's name (names.py); one folder, fsynced together
         *paths, raw_path = app.archive.store_all(folder, [*zip(names, (a.data for a in files_in)),
                                                           (f"{day}_v{version}.邮件{uid}.eml", raw)])
-    for a, path, docs in zip(files_in, paths, docs_by_file):
-        results = [_check(app, d, kind, who.unit, received) for d in docs if d.readable]
+    if results_by_file is None:
+        results_by_file = check_files(app, docs_by_file, kind, who.unit, received)
+    for a, path, docs, results in zip(files_in, paths, docs_by_file, results_by_file):
         stored.append(StoredFile(a, path, docs, results))
-    body_results = [_check(app, d, kind, who.unit, received) for d in body_docs]
+    body_results = [check_doc(app, d, kind, who.unit, received) for d in body_docs]
     results = [r for f in stored for r in f.results] + body_results
     if results:
         outcome = Outcome.worst([r.outcome for r in results])
@@ -363,21 +355,6 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
     if any(docsandbox.refused(d) for f in stored for d in f.docs):
         outcome = Outcome.worst([outcome, Outcome.HUMAN])    # over a budget or hostile: a person reads the rest
     return Submission(who.unit, kind, version, dup, raw_path, stored, outcome, facts, body_results)
-
-
-def _check(app: App, doc: Any, kind: str, unit: str, received: datetime) -> Any:
-    """check.check_document, but a bug or an unforeseen document never stops the filing:
-    the submission is kept, acknowledged, and handed to a person."""
-    try:
-        return check.check_document(doc, campaign=app.campaign, roster=app.roster, kind=kind, unit=unit,
-                                    received=received.date())
-    except Exception as exc:
-        log.exception("check failed on %s", doc.name)
-        return check.CheckResult(kind=kind, outcome=Outcome.HUMAN,
-                                 facts=extract_facts("", kind=kind, year=None),
-                                 findings=(check.Finding("check-error", Severity.HINT, "自动检查",
-                                                         f"{doc.name}：自动检查出错（{exc.__class__.__name__}），"
-                                                         f"已转工作人员人工审核。", ""),))
 
 
 def _display_name(a: Attachment) -> str:

@@ -305,7 +305,7 @@ def test_a_from_that_is_not_one_address_is_never_matched(value, tmp_path):
     from mailbot.app import open_app
     from mailbot.defaults import init_folder
     from mailbot.mailin.parse import parse_message
-    from mailbot.office.pipeline import identify_sender
+    from mailbot.office.prepare import identify_sender
     raw = with_from(_signed(dkim=False), value)
     verdict = assess(raw, Policy(sign_required=()))
     assert verdict.level == FAIL and not verdict.from_ok
