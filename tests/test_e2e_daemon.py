@@ -109,11 +109,12 @@ def test_smtp_451_is_retried_and_554_is_recorded_failed(tmp_path, dovecot, smtp_
     smtp_server.respond("DATA", "451 4.7.1 Try again later", "554 DT:SPM 163 smtp1,C8CowAD3")
     now = datetime.now().astimezone()
     first = deliver(app, now=now)
-    # 1st mail: 451 → waits; 2nd: 554 → failed, not retried; 3rd: accepted
-    assert (first.sent, first.retrying, first.failed) == (1, 1, 1)
+    # 1st mail: 451 → waits; 2nd: 554 DT:SPM → failed, never resent, and every mail waits 15 minutes
+    assert (first.sent, first.retrying, first.failed) == (0, 1, 1)
     assert deliver(app, now=now + timedelta(minutes=1)).sent == 0           # backoff not yet over
-    later = deliver(app, now=now + timedelta(minutes=3))
-    assert (later.sent, later.failed) == (1, 0)
+    assert deliver(app, now=now + timedelta(minutes=3)).sent == 0           # the spam pause
+    later = deliver(app, now=now + timedelta(minutes=16))
+    assert (later.sent, later.failed) == (2, 0)
     rows = app.ledger.outgoing("ack")
     assert [r.status for r in rows].count("sent") == 2
     failed = [r for r in rows if r.status == "failed"]
