@@ -33,9 +33,14 @@ AUTO_GENERATED = "auto-generated"  # reminders, review results, digests
 
 
 class Templates:
+    """The office's templates/ first; a template set it lacks (added by a newer mailbot than the
+    one that ran `mailbot init`) comes from the shipped ones."""
+
     def __init__(self, folder: Path):
+        from mailbot.defaults import default_dir
         self.folder = Path(folder)
-        loader = jinja2.FileSystemLoader(str(self.folder))
+        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(self.folder)),
+                                      jinja2.FileSystemLoader(str(default_dir("templates")))])
         self.text_env = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined,
                                            keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
         self.html_env = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined,

@@ -19,7 +19,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import jinja2
 
 from mailbot.campaign import Campaign, CampaignError, Roster, Unit
 from mailbot.config import Config
@@ -150,12 +149,7 @@ def render(templates: compose.Templates, config: Config, campaign: Campaign, ros
         window_end=campaign.window_end, deadlines=deadlines(campaign, activity), forms=forms,
         mailbox=mailbox_of(config), office=config.office_name,
         example_label=campaign.kind(words.forms[0]).label if words.forms else next(iter(campaign.kinds.values())).label)
-    try:
-        return templates.render("announce", **ctx)
-    except jinja2.TemplateNotFound:
-        # a working folder made by `mailbot init` before announce existed: the shipped wording
-        from mailbot.defaults import default_dir
-        return compose.Templates(default_dir("templates")).render("announce", **ctx)
+    return templates.render("announce", **ctx)    # shipped wording when the folder predates announce
 
 
 # --- the job --------------------------------------------------------------------------------
