@@ -77,7 +77,7 @@ CREATE TABLE IF NOT EXISTS outgoing (
     attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
     queued_at TEXT NOT NULL, next_attempt_at TEXT, sent_at TEXT);
 CREATE INDEX IF NOT EXISTS outgoing_status ON outgoing (status);
-CREATE INDEX IF NOT EXISTS outgoing_sent_at ON outgoing (sent_at);   -- the day's sending budget
+CREATE INDEX IF NOT EXISTS outgoing_sent ON outgoing (status, sent_at);   -- the day's sending budget
 CREATE TABLE IF NOT EXISTS reviews (
     id INTEGER PRIMARY KEY,
     unit TEXT NOT NULL, kind TEXT NOT NULL, message INTEGER REFERENCES messages(id),
