@@ -40,11 +40,12 @@ class NetEase(SmtpServer):
     reply to the server's 3rd DATA (likewise MAIL, RCPT); ``rcpt_cap`` recipients per mail,
     beyond which RCPT gets ``550 RP:RCL``."""
 
-    def __init__(self, rcpt_cap: int = 0):
+    def __init__(self, rcpt_cap: int = 0, over_cap: str = "550 RP:RCL 163 smtp3,GdxpCgDnHw too many recipients"):
         super().__init__()
         self.script: dict[tuple[str, int], str] = {}
         self.seen: collections.Counter = collections.Counter()
         self.rcpt_cap = rcpt_cap
+        self.over_cap = over_cap
 
     def _scripted(self, stage: str) -> None:
         self.seen[stage] += 1
@@ -58,7 +59,7 @@ class NetEase(SmtpServer):
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.rcpt_cap and len(envelope.rcpt_tos) >= self.rcpt_cap:
-            self.respond("RCPT", "550 RP:RCL 163 smtp3,GdxpCgDnHw too many recipients")
+            self.respond("RCPT", self.over_cap)
         else:
             self._scripted("RCPT")
         return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
@@ -188,6 +189,9 @@ def now_in(app) -> datetime:
     ("DT:SPM 163 smtp7,C8CowADnr Mail rejected", ("DT:SPM", SPAM)),
     ("HL:ICC 163 smtp5", ("HL:ICC", CONNECTIONS)),
     ("Error: RP:RCL too many rcpts", ("RP:RCL", "recipients")),
+    ("4.5.3 Too many recipients", ("4.5.3", "recipients")),
+    ("RP:QRC too many recipients", ("RP:QRC", RATE)),
+    ("5.5.30 something else", None),
     ("5.1.1 User not found", None),
     ("XMI:SFQZ", None),
 ])
@@ -397,8 +401,10 @@ def test_too_much_on_one_connection_reconnects_and_goes_on(tmp_path, netease):
 
 # --- 550 RP:RCL: the digest to several office addresses in smaller transactions ----------------
 
-def test_too_many_recipients_splits_the_mail(tmp_path):
-    srv = NetEase(rcpt_cap=1)
+@pytest.mark.parametrize("over_cap", ["550 RP:RCL 163 smtp3,GdxpCgDnHw too many recipients",
+                                      "452 4.5.3 Error: too many recipients"])
+def test_too_many_recipients_splits_the_mail(tmp_path, over_cap):
+    srv = NetEase(rcpt_cap=1, over_cap=over_cap)
     srv.start()
     try:
         office_to = ["xjxzwgkb@163.com", "zhuren@xiji.gov.cn", "bangongshi@xiji.gov.cn"]

@@ -104,15 +104,20 @@ NETEASE_CODES = {
     "RP:DRC": PER_CONNECTION,  # 当前连接发送的收件人数量超出限制
 }
 _PROVIDER_CODE = re.compile(r"(?<![A-Za-z])(MI|RP|DT|HL)\s*:\s*([A-Za-z]{3})(?![A-Za-z])", re.I)
+# any server: RFC 5321 452 / enhanced status 4.5.3 "too many recipients" (send the rest separately)
+_TOO_MANY_RECIPIENTS = re.compile(r"(?<![\d.])[45]\.5\.3(?![\d.])|too many recipients\s*$", re.I)
 
 
 def provider_limit(text: str) -> tuple[str, str] | None:
     """("MI:SFQ", RATE) when the server's reply names a sending limit we react to, else None.
-    Case-insensitive, anywhere in the text ("451 4.7.1 mi:sfq smtp9,… please try later")."""
+    Case-insensitive, anywhere in the text ("451 4.7.1 mi:sfq smtp9,… please try later").
+    Any server's "4.5.3 Too many recipients" counts as ("4.5.3", RECIPIENTS)."""
     for m in _PROVIDER_CODE.finditer(text or ""):
         code = f"{m.group(1).upper()}:{m.group(2).upper()}"
         if code in NETEASE_CODES:
             return code, NETEASE_CODES[code]
+    if _TOO_MANY_RECIPIENTS.search(text or ""):
+        return "4.5.3", RECIPIENTS
     return None
 
 
