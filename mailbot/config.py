@@ -88,7 +88,7 @@ DEFAULTS = {
                "max_filed_per_unit_per_day": "15", "max_parts_per_mail": "200", "max_unpacked_mb_per_mail": "200",
                "max_unpack_ratio_per_mail": "50",
                "max_text_chars_per_mail": "2000000", "max_zip_nesting": "2", "max_seconds_per_mail": "120",
-               "max_memory_mb": "1024"},
+               "max_memory_mb": "1024", "max_ocr_pages_per_mail": "20", "max_ocr_seconds_per_mail": "100"},
     "security": {"authserv_id": "", "sign_required_domains": SIGN_REQUIRED_DEFAULT, "dns_servers": "",
                  "dns_timeout": "5", "dns_retry_hours": "24", "dkim_keys": ""},
 }
@@ -133,7 +133,9 @@ def _doc_budget(cp: configparser.ConfigParser, path: Path) -> MailBudget:
                       max_text_chars=_int(cp, path, "limits", "max_text_chars_per_mail", 1000),
                       max_nesting=_int(cp, path, "limits", "max_zip_nesting", 1),
                       max_seconds=_float(cp, path, "limits", "max_seconds_per_mail", 1, 24 * 3600),
-                      max_memory_mb=_int(cp, path, "limits", "max_memory_mb", 256))
+                      max_memory_mb=_int(cp, path, "limits", "max_memory_mb", 256),
+                      max_ocr_pages=_int(cp, path, "limits", "max_ocr_pages_per_mail", 0),
+                      max_ocr_seconds=_float(cp, path, "limits", "max_ocr_seconds_per_mail", 0, 24 * 3600))
 
 
 def _int(cp: configparser.ConfigParser, path: Path, section: str, key: str, low: int = 0) -> int:

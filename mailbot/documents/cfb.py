@@ -3,6 +3,7 @@ PowerPoint file — told apart from the directory, bounded by the file's size �
 file handed to LibreOffice."""
 from __future__ import annotations
 
+import dataclasses
 import struct
 from dataclasses import dataclass
 
@@ -105,7 +106,7 @@ def read_cfb(data: bytes, name: str, ctx: Ctx, depth: int) -> DocText:
         d = convert.convert_and_read(data, name, kind, ".doc", ctx, depth)  # .wps is DOC-based: name it .doc
         if extra:
             reason = d.reason if not d.readable else (d.reason or extra[0])
-            d = DocText(d.name, d.kind, d.text, d.readable, reason, extra + d.warnings)
+            d = dataclasses.replace(d, reason=reason, warnings=extra + d.warnings)
         return d
     if "workbook" in s or "book" in s:
         return doc_text(name, "unknown", reason="不支持的文件类型（Excel 表格），需人工审核")

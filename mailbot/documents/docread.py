@@ -19,7 +19,10 @@ What a file is comes from its magic bytes (``sniff``); each kind has its reader:
   never read (``vbaProject.bin`` is not even opened).
 * .doc/.wps (``cfb``), .rtf/.odt/Word-XML: converted to .docx by LibreOffice
   (``convert.Converter``) and then read as above.
-* .pdf: ``pdf``, pypdf in a child process with a memory limit and a timeout.
+* .pdf: ``pdf``, pypdf in a child process with a memory limit and a timeout; pages whose
+  text layer is absent or garbage are rendered (``render``) and OCR'd (``scan``, ``ocr``).
+* images (.jpg/.png/.tif/.bmp/…): ``scan`` — decoded safely, each page OCR'd and looked at for
+  a red seal, within the mail's OCR budgets (``Limits.max_ocr_pages``, ``max_ocr_seconds``).
 * plain text / HTML / MHT ("Word" files that are really web pages): ``plaintext``.
 * .zip bundles: each member read recursively here (bounded depth and budget), through
   ``zipsafe``.
@@ -34,6 +37,7 @@ conversion/PDF time. The budget of one call is ``doctext.Ctx``.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import time
@@ -41,14 +45,16 @@ import zipfile
 import zlib
 from typing import Iterable, Iterator
 
-from mailbot.documents import cfb, convert, ooxml, pdf, plaintext, sniff, zipsafe
+from mailbot.documents import cfb, convert, ooxml, pdf, plaintext, scan, sniff, zipsafe
 from mailbot.documents.convert import ConversionError, Converter, lacks_writer
 from mailbot.documents.doctext import (  # noqa: F401  (re-exported: the public names of docread)
     EXT_COMPATIBLE, EXT_KIND, KIND_LABELS, KINDS, MiB, UNPACK_FLOOR, REASON_CORRUPT, REASON_DTD,
     REASON_EMPTY, REASON_EMPTY_FILE, REASON_ENCRYPTED, REASON_MAIL_BYTES, REASON_MAIL_CHARS,
     REASON_MAIL_PARTS, REASON_MAIL_TIME, REASON_MEMORY, REASON_NO_WRITER, REASON_PDF_GARBLED, REASON_SCAN,
     REASON_UNKNOWN, REASON_XML, REASON_ZIP_BOMB, REASON_ZIP_CORRUPT, REASON_ZIP_EMPTY,
-    REASON_ZIP_MEMBER_ENCRYPTED, REASON_ZIP_METHOD, REASON_ZIP_NESTED, WARN_ALTCHUNK, WARN_DEEP,
+    REASON_ZIP_MEMBER_ENCRYPTED, REASON_ZIP_METHOD, REASON_ZIP_NESTED, REASON_OCR_MISSING, REASON_OCR_EMPTY,
+    REASON_OCR_FAILED, REASON_OCR_PAGES, REASON_OCR_TIME, REASON_IMAGE_TOO_BIG, REASON_IMAGE_CORRUPT,
+    REASON_IMAGE_FORMAT, REASON_RENDER, WARN_OCR, WARN_ALTCHUNK, WARN_DEEP,
     WARN_DELETIONS, WARN_EXT, WARN_FEW_WORDS_IMAGES, WARN_HIDDEN, WARN_MACRO, WARN_PDF_PAGES,
     WARN_PDF_TRUNCATED, WARN_TEXT_DECODE, WARN_TOO_MANY, WARN_TRUNCATED, WARN_XML_BROKEN, WARN_XML_CAPPED,
     Ctx, DocText, Limits, Refused, doc_text, ext_of)
@@ -171,7 +177,7 @@ def _read_any(data: bytes, name: str, ctx: Ctx, depth: int) -> list[DocText]:
         elif kind == "pdf":
             docs = [pdf.read_pdf(data, name, ctx)]
         elif kind == "image":
-            docs = [doc_text(name, "image", reason=REASON_SCAN)]
+            docs = [scan.read_image(data, name, ctx)]
         elif kind in ("rar", "7z"):
             docs = [doc_text(name, kind, reason=f"不支持的压缩格式（{kind.upper()}），无法解压，需人工审核")]
         elif kind == "archive":
@@ -207,7 +213,7 @@ def _with_ext_warning(d: DocText) -> DocText:
             or (ext, d.kind) in EXT_COMPATIBLE):
         return d
     w = WARN_EXT.format(ext=ext, label=KIND_LABELS.get(d.kind, d.kind))
-    return DocText(d.name, d.kind, d.text, d.readable, d.reason, d.warnings + (w,))
+    return dataclasses.replace(d, warnings=d.warnings + (w,))
 
 
 def _read_zip_family(data: bytes, name: str, ctx: Ctx, depth: int) -> list[DocText]:

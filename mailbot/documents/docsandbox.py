@@ -76,7 +76,8 @@ def refused(doc) -> bool:
     reason = doc.reason or ""
     refusals = (docread.REASON_ZIP_BOMB, docread.REASON_ZIP_NESTED, docread.REASON_DTD, docread.REASON_MAIL_BYTES,
                 docread.REASON_MAIL_PARTS, docread.REASON_MAIL_CHARS, docread.REASON_MAIL_TIME,
-                docread.REASON_MEMORY, REASON_CPU, REASON_CRASH)
+                docread.REASON_MEMORY, docread.REASON_OCR_PAGES, docread.REASON_OCR_TIME,
+                docread.REASON_IMAGE_TOO_BIG, REASON_CPU, REASON_CRASH)
     return not doc.readable and any(reason.startswith(t.split("{")[0]) for t in refusals)
 
 
@@ -91,6 +92,8 @@ class MailBudget:
     max_nesting: int = 2                 # zip in zip: a zip inside the attachment is opened, no deeper
     max_seconds: float = 120.0           # wall clock for the whole mail (CPU time: a few s more)
     max_memory_mb: int = 1024            # address space of the worker (and of each LibreOffice it starts)
+    max_ocr_pages: int = 20              # scan pages (image-only PDF pages, images) read by OCR …
+    max_ocr_seconds: float = 100.0       # … and the seconds rendering and OCR may take (within max_seconds)
 
     def limits(self) -> Any:
         """The ``docread.Limits`` of one mail."""
@@ -103,7 +106,10 @@ class MailBudget:
                       max_archive_depth=self.max_nesting, max_seconds=self.max_seconds,
                       convert_timeout_s=min(base.convert_timeout_s, self.max_seconds),
                       pdf_timeout_s=min(base.pdf_timeout_s, self.max_seconds),
-                      pdf_memory_mb=min(base.pdf_memory_mb, self.max_memory_mb))
+                      pdf_memory_mb=min(base.pdf_memory_mb, self.max_memory_mb),
+                      max_ocr_pages=self.max_ocr_pages,
+                      max_ocr_seconds=min(self.max_ocr_seconds, self.max_seconds),
+                      ocr_page_timeout_s=min(base.ocr_page_timeout_s, self.max_seconds))
 
 
 # --- frames -------------------------------------------------------------------------------
@@ -168,22 +174,36 @@ def _read_until(fd: int, frames: _Frames, deadline: float, want: int | None = No
 # --- DocText <-> JSON ------------------------------------------------------------------------
 
 
+_PAGE_FIELDS = ("ocr_pages", "seal_checked", "seal_pages")     # tuples of page numbers
+
+
 def _doc_json(d: Any) -> dict:
     return {"name": d.name, "kind": d.kind, "text": d.text, "readable": d.readable,
-            "reason": d.reason, "warnings": list(d.warnings)}
+            "reason": d.reason, "warnings": list(d.warnings), "source": d.source, "pages": d.pages,
+            "page_texts": list(d.page_texts), **{k: list(getattr(d, k)) for k in _PAGE_FIELDS}}
 
 
 def _doc_from_json(o: Any) -> Any:
     """A DocText from what a worker sent; ValueError unless it has exactly the right types."""
     from mailbot.documents.docread import KINDS, DocText
-    if not isinstance(o, dict) or set(o) != {"name", "kind", "text", "readable", "reason", "warnings"}:
+    keys = {"name", "kind", "text", "readable", "reason", "warnings", "source", "pages", "page_texts", *_PAGE_FIELDS}
+    if not isinstance(o, dict) or set(o) != keys:
         raise ValueError("not a document")
+
+    def numbers(v: Any) -> bool:
+        return isinstance(v, list) and all(type(n) is int and 0 < n <= o["pages"] for n in v)
+
     ok = (isinstance(o["name"], str) and o["kind"] in KINDS and isinstance(o["text"], str)
           and isinstance(o["readable"], bool) and (o["reason"] is None or isinstance(o["reason"], str))
-          and isinstance(o["warnings"], list) and all(isinstance(w, str) for w in o["warnings"]))
+          and isinstance(o["warnings"], list) and all(isinstance(w, str) for w in o["warnings"])
+          and o["source"] in ("text", "ocr") and type(o["pages"]) is int and o["pages"] >= 0
+          and isinstance(o["page_texts"], list) and all(isinstance(t, str) for t in o["page_texts"])
+          and all(numbers(o[k]) for k in _PAGE_FIELDS))
     if not ok:
         raise ValueError("bad document fields")
-    return DocText(o["name"], o["kind"], o["text"], o["readable"], o["reason"], tuple(o["warnings"]))
+    return DocText(o["name"], o["kind"], o["text"], o["readable"], o["reason"], tuple(o["warnings"]),
+                   source=o["source"], pages=o["pages"], page_texts=tuple(o["page_texts"]),
+                   **{k: tuple(o[k]) for k in _PAGE_FIELDS})
 
 
 # --- the parent's side ---------------------------------------------------------------------
@@ -318,7 +338,7 @@ def _kill(groups: Iterable[int]) -> None:
 
 
 def _reply_cap(budget: MailBudget) -> int:
-    return 8 * budget.max_text_chars + 8 * MiB
+    return 16 * budget.max_text_chars + 8 * MiB      # the text, and again page by page
 
 
 def _unpack(files: list[tuple[bytes, str] | None], reply: dict, budget: MailBudget) -> list[list[Any]]:

@@ -49,6 +49,16 @@ REASON_MAIL_CHARS = "附件的文字总量超过本邮件的处理上限（{n} �
 REASON_MAIL_TIME = "读取附件超过本邮件的处理时限（{s:g} 秒），未读完的附件已转人工审核"
 REASON_MEMORY = "读取附件占用的内存超过上限，已停止读取该文件，已转人工审核"
 REASON_PDF_GARBLED = "PDF 中的文字无法正确解码（字体缺少编码信息），需人工审核"
+# Scans (image-only PDF pages, image attachments) and their OCR.
+REASON_OCR_MISSING = "扫描件或图片：{why}，需人工审核"
+REASON_OCR_EMPTY = "扫描件或图片中没有识别出文字，需人工审核"
+REASON_OCR_FAILED = "扫描件文字识别失败（{why}），需人工审核"
+REASON_OCR_PAGES = "扫描页超过本邮件的文字识别上限（{n} 页），其余页未识别，已转人工审核"
+REASON_OCR_TIME = "扫描件文字识别超过本邮件的时限（{s:g} 秒），其余页未识别，已转人工审核"
+REASON_IMAGE_TOO_BIG = "图片尺寸过大（{size}，上限 {mp} 百万像素），已拒绝读取，需人工审核"
+REASON_IMAGE_CORRUPT = "图片已损坏或不完整，无法识别，需人工审核"
+REASON_IMAGE_FORMAT = "不支持识别这种格式的图片（{fmt}），请改用 JPG、PNG 或 PDF，需人工审核"
+REASON_RENDER = "PDF 扫描页无法转成图片（{why}），需人工审核"
 
 WARN_MACRO = "含宏的文档（{ext}），已拒绝读取宏，仅读取文字"
 WARN_DELETIONS = "文档含修订痕迹，已忽略删除的文字，按修订后的文本读取"
@@ -64,6 +74,7 @@ WARN_TEXT_DECODE = "部分文字的编码无法识别，已用替代符号显示
 WARN_PDF_PAGES = "PDF 第 {pages} 页没有文字层（可能是扫描页），需人工核对"
 WARN_PDF_TRUNCATED = "PDF 页数过多，仅读取了前 {n} 页"
 WARN_TOO_MANY = "压缩包内文件过多，仅读取了前 {n} 个"
+WARN_OCR = "文字由扫描件识别得出（第 {pages} 页），可能有个别错字，关键内容请以原件为准"
 
 KIND_LABELS = {
     "docx": "Word（.docx）", "docm": "含宏 Word（.docm）", "doc": "Word 97-2003（.doc）",
@@ -91,12 +102,23 @@ EXT_COMPATIBLE = {(".doc", "wps"), (".wps", "doc"), (".docx", "docm"), (".xml", 
 
 @dataclass(frozen=True)
 class DocText:
+    """One document's text. ``source`` is "ocr" when any of it was recognised from a scan
+    (``ocr_pages`` says which pages; a later layer says "（据扫描件识别）"), else "text".
+    For a PDF or an image ``pages`` is its page count and ``page_texts`` the text of each page
+    read; ``seal_checked`` are the pages looked at in colour for a red seal (scans only) and
+    ``seal_pages`` those of them that carry one. Pages are numbered from 1."""
     name: str
     kind: str
     text: str
     readable: bool
     reason: str | None = None
     warnings: tuple[str, ...] = ()
+    source: str = "text"
+    pages: int = 0
+    page_texts: tuple[str, ...] = ()
+    ocr_pages: tuple[int, ...] = ()
+    seal_checked: tuple[int, ...] = ()
+    seal_pages: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,6 +141,13 @@ class Limits:
     pdf_timeout_s: float = 60.0
     max_pdf_pages: int = 500
     pdf_memory_mb: int = 1024               # address-space limit of the PDF child process
+    max_ocr_pages: int = 20                 # scan pages (PDF pages, images) OCR'd in the whole call
+    max_ocr_seconds: float = 100.0          # seconds of rendering + OCR in the whole call
+    ocr_page_timeout_s: float = 60.0        # one page's OCR
+    render_dpi: int = 150                   # a scanned PDF page rendered for OCR at this resolution …
+    max_page_side_px: int = 1800            # … its long side at most this (and an image reduced to it:
+                                            # Tesseract reads 150-200 dpi pages best, benchmarks/ocr_bench.py)
+    max_image_pixels: int = 40_000_000      # an image attachment larger than this is refused (A4 at 600 dpi: 35 M)
 
 
 # --- internal control flow -------------------------------------------------
@@ -150,6 +179,9 @@ class Ctx:
     chars: int = 0
     deadline: float | None = None
     exhausted: str | None = None
+    ocr_pages: int = 0           # scan pages OCR'd so far
+    ocr_seconds: float = 0.0     # … and the seconds they took
+    ocr_engine: object = None    # the OCR engine, started on the first scan (ocr.Engine, or False: none)
     # the dispatch (docread), for documents inside documents (a docx altChunk)
     read_any: "Callable[[bytes, str, Ctx, int], list[DocText]] | None" = None
 
@@ -188,9 +220,10 @@ class Ctx:
 
 
 def doc_text(name: str, kind: str, text: str = "", readable: bool = False,
-             reason: str | None = None, warnings: tuple[str, ...] | list[str] = ()) -> DocText:
+             reason: str | None = None, warnings: tuple[str, ...] | list[str] = (), **pages) -> DocText:
+    """A DocText, warnings without repeats; ``pages``: source, pages, page_texts, ocr_pages, seal_*."""
     return DocText(name=name, kind=kind, text=text, readable=readable, reason=reason,
-                   warnings=tuple(dict.fromkeys(warnings)))
+                   warnings=tuple(dict.fromkeys(warnings)), **pages)
 
 
 def ext_of(name: str) -> str:
