@@ -116,6 +116,28 @@ def test_pdf_with_one_scanned_page_keeps_the_text_layer_of_the_others(summary_sc
     assert doc.page_texts[2].strip()                    # the scanned page, recognised
 
 
+def test_scan_pasted_into_word_is_read_like_a_scanned_pdf(summary_scan):
+    """Two scanned pages pasted into a .docx under a one-line title (a common way to send a stamped
+    report); a small logo picture is not taken for a page."""
+    import docx
+    from docx.shared import Cm
+    jpegs, _pdf = summary_scan
+    logo = io.BytesIO()
+    Image.new("RGB", (120, 120), "red").save(logo, "PNG")
+    d = docx.Document()
+    d.add_paragraph("卫生健康局开展情况（盖章扫描件）")
+    d.add_picture(logo, width=Cm(1))
+    for j in jpegs[:2]:
+        d.add_picture(io.BytesIO(j), width=Cm(16))
+    out = io.BytesIO()
+    d.save(out)
+    doc = read1(out.getvalue(), "开展情况.docx")
+    assert (doc.kind, doc.readable, doc.source, doc.pages, doc.ocr_pages) == ("docx", True, "ocr", 2, (1, 2))
+    assert doc.text.startswith("卫生健康局开展情况（盖章扫描件）\n")
+    facts = extract_facts(doc.text, kind="summary", year=2022)
+    assert facts.dates("held_dates") == [date(2022, 9, 5)] and facts.value("actual_participants") == 32
+
+
 def test_a_seal_on_a_colour_scan_is_recorded_with_its_page(tesseract):
     import sealpages as sp
     if sp.cjk_font(20) is None:

@@ -3,18 +3,23 @@ XML walk — streamed with lxml ``iterparse``, entity-free, in document order (b
 boxes, nested tables, content controls, headers/footers, notes), tracked deletions dropped."""
 from __future__ import annotations
 
+import dataclasses
+import logging
 import posixpath
+import re
 import zipfile
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from lxml import etree
 
-from mailbot.documents import plaintext, sniff, zipsafe
+from mailbot.documents import plaintext, scan, sniff, zipsafe
 from mailbot.documents.doctext import (MiB, REASON_CORRUPT, REASON_DTD, REASON_EMPTY, REASON_SCAN, REASON_XML,
                                        WARN_ALTCHUNK, WARN_DEEP, WARN_DELETIONS, WARN_FEW_WORDS_IMAGES, WARN_HIDDEN,
                                        WARN_MACRO, WARN_TRUNCATED, WARN_XML_BROKEN, WARN_XML_CAPPED, Ctx, DocText,
                                        Limits, Refused, Stop, clean_text, doc_text, visible_chars)
+
+log = logging.getLogger(__name__)
 
 # content types of the main part
 _CT_WORD = {
@@ -675,6 +680,10 @@ def read_ooxml(zf: zipfile.ZipFile, name: str, kind: str, info: dict, ctx: Ctx, 
         warnings.append(WARN_TRUNCATED.format(n=max_chars))
     visible = visible_chars(text)
     has_media = flags["drawings"] > 0 or any(n.startswith("word/media/") for n in names)
+    if visible < 300 and has_media and scan.unavailable(limits) is None:
+        scanned = _read_pasted_scans(zf, names, name, out_kind, text, warnings, ctx)
+        if scanned is not None:
+            return scanned
     if visible < 20 and has_media:
         return doc_text(name, out_kind, text, False, REASON_SCAN, warnings)
     if visible == 0:
@@ -684,3 +693,32 @@ def read_ooxml(zf: zipfile.ZipFile, name: str, kind: str, info: dict, ctx: Ctx, 
     attention = [w for w in warnings if w.startswith(("含宏", "文档过长", "文档内容过大", "文档部分内容损坏",
                                                       "文档文字很少"))]
     return doc_text(name, out_kind, text, True, attention[0] if attention else None, warnings)
+
+
+_PICTURES = (".png", ".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".bmp", ".gif", ".webp")
+
+
+def _read_pasted_scans(zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo], name: str, kind: str,
+                       text: str, warnings: list[str], ctx: Ctx) -> DocText | None:
+    """A document of pictures and next to no words is a scan pasted into Word: OCR its pictures
+    (word/media, in their numbered order) like the pages of a scanned PDF. None when no picture
+    gave text (the caller answers as before)."""
+    limits = ctx.limits
+    media = [info for n, info in names.items() if n.startswith("word/media/") and n.endswith(_PICTURES)]
+    media.sort(key=lambda i: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", i.filename.lower())])
+    pictures = []
+    for info in media[: 2 * limits.max_ocr_pages]:
+        try:
+            pictures.append(zipsafe.read_member(zf, info, limits.max_bytes, ctx))
+        except Refused as e:
+            if ctx.exhausted:
+                raise
+            log.info("picture %s of %r not read: %s", info.filename, name, e.reason)
+    pages = scan.Pages(ctx)
+    count = scan.read_pictures(pictures, pages)
+    recognised = "\n".join(t for t in pages.texts.values() if t.strip())
+    if visible_chars(recognised) < 20 and not pages.stopped:
+        return None
+    d = scan.finish(name, kind, pages, count, warnings_=warnings)
+    whole = clean_text("\n".join(t for t in (text, d.text) if t.strip()))[: ctx.char_cap()]
+    return dataclasses.replace(d, text=whole)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from mailbot.documents.doctext import (REASON_IMAGE_CORRUPT, REASON_IMAGE_FORMAT
                                        REASON_OCR_TIME, WARN_OCR, Ctx, DocText, clean_text, doc_text,
                                        visible_chars)
 
-__all__ = ["Pages", "read_image", "page_list"]
+__all__ = ["Pages", "read_image", "read_pictures", "finish", "unavailable", "page_list"]
 
 log = logging.getLogger(__name__)
 
@@ -178,37 +179,30 @@ def _dpi(image) -> float | None:
 # --- image attachments ------------------------------------------------------------------------
 
 
-def read_image(data: bytes, name: str, ctx: Ctx) -> DocText:
-    """An image attachment: each of its pages (frames) OCR'd, within the call's budgets."""
-    from PIL import Image, ImageOps
+class _BadImage(Exception):
+    """Not decoded; ``reason`` is the Chinese reason."""
 
-    limits = ctx.limits
-    why = unavailable(limits)
-    if why:
-        # Nothing to recognise with: do not even decode (today's answer, with what to install).
-        return doc_text(name, "image", reason=REASON_OCR_MISSING.format(why=why))
-    try:
-        im = _open(Image, data)
-    except Image.UnidentifiedImageError:
-        fmt = _format_name(data)
-        if fmt:
-            return doc_text(name, "image", reason=REASON_IMAGE_FORMAT.format(fmt=fmt))
-        return doc_text(name, "image", reason=REASON_IMAGE_CORRUPT)
-    except Exception:
-        return doc_text(name, "image", reason=REASON_IMAGE_CORRUPT)
-    w, h = im.size
-    if w * h > limits.max_image_pixels or w <= 0 or h <= 0:
-        return doc_text(name, "image", reason=REASON_IMAGE_TOO_BIG.format(
-            size=f"{w}×{h} 像素", mp=limits.max_image_pixels // 1_000_000))
-    frames = getattr(im, "n_frames", 1) or 1
-    dpi = _dpi(im)
-    f = limits.max_page_side_px / max(w, h)
-    if im.format == "JPEG" and f < 1:   # decode at 1/2, 1/4 or 1/8 scale when that is still big enough
-        im.draft("RGB", (math.ceil(w * f), math.ceil(h * f)))
-    pages = Pages(ctx)
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
-    def decoded():
-        for i in range(frames):
+
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, MemoryError, IndexError, TypeError, struct.error)
+
+
+@dataclass
+class _Image:
+    """An opened (not yet decoded) image: its frames are decoded one at a time by ``pages()``."""
+    im: object
+    frames: int
+    size: tuple[int, int]
+    dpi: float | None
+
+    def pages(self, limits):
+        """Each frame as an RGB page: EXIF rotation applied, reduced to ``max_page_side_px``."""
+        from PIL import ImageOps
+        im, (w, h) = self.im, self.size
+        for i in range(self.frames):
             if i:
                 im.seek(i)
                 if im.size[0] * im.size[1] > limits.max_image_pixels:
@@ -216,19 +210,75 @@ def read_image(data: bytes, name: str, ctx: Ctx) -> DocText:
             im.load()
             page = ImageOps.exif_transpose(im) if i == 0 else im.copy()
             page = page.convert("RGB")
-            if dpi:                       # what the file says, scaled as the decoder scaled it
+            if self.dpi:                   # what the file says, scaled as the decoder scaled it
                 scale = max(im.size) / max(w, h)
-                page.info["dpi"] = (dpi * scale, dpi * scale)
+                page.info["dpi"] = (self.dpi * scale, self.dpi * scale)
             yield _reduce(page, limits.max_page_side_px)
 
+
+def _open_image(data: bytes, limits) -> _Image:
+    """Open an image from its header alone; _BadImage when it is not one we read, or too big."""
+    from PIL import Image
     try:
-        pages.read_all(decoded())
-    except (OSError, SyntaxError, ValueError, EOFError, MemoryError, IndexError, TypeError,
-            Image.DecompressionBombError):
+        im = _open(Image, data)
+    except Image.UnidentifiedImageError:
+        fmt = _format_name(data)
+        raise _BadImage(REASON_IMAGE_FORMAT.format(fmt=fmt) if fmt else REASON_IMAGE_CORRUPT) from None
+    except Exception:
+        raise _BadImage(REASON_IMAGE_CORRUPT) from None
+    w, h = im.size
+    if w * h > limits.max_image_pixels or w <= 0 or h <= 0:
+        raise _BadImage(REASON_IMAGE_TOO_BIG.format(size=f"{w}×{h} 像素", mp=limits.max_image_pixels // 1_000_000))
+    frames = getattr(im, "n_frames", 1) or 1
+    dpi = _dpi(im)
+    f = limits.max_page_side_px / max(w, h)
+    if im.format == "JPEG" and f < 1:   # decode at 1/2, 1/4 or 1/8 scale when that is still big enough
+        im.draft("RGB", (math.ceil(w * f), math.ceil(h * f)))
+    return _Image(im, frames, (w, h), dpi)
+
+
+def read_image(data: bytes, name: str, ctx: Ctx) -> DocText:
+    """An image attachment: each of its pages (frames) OCR'd, within the call's budgets."""
+    limits = ctx.limits
+    why = unavailable(limits)
+    if why:
+        # Nothing to recognise with: do not even decode (today's answer, with what to install).
+        return doc_text(name, "image", reason=REASON_OCR_MISSING.format(why=why))
+    try:
+        image = _open_image(data, limits)
+    except _BadImage as e:
+        return doc_text(name, "image", reason=e.reason)
+    pages = Pages(ctx)
+    try:
+        pages.read_all(image.pages(limits))
+    except _DECODE_ERRORS:
         if not pages.texts:
-            return doc_text(name, "image", reason=REASON_IMAGE_CORRUPT, pages=frames)
+            return doc_text(name, "image", reason=REASON_IMAGE_CORRUPT, pages=image.frames)
         pages.stopped = pages.stopped or REASON_IMAGE_CORRUPT
-    return finish(name, "image", pages, frames)
+    return finish(name, "image", pages, image.frames)
+
+
+def read_pictures(pictures: list[bytes], pages: Pages) -> int:
+    """OCR the pictures embedded in a document (a scan pasted into Word), each frame a page
+    numbered from 1, into ``pages``; pictures too small to hold a page of text (icons, logos,
+    rules) and pictures that cannot be decoded are skipped. Returns the pages counted."""
+    limits = pages.ctx.limits
+    n = 0
+    for data in pictures:
+        try:
+            image = _open_image(data, limits)
+        except _BadImage:
+            continue
+        if max(image.size) < 400 or min(image.size) < 150:
+            continue
+        try:
+            for page in image.pages(limits):
+                n += 1
+                if not pages.try_read(page, n):
+                    return n
+        except _DECODE_ERRORS:
+            continue
+    return n
 
 
 _OPEN_LOCK = threading.Lock()
