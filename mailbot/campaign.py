@@ -69,6 +69,8 @@ class Campaign:
     source: Path
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
     accept_from: date | None = None    # mail that arrived before this is kept but not filed
+    supplement_words: tuple[str, ...] = ()   # [supplements] words: 签到表, 照片… (office/supplement.py)
+    revision_words: tuple[str, ...] = ()     # [supplements] revision_words: 修改, 调整… (a new version)
 
     def kind(self, key: str) -> Kind:
         return self.kinds[key]
@@ -260,4 +262,19 @@ def load_campaign(path: Path) -> Campaign:
         window_clause=a.get("window_clause", ""), announce_clause=a.get("announce_clause", ""),
         fixed_dates=fixed, checks=tuple(raw.get("checks", ())),
         reminders=dict(raw.get("reminders", {})), source=path, raw=raw,
-        accept_from=_date(c["accept_from"], path, "campaign.accept_from") if "accept_from" in c else None)
+        accept_from=_date(c["accept_from"], path, "campaign.accept_from") if "accept_from" in c else None,
+        **_supplement_words(raw.get("supplements", {}), path))
+
+
+def _supplement_words(table: Any, path: Path) -> dict[str, tuple[str, ...]]:
+    from mailbot.office.supplement import DEFAULT_REVISION_WORDS, DEFAULT_WORDS
+    if not isinstance(table, dict):
+        raise CampaignError(f"规则文件 {path} 的 [supplements] 应为一个表。")
+    out = {}
+    for key, attr, default in (("words", "supplement_words", DEFAULT_WORDS),
+                               ("revision_words", "revision_words", DEFAULT_REVISION_WORDS)):
+        value = table.get(key, list(default))
+        if not isinstance(value, list) or not all(isinstance(w, str) and w.strip() for w in value):
+            raise CampaignError(f"规则文件 {path} 的 [supplements] {key} 应为词语列表，如 [\"签到表\", \"照片\"]。")
+        out[attr] = tuple(w.strip() for w in value)
+    return out

@@ -35,6 +35,7 @@ class Status(StrEnum):
     acceptable: bool
 
     FILED = "filed", "已登记", None, "已登记"
+    SUPPLEMENT = "supplement", "补充材料（附于已收版本）", None, "补充材料（附于已收版本，不算新版本）"
     UNCONFIRMED = "unconfirmed", "待确认", "_待确认", "待确认发件人", True
     UNTRUSTED = "untrusted", "待核实（疑似冒用）", "_待核实", "待核实：疑似冒用单位邮箱，未登记", True, True
     FLOOD = "flood", "超出每日登记上限", "_超量", "超出每日登记上限，未登记", True, True

@@ -33,8 +33,11 @@ CST = timezone(timedelta(hours=8))
 
 # What ledgers written by earlier versions hold: these strings must keep their meaning.
 STORED = {"filed", "unconfirmed", "unmatched", "automatic", "oversize", "unparsable", "own", "noattach",
-          "resynced", "error", "before", "untrusted", "flood"}
-HELD_NOT_ARCHIVED = {"filed", "oversize", "resynced"}     # filed, never downloaded, or already held once
+          "resynced", "error", "before", "untrusted", "flood",
+          "supplement"}                                     # since ledger v3
+
+HELD_NOT_ARCHIVED = {"filed", "supplement", "oversize", "resynced"}   # filed (beside its submission), never
+                                                                      # downloaded, or already held once
 OUTGOING = {"queued", "sent", "failed"}                   # outgoing.status: the send queue's own states
 
 

@@ -29,6 +29,14 @@ def queue_ack(app: App, mid: int, mail: ParsedMail) -> bool:
     kind = app.campaign.kind(msg.kind)
     files = [dict(name=r.filename or "（无文件名）", size=r.size, outcome=r.outcome, path=r.path)
              for r in app.ledger.attachments(mid)]
+    if msg.supplement_of is not None:
+        # material added to a submission already in: where it went, and that nothing else changed
+        target = app.ledger.message(msg.supplement_of)
+        key = "plan" if kind.plan_like else kind.key
+        status = state.status_for(key) if key in ("plan", "summary", "feedback") else None
+        ctx = dict(msg=msg, unit=msg.unit, kind=kind, files=files, target=target, status=status,
+                   office=app.config.office_name, ref=f"{app.campaign.id}-{target.id:04d}", campaign=app.campaign)
+        return _queue_reply(app, msg, mail, "ack_supplement", ctx)
     findings = [dict(severity=r.severity, item=r.item, text=r.text, clause=r.clause)
                 for r in app.ledger.findings(mid)]
     duplicate = app.ledger.message(msg.duplicate_of) if msg.duplicate_of else None

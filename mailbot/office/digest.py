@@ -81,6 +81,12 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
                 outcome="重复发送（与已收版本相同）" if m.duplicate_of else (m.outcome or ""),
                 needs_fix=not m.duplicate_of and m.outcome == Outcome.FIX,
                 problems=[f"{f.item}：{f.text}" for f in errors][:5], more=max(0, len(errors) - 5)))
+        elif m.status == Status.SUPPLEMENT:
+            new_filed.append(dict(
+                unit=m.unit, kind=f"{_label(campaign, m.kind)}补充材料",
+                version=ledger.message(m.supplement_of).version if m.supplement_of else None,
+                received=md_time(m.received_at, config.timezone), outcome="补充材料，不算新版本，不改变审核结果",
+                needs_fix=False, problems=[], more=0))
         elif m.status in (Status.OVERSIZE, Status.UNPARSABLE):
             new_other.append(dict(status=Status(m.status).label, sender=m.from_addr, subject=m.subject,
                                   received=md_time(m.received_at, config.timezone), reason=m.reason or ""))

@@ -21,6 +21,8 @@ from mailbot.app import App
 from mailbot.office.decide import (FILED, LARGE_ATTACHMENT_REASON, REPLY_ACK, REPLY_NOFILE, Decision,
     Incoming, decide, large_attachment_links)
 from mailbot.mailin.identify import Identity, identify, own_text
+from mailbot.office import supplement
+from mailbot.office.supplement import Supplement
 from mailbot.office.prepare import (ReadAhead, Reading, assess, check_doc, check_files, identify_sender, kind_of,
                                     read, read_documents)
 from mailbot.store.ledger import FindingRecord
@@ -86,7 +88,7 @@ def poll(app: App) -> PollReport:
                     continue
                 status = file_message(app, source.name, uidvalidity, fetched, report, reading)
                 crashpoint("committed")
-                if status == Status.FILED:
+                if status in (Status.FILED, Status.SUPPLEMENT):
                     source.mark_filed(fetched.uid)
         if ahead.worker_reads:
             log.info("read ahead: %d mail(s) read by the worker, %d in-process", ahead.worker_reads,
@@ -158,16 +160,19 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
         return _hold(app, base, header, raw, mail, who, error, report)
     crashpoint("archived")
     with app.ledger.transaction():
-        mid = app.ledger.add_message(**base, **header, sha256=_sha(raw), status=Status.FILED, reason=None,
-                                     problems=list(mail.problems), **submission.message_fields())
+        mid = app.ledger.add_message(**base, **header, sha256=_sha(raw), problems=list(mail.problems),
+                                     **submission.message_fields())
         submission.record(app, mid)
         _record_verdict(app, mid, verdict)
         _record_collisions(app)
         if decision.reply == REPLY_ACK and queue_ack(app, mid, mail):
             report.acks_queued += 1
         app.ledger.set_source_position(source, uidvalidity, fetched.uid)
-    report.filed += 1
-    return Status.FILED
+    if submission.status == Status.FILED:
+        report.filed += 1
+    else:
+        report.held[submission.status] = report.held.get(submission.status, 0) + 1
+    return submission.status
 
 
 class _Unreadable(Exception):
@@ -259,19 +264,26 @@ class StoredFile:
 class Submission:
     unit: str
     kind: str
-    version: int
+    version: int | None          # None: a supplement
     duplicate_of: int | None
     raw_path: str
     files: list[StoredFile]
-    outcome: str
+    outcome: str | None          # None: a supplement (not checked)
     facts: dict[str, Any]
     body_results: list[Any] = field(default_factory=list)   # checks of the mail text itself
     copied_findings: list[FindingRecord] = field(default_factory=list)  # a resend shares its original's findings
     file_outcomes: dict[str, str | None] = field(default_factory=dict)   # …and per-file results
+    supplement: Supplement | None = None   # attached to an earlier submission, not a version of its own
+
+    @property
+    def status(self) -> Status:
+        return Status.SUPPLEMENT if self.supplement else Status.FILED
 
     def message_fields(self) -> dict[str, Any]:
-        return dict(unit=self.unit, kind=self.kind, version=self.version, duplicate_of=self.duplicate_of,
-                    outcome=self.outcome, facts=self.facts, raw_path=self.raw_path)
+        sup = self.supplement
+        return dict(status=self.status, reason=sup.reason if sup else None, unit=self.unit, kind=self.kind,
+                    version=self.version, duplicate_of=self.duplicate_of, outcome=self.outcome, facts=self.facts,
+                    raw_path=self.raw_path, supplement_of=sup.target.id if sup else None)
 
     def record(self, app: App, mid: int) -> None:
         for seq, f in enumerate(self.files, start=1):
@@ -279,7 +291,7 @@ class Submission:
             readable = [d for d in f.docs if d.readable]
             reason = "；".join(d.reason for d in f.docs if d.reason) or None
             outcome = Outcome.worst([r.outcome for r in f.results]) if f.results else (
-                Outcome.HUMAN if f.docs and not readable else self.file_outcomes.get(a.sha256))
+                Outcome.HUMAN if f.docs and not readable and not self.supplement else self.file_outcomes.get(a.sha256))
             aid = app.ledger.add_attachment(mid, seq, filename=a.filename, content_type=a.content_type,
                                             size=a.size, sha256=a.sha256, path=f.path,
                                             doc_kind=",".join(sorted({d.kind for d in f.docs})) or None,
@@ -288,7 +300,7 @@ class Submission:
                 for fd in r.findings:
                     app.ledger.add_finding(mid, aid, fd.rule, fd.severity, fd.item, fd.message, fd.clause)
             for d in f.docs:
-                if not d.readable:
+                if not d.readable and not self.supplement:
                     app.ledger.add_finding(mid, aid, "unreadable", Severity.HINT, "无法读取",
                                            f"{d.name}：{d.reason or '无法读取文字'}", "")
             hidden = hidden_characters_warning(a.filename)
@@ -333,15 +345,30 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
                           original.outcome or Outcome.HUMAN, original.facts,
                           copied_findings=app.ledger.findings(dup),
                           file_outcomes={sha: r.outcome for sha, r in earlier.items()})
-    else:
-        version = app.ledger.next_version(who.unit, kind)
-        used: dict[str, tuple[str, str]] = {}
-        names = [_unique(attachment_name(f"{day}_v{version}", _display_name(a)), a.sha256, used) for a in files_in]
-        # '.' after the prefix: never an attachment's name (names.py); one folder, fsynced together
-        *paths, raw_path = app.archive.store_all(folder, [*zip(names, (a.data for a in files_in)),
-                                                          (f"{day}_v{version}.邮件{uid}.eml", raw)])
     if results_by_file is None:
         results_by_file = check_files(app, docs_by_file, kind, who.unit, received)
+    sup = None
+    if not any(docsandbox.refused(d) for docs in docs_by_file for d in docs):
+        sup = supplement.classify(app.campaign, subject=mail.subject, file_names=[_display_name(a) for a in files_in],
+                                  docs_by_file=docs_by_file, results_by_file=results_by_file,
+                                  current=app.ledger.current_submissions([who.unit]), named_kind=who.kind)
+    if sup is not None:
+        # kept beside the submission it belongs to, named after it; not checked, no version
+        kind, target = sup.target.kind, sup.target
+        prefix = f"{day}_v{target.version or 1}补充"
+        folder = f"{who.unit}/{app.campaign.kind(kind).label}"
+    else:
+        version = app.ledger.next_version(who.unit, kind)
+        prefix = f"{day}_v{version}"
+    used: dict[str, tuple[str, str]] = {}
+    names = [_unique(attachment_name(prefix, _display_name(a)), a.sha256, used) for a in files_in]
+    # '.' after the prefix: never an attachment's name (names.py); one folder, fsynced together
+    *paths, raw_path = app.archive.store_all(folder, [*zip(names, (a.data for a in files_in)),
+                                                      (f"{prefix}.邮件{uid}.eml", raw)])
+    if sup is not None:
+        return Submission(who.unit, kind, None, None, raw_path,
+                          [StoredFile(a, path, docs, []) for a, path, docs in zip(files_in, paths, docs_by_file)],
+                          None, {}, supplement=sup)
     for a, path, docs, results in zip(files_in, paths, docs_by_file, results_by_file):
         stored.append(StoredFile(a, path, docs, results))
     body_results = [check_doc(app, d, kind, who.unit, received) for d in body_docs]
@@ -401,7 +428,10 @@ def file_held(app: App, msg: Any, raw: bytes, who: Identity, reason: str,
     sub = prepare_submission(app, mail, who, msg.received_at.astimezone(app.config.timezone), raw, msg.uid)
     with app.ledger.transaction():
         app.ledger.retire_files(msg.id)    # its held copies stay recorded for `mailbot verify`
-        app.ledger.update_message(msg.id, status=Status.FILED, reason=reason, **sub.message_fields())
+        fields = sub.message_fields()
+        if fields["reason"] is None:
+            fields["reason"] = reason
+        app.ledger.update_message(msg.id, **fields)
         app.ledger.clear_files(msg.id)
         _record_collisions(app)
         sub.record(app, msg.id)

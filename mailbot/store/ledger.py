@@ -20,7 +20,7 @@ from mailbot.store.modes import private_file
 from mailbot.redact import redact
 from mailbot.vocab import Outcome, Severity, Status
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -33,11 +33,12 @@ CREATE TABLE IF NOT EXISTS messages (
     size INTEGER NOT NULL,
     sha256 TEXT,                         -- of the raw bytes; NULL when not fetched (over the cap)
     message_id TEXT, subject TEXT, from_addr TEXT, from_name TEXT, date_header TEXT,
-    status TEXT NOT NULL,                -- filed | unconfirmed | unmatched | automatic | oversize | unparsable
-                                         -- | own | noattach | resynced (same mail, mailbox renumbered)
+    status TEXT NOT NULL,                -- vocab.Status: filed | supplement | unconfirmed | unmatched | automatic
+                                         -- | oversize | unparsable | own | noattach | resynced | …
     reason TEXT,                         -- Chinese: why it was skipped / held
     unit TEXT, kind TEXT, version INTEGER,
     duplicate_of INTEGER,                -- same files as an earlier message of this unit and kind
+    supplement_of INTEGER,               -- status supplement: the submission it was attached to (v3)
     outcome TEXT,                        -- 待审核 | 需修改 | 需人工审核 for a submission
     facts_json TEXT,
     problems_json TEXT,
@@ -122,6 +123,7 @@ COUNTED_TABLES = ("messages", "attachments", "findings", "outgoing", "reviews", 
 # release before and checks that nothing is lost.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: ("INSERT OR IGNORE INTO meta VALUES ('generation', '0')",),   # v2: trust, retired_files, counting triggers
+    3: ("ALTER TABLE messages ADD COLUMN supplement_of INTEGER",),     # v3: supplements (补充材料)
 }
 
 
@@ -157,6 +159,7 @@ class Message:
     facts: dict[str, Any]
     problems: list[str]
     raw_path: str | None
+    supplement_of: int | None = None
 
     @classmethod
     def from_row(cls, r: sqlite3.Row) -> "Message":
@@ -168,7 +171,8 @@ class Message:
                    version=r["version"], duplicate_of=r["duplicate_of"],
                    outcome=Outcome(r["outcome"]) if r["outcome"] else None,
                    facts=json.loads(r["facts_json"] or "{}"),
-                   problems=json.loads(r["problems_json"] or "[]"), raw_path=r["raw_path"])
+                   problems=json.loads(r["problems_json"] or "[]"), raw_path=r["raw_path"],
+                   supplement_of=r["supplement_of"])
 
 
 def _typed(cls: type, r: sqlite3.Row) -> Any:
@@ -387,9 +391,7 @@ class Ledger:
             if version > SCHEMA_VERSION:
                 raise LedgerError(f"台账 {self.path} 由更新版本的 mailbot 创建（结构版本 {row[0]}），"
                                   f"请升级 mailbot 后再运行。")
-            if row is None:                         # a new ledger: born at the current version
-                for stmt in MIGRATIONS.get(SCHEMA_VERSION, ()):
-                    self.db.execute(stmt)
+            # a new ledger is born at the current version (SCHEMA has every column): no step runs
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 for stmt in MIGRATIONS[step]:
                     self.db.execute(stmt)
@@ -598,11 +600,12 @@ class Ledger:
             "LEFT JOIN attachments a ON a.id = f.attachment ORDER BY f.id")]
 
     def filed_on(self, day: str, *, from_addr: str | None = None, unit: str | None = None) -> int:
-        """Messages filed that arrived on local date DAY (YYYY-MM-DD) from this address or unit."""
+        """Messages filed (as a submission or a supplement) that arrived on local date DAY
+        (YYYY-MM-DD) from this address or unit."""
         col, value = ("from_addr", from_addr) if from_addr is not None else ("unit", unit)
         # received_at is ISO text in the office's time zone: the day is a range on an index
         return self.db.execute(f"SELECT COUNT(*) FROM messages INDEXED BY messages_{col}_day WHERE {col}=? "
-                               "AND received_at >= ? AND received_at < ? AND status='filed'",
+                               "AND received_at >= ? AND received_at < ? AND status IN ('filed', 'supplement')",
                                (value, day, day + "~")).fetchone()[0]
 
     # --- sender authenticity -----------------------------------------------------------
