@@ -511,3 +511,22 @@ def summary_docx(unit: str, *, held: date, participants: int, suggestions: int, 
         d.text(f"联系人：{contact}    联系电话：{phone}")
     d.signature(unit, cn_date(signed))
     return d.bytes()
+
+
+_SIGNERS = ("马文礼", "李秀英", "王建国", "张丽娟", "杨志强", "海燕", "田玉梅", "苏成林", "何永红", "丁学军",
+            "周海霞", "马小兰")
+_PLACES = ("吉强镇", "兴隆镇", "将台堡镇", "城关社区", "北大街社区", "县第二中学", "个体工商户", "县人大代表联络站")
+
+
+def signin_docx(unit: str, *, held: date, people: int = 12, event_name: str = "政府开放日") -> bytes:
+    """A 签到表 as departments send it after the activity: a title and a table of names, no
+    facts of a plan or a summary (a supplement, office/supplement.py)."""
+    title = f"{unit}“{event_name}”活动签到表"
+    d = _Doc(title, author=short_name(unit), title=title, when=held)
+    d.title(title)
+    d.text(f"时间：{cn_date(held)}上午")
+    rows = [("序号", "姓名", "单位或住址", "签名")]
+    for i in range(people):
+        rows.append((str(i + 1), pick(_SIGNERS, unit, i), pick(_PLACES, unit, i + 3), ""))
+    d.table(rows, (1.4, 3.0, 6.6, 4.0), size=12)
+    return d.bytes()

@@ -28,7 +28,7 @@ from typing import Any, Iterable
 
 from mailbot.cndate import md
 from mailbot.demo.docs import (ANNOUNCEMENT_ITEMS, adjustment_docx, default_leader, plan_docx,
-                               short_name, summary_docx)
+                               short_name, signin_docx, summary_docx)
 from mailbot.demo.mailbuilder import (CLIENTS, DEMO_DKIM_KEY, DEMO_DKIM_KEYS, FILENAME_STYLES,
                                       SUBJECT_ENCODINGS, MailBuilder, decoded_subject, demo_dkim_sign,
                                       encode_header_text)
@@ -364,6 +364,15 @@ def demo_mails(campaign: Any, roster: Any, office_address: str) -> list[DemoMail
                      subject=f"{u.name}{year}年“政府开放日”活动开展情况",
                      filename=f"{u.name}{year}年“政府开放日”活动开展情况.docx", participants=35, suggestions=6,
                      scenario="summary", note="summary before its due date")
+        # the next morning, the sign-in sheet: a supplement to that summary, not a version of it
+        addr, name = who(u)
+        arrive = _at(_workday(day + timedelta(days=9)), 9, 12, 40)
+        b = MailBuilder(from_addr=addr, from_name=name, to=office_address, to_name=office_name,
+                        subject=f"{short(u)}开放日活动签到表", date=arrive - timedelta(seconds=40), client="163web",
+                        received_at=arrive, text=covering(u, "我局“政府开放日”活动签到表"))
+        b.attach(f"{short(u)}活动签到表.docx", signin_docx(u.name, held=day))
+        add(arrive, b.build(), addr, u, "summary", "supplement",
+            "sign-in sheet after the summary → 补充材料 attached to it: no new version, not chased")
     f = slot(2)
     if f:
         day, u = f
