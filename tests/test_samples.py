@@ -346,7 +346,7 @@ def test_demo_covers_every_scenario(demo):
     scenarios = {m.scenario for m in demo}
     assert scenarios >= {"plan-ok", "plan-needs-fix", "plan-forbidden-name", "pending", "resend",
                          "forwarded", "plan-late", "adjustment", "adjustment-late", "summary",
-                         "summary-late", "unknown", "automatic", "malformed"}
+                         "summary-late", "unknown", "automatic", "malformed", "supplement", "forged"}
     raws = b"\n".join(m.raw for m in demo)
     assert b'filename="=?GBK?B?' in raws            # Foxmail
     assert b"filename*0*=UTF-8''" in raws           # iPhone, continuations
