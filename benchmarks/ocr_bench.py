@@ -167,6 +167,19 @@ def main() -> None:
         print(f"  per page: {statistics.median(wall):.2f} s wall (max {max(wall):.2f}), "
               f"{statistics.median(cpus):.2f} s CPU; {chars / sum(wall):.0f} characters/s\n")
 
+    # What mailbot itself spends on an image-only PDF: the text-layer child, pdftoppm, OCR.
+    if ocr.missing() is None:
+        print("== mailbot read_document on the image-only PDFs (text layer + render + OCR)")
+        for title, kind, jpegs, _truth, want in docs:
+            scan_pdf = scans.scan_of(next(d for t, _k, d in documents() if t == title), seed=args.seed)[1]
+            c0, w0 = cpu(), time.perf_counter()
+            (doc,) = read_document(scan_pdf, title + ".pdf", converter=None)
+            w, c = time.perf_counter() - w0, cpu() - c0
+            got = facts_of(doc.text, kind)
+            ok = sum(1 for k in want if got.get(k) == want[k])
+            print(f"  {title}: {doc.pages} pages, {w / doc.pages:.2f} s wall and {c / doc.pages:.2f} s CPU a page, "
+                  f"facts {ok}/{len(want)}, readable={doc.readable}")
+
 
 if __name__ == "__main__":
     main()

@@ -74,7 +74,7 @@ class Tesseract:
 
     def read(self, image: "Image.Image", timeout_s: float) -> str:
         buf = io.BytesIO()
-        image.convert("L").save(buf, "PNG", compress_level=1)
+        image.convert("L").save(buf, "PPM")         # a raw 8-bit bitmap: nothing to compress or inflate
         cmd = [self.binary, "stdin", "stdout", "-l", self.lang, "--psm", "3"]
         dpi = image.info.get("dpi")
         if dpi:
