@@ -671,11 +671,16 @@ def _read_default(data: bytes, name: str) -> list[Any]:
     return docsandbox.read_mail_documents([(data, name)])[0]
 
 
-def _result_json(file: str, result: CheckResult, campaign: Campaign, warnings: Iterable[str] = ()) -> dict[str, Any]:
+def _result_json(file: str, result: CheckResult, campaign: Campaign, warnings: Iterable[str] = (),
+                 doc: Any = None) -> dict[str, Any]:
     kind = campaign.kinds.get(result.kind)
     return {"file": file, "kind": result.kind, "kind_label": kind.label if kind else result.kind,
             "outcome": result.outcome, "facts": result.facts.as_json(),
-            "findings": [f.as_json() for f in result.findings], "warnings": list(warnings)}
+            "findings": [f.as_json() for f in result.findings], "warnings": list(warnings),
+            # how the text was read: "ocr" (a scan: ocr_pages recognised, seal_pages with a red seal)
+            "source": getattr(doc, "source", "text") or "text", "pages": getattr(doc, "pages", 0) or 0,
+            "ocr_pages": list(getattr(doc, "ocr_pages", ()) or ()),
+            "seal_pages": list(getattr(doc, "seal_pages", ()) or ())}
 
 
 def check_files(paths: list[Path], *, campaign: Campaign, roster: Roster | None, kind: str | None,
@@ -708,7 +713,7 @@ def check_files(paths: list[Path], *, campaign: Campaign, roster: Roster | None,
             else:
                 label = f"{path}/{name}"
             r = check_document(d, campaign=campaign, roster=roster, kind=kind, unit=unit, received=received)
-            out.append(_result_json(label, r, campaign, getattr(d, "warnings", ()) or ()))
+            out.append(_result_json(label, r, campaign, getattr(d, "warnings", ()) or (), d))
     return out
 
 

@@ -52,6 +52,7 @@ def queue_ack(app: App, mid: int, mail: ParsedMail) -> bool:
                hints=[f for f in findings if f["severity"] != Severity.ERROR],
                duplicate=duplicate, campaign=app.campaign, office=app.config.office_name,
                state=state, ref=f"{app.campaign.id}-{(msg.duplicate_of or mid):04d}", facts=msg.facts,
+               scanned=msg.facts.get("source") == "ocr",
                received_day=msg.received_at.astimezone(app.config.timezone).date())
     return _queue_reply(app, msg, mail, "ack", ctx)
 

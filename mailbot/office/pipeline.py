@@ -372,11 +372,15 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
     for a, path, docs, results in zip(files_in, paths, docs_by_file, results_by_file):
         stored.append(StoredFile(a, path, docs, results))
     body_results = [check_doc(app, d, kind, who.unit, received) for d in body_docs]
-    results = [r for f in stored for r in f.results] + body_results
+    checked = [(d, r) for f in stored for d, r in zip([d for d in f.docs if d.readable], f.results)]
+    checked += list(zip(body_docs, body_results))
+    results = [r for _d, r in checked]
     if results:
         outcome = Outcome.worst([r.outcome for r in results])
-        primary = min(results, key=lambda r: sum(1 for f in r.findings if f.severity == Severity.ERROR))
+        doc, primary = min(checked, key=lambda dr: sum(1 for f in dr[1].findings if f.severity == Severity.ERROR))
         facts = primary.facts.as_json()
+        if getattr(doc, "source", "text") == "ocr":
+            facts["source"] = "ocr"          # read from a scan: the 回执 says "（据扫描件识别）"
     else:
         outcome, facts = Outcome.HUMAN, {}
     if any(docsandbox.refused(d) for f in stored for d in f.docs):
