@@ -83,6 +83,14 @@ def test_jpeg_attachment_of_a_summary_page(summary_scan):
     assert facts.value("actual_participants") == 32
 
 
+def test_page_scanned_sideways_is_turned_and_read(summary_scan):
+    jpegs, _pdf = summary_scan
+    sideways = io.BytesIO()
+    Image.open(io.BytesIO(jpegs[0])).rotate(90, expand=True).save(sideways, "JPEG", quality=80)
+    doc = read1(sideways.getvalue(), "开展情况（横向扫描）.jpg")
+    assert doc.readable and "2022年9月5日" in doc.text and "32人" in doc.text
+
+
 def test_png_and_multipage_tiff_attachments(summary_scan):
     jpegs, _pdf = summary_scan
     pages = [Image.open(io.BytesIO(j)) for j in jpegs[:2]]

@@ -28,6 +28,7 @@ import shutil
 import statistics
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -73,19 +74,35 @@ class Tesseract:
         self.home = home or tempfile.gettempdir()
 
     def read(self, image: "Image.Image", timeout_s: float) -> str:
-        buf = io.BytesIO()
-        image.convert("L").save(buf, "PPM")         # a raw 8-bit bitmap: nothing to compress or inflate
-        cmd = [self.binary, "stdin", "stdout", "-l", self.lang, "--psm", "3"]
+        """The page's text. A page that reads as noise (mean confidence under ``_UPRIGHT``: a
+        page scanned sideways or upside down) is turned the way Tesseract's orientation
+        detection says and read again; the better reading is kept."""
+        deadline = time.monotonic() + timeout_s
+        gray = image.convert("L")
         dpi = image.info.get("dpi")
+        lines, conf = _tsv_lines(self._run(gray, dpi, ["--psm", "3", "tsv"], deadline))
+        if conf < _UPRIGHT and sum(len(ln.text) for ln in lines) >= 20:
+            turn = _rotation(self._run(gray, dpi, ["--psm", "0"], deadline, osd=True))
+            if turn:
+                again, conf2 = _tsv_lines(self._run(gray.rotate(-turn, expand=True), dpi,
+                                                    ["--psm", "3", "tsv"], deadline))
+                if conf2 > conf:
+                    lines = again
+        return paragraphs(lines)
+
+    def _run(self, gray: "Image.Image", dpi, args: list[str], deadline: float, *, osd: bool = False) -> str:
+        buf = io.BytesIO()
+        gray.save(buf, "PPM")                  # a raw 8-bit bitmap: nothing to compress or inflate
+        cmd = [self.binary, "stdin", "stdout", "-l", "osd" if osd else self.lang]
         if dpi:
             cmd += ["--dpi", str(max(70, min(1200, int(round(float(dpi[0]))))))]
-        cmd.append("tsv")
+        cmd += args
         # One OCR thread: the machine's other core keeps serving the poll, and OpenMP's
         # spinning threads cost more CPU than they save on a page this size.
         proc = childenv.popen(cmd, home=self.home, extra_env={"OMP_THREAD_LIMIT": "1"},
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
-            out, err = proc.communicate(buf.getvalue(), timeout=timeout_s)
+            out, err = proc.communicate(buf.getvalue(), timeout=max(0.01, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             kill_group(proc.pid)
             proc.communicate()
@@ -93,13 +110,29 @@ class Tesseract:
         finally:
             kill_group(proc.pid)
         if proc.returncode != 0:
+            if osd:                            # no orientation found (too little text): not an error
+                return ""
             raise OcrError(f"文字识别程序出错（退出码 {proc.returncode}）："
                            + err.decode("utf-8", "replace").strip()[-200:])
-        return paragraphs(_tsv_lines(out.decode("utf-8", "replace")))
+        return out.decode("utf-8", "replace")
 
 
-def _tsv_lines(tsv: str) -> list[Line]:
-    """Tesseract's TSV word rows → lines (block, box, text), words joined as ``join_words`` does."""
+_UPRIGHT = 50.0     # mean word confidence of an upright page here: ~91; the same page on its side: ~20
+
+
+def _rotation(osd: str) -> int:
+    """Degrees (90, 180, 270) to turn a page clockwise, from ``tesseract --psm 0``; 0 when unsure."""
+    m = re.search(r"Rotate:\s*(\d+)", osd)
+    c = re.search(r"Orientation confidence:\s*([\d.]+)", osd)
+    if not m or not c or float(c.group(1)) < 1.0:
+        return 0
+    turn = int(m.group(1)) % 360
+    return turn if turn in (90, 180, 270) else 0
+
+
+def _tsv_lines(tsv: str) -> tuple[list[Line], float]:
+    """Tesseract's TSV word rows → (lines (block, box, text), words joined as ``join_words`` does;
+    the mean confidence of the characters, 0–100)."""
     words: dict[tuple[int, int, int], list[tuple[int, int, int, int, float, str]]] = {}
     for row in tsv.split("\n")[1:]:
         cols = row.split("\t")
@@ -114,6 +147,8 @@ def _tsv_lines(tsv: str) -> list[Line]:
         text = cols[11].strip()
         if text:
             words.setdefault((block, par, line), []).append((left, top, left + width, top + height, conf, text))
+    chars = sum(len(w[5]) for ws in words.values() for w in ws)
+    conf = sum(w[4] * len(w[5]) for ws in words.values() for w in ws) / chars if chars else 0.0
     lines = []
     for (block, _par, _line), ws in words.items():
         if len(ws) <= 2 and sum(len(w[5]) for w in ws) <= 3 and max(w[4] for w in ws) < 60:
@@ -121,7 +156,7 @@ def _tsv_lines(tsv: str) -> list[Line]:
         lines.append(Line(block, min(w[0] for w in ws), min(w[1] for w in ws), max(w[2] for w in ws),
                           max(w[3] for w in ws), join_words([(w[0], w[2], w[5]) for w in ws],
                                                             statistics.median(w[3] - w[1] for w in ws))))
-    return lines
+    return lines, conf
 
 
 @functools.cache
