@@ -278,6 +278,22 @@ def test_hostile_images_in_the_sandbox_do_not_stop_the_mail(summary_scan):
     assert got[2][0].readable and "2022年9月5日" in got[2][0].text
 
 
+def test_pdf_page_claiming_to_be_five_metres_wide_is_rendered_within_bounds(tesseract, tmp_path):
+    from pypdf import PdfWriter
+    from mailbot.documents import render
+    w = PdfWriter()
+    w.add_blank_page(14400, 14400)                       # 5 m × 5 m: 30000² pixels at 150 dpi
+    out = io.BytesIO()
+    w.write(out)
+    doc = read1(out.getvalue(), "扫描件.pdf")
+    assert (doc.readable, doc.reason, doc.ocr_pages) == (False, docread.REASON_OCR_EMPTY, (1,))
+    assert render.page_dpi((14400, 14400), 150, 1800) == 9
+    # a page whose size we did not learn (or that lies about it) is cropped to the bound all the same
+    (tmp_path / "a.pdf").write_bytes(out.getvalue())
+    image = render.render_page(str(tmp_path / "a.pdf"), 1, size_pt=None, dpi=150, max_side=1800, timeout_s=60)
+    assert image.size == (1800, 1800)
+
+
 def test_blank_page_scan_is_unreadable_not_empty_text(tesseract):
     img = io.BytesIO()
     Image.new("L", (1240, 1754), 255).save(img, "PNG")
