@@ -126,6 +126,7 @@ class UnitStatus(StrEnum):
     RETURNED = "退回修改", "orange"
     MANUAL = "需人工审核", "blue"
     SUBMITTED = "已提交", "green"
+    EMPTY_RETURN = "已提交（无内容）", "green"    # a recurring return saying 本期无内容报送
     NOT_SUBMITTED = "未提交", None
     OVERDUE = "逾期未提交", "red"
 
@@ -136,7 +137,8 @@ class UnitStatus(StrEnum):
     @property
     def passing(self) -> bool:
         """Something acceptable of this kind is in: no reminder needed."""
-        return self in (UnitStatus.PENDING, UnitStatus.APPROVED, UnitStatus.MANUAL, UnitStatus.SUBMITTED)
+        return self in (UnitStatus.PENDING, UnitStatus.APPROVED, UnitStatus.MANUAL, UnitStatus.SUBMITTED,
+                        UnitStatus.EMPTY_RETURN)
 
     @property
     def decided(self) -> bool:

@@ -8,10 +8,15 @@ Rules (SPEC §2, the notice's clauses in the campaign file):
 
 * activity date: the latest filed plan/adjustment (by arrival) whose facts carry an
   activity date, else the date the notice fixes for the unit (二(一)), else unknown;
-* plan due: the campaign's; announcement due: activity − announce_days_before (二(五));
-  adjustment cut-off: activity − kinds.adjustment.days_before_activity (三(四));
-  summary due: the campaign's, or activity + the feedback window when the activity is
-  later (三(四), 三(一)); feedback due: activity + kinds.feedback.days_after_activity;
+* every due date is the campaign file's, through `Campaign.due_for` (fixed, per unit, derived
+  from the activity date, or one per period of a recurring kind): plan due; adjustment
+  cut-off: activity − kinds.adjustment.days_before_activity (三(四)); summary due: its own, or
+  activity + the feedback window when the activity is later (三(四), 三(一)); feedback due:
+  activity + kinds.feedback.days_after_activity; announcement due: activity −
+  [activity] announce_days_before (二(五));
+* a recurring kind (`every = "month"`) has a status per unit and period (`period_states`): a
+  return is attributed to the period its subject names, else to the last one ended before it
+  arrived; one that says 无内容报送 (the kind's empty_return_words) is 已提交（无内容）;
 * a review decision applies to the plan version it was made on; a newer version starts
   at its own check outcome;
 * 逾期未提交 once today is past the due date and nothing of that kind arrived.
@@ -19,27 +24,31 @@ Rules (SPEC §2, the notice's clauses in the campaign file):
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Iterable
+from typing import Iterable, Mapping
 
-from mailbot.campaign import Campaign, Roster, Unit
+from mailbot.campaign import EMPTY_RETURN_RULE, Campaign, Due, Roster, Unit
+from mailbot.office.workcalendar import WorkCalendar
 from mailbot.store.ledger import Ledger, Message, Review
 from mailbot.vocab import DECISIONS, PLAN_KINDS, DateSource, Kind, Outcome, Severity, UnitStatus
 
 
 @dataclass(frozen=True)
 class Deadlines:
-    plan_due: date
+    """A unit's due dates in the open-day shape (plan, announcement, adjustment, summary,
+    feedback), plus every single-date kind of any campaign in `by_kind`."""
+    plan_due: date | None
     announce_due: date | None
     adjust_cutoff: date | None
-    summary_due: date
+    summary_due: date | None
     feedback_due: date | None
+    by_kind: Mapping[str, date | None] = field(default_factory=dict, compare=False)
 
     def due_for(self, kind: str) -> date | None:
-        """The due date of a kind of submission: plan | summary | feedback."""
-        return {"plan": self.plan_due, "summary": self.summary_due,
-                "feedback": self.feedback_due}.get(kind)
+        """The due date of a kind of submission (plan | summary | feedback | any other single-date kind)."""
+        fixed = {"plan": self.plan_due, "summary": self.summary_due, "feedback": self.feedback_due}
+        return fixed[kind] if kind in fixed else self.by_kind.get(kind)
 
 
 @dataclass(frozen=True)
@@ -108,29 +117,37 @@ def _latest(messages: Iterable[Message]) -> Message | None:
     return best
 
 
-def deadlines_for(campaign: Campaign, activity: date | None) -> Deadlines:
-    """A unit's due dates given its activity date (None when not known yet)."""
-    plan_due = campaign.kind("plan").due
-    summary_kind = campaign.kind("summary")
-    adjust = campaign.kinds.get("adjustment")
-    feedback = campaign.kinds.get("feedback")
-    window = feedback.days_after_activity if feedback and feedback.days_after_activity is not None else None
-    announce_due = adjust_cutoff = feedback_due = None
-    summary_due = summary_kind.due
-    if activity is not None:
+def deadlines_for(campaign: Campaign, activity: date | None, *, unit: str | None = None,
+                  roster: Roster | None = None, today: date | None = None,
+                  calendar: WorkCalendar | None = None) -> Deadlines:
+    """A unit's due dates given its activity date (None when not known yet), each as
+    `Campaign.due_for` gives it; recurring kinds are left to `period_states`."""
+    def due(kind: str) -> date | None:
+        if kind not in campaign.kinds or campaign.kinds[kind].every is not None:
+            return None
+        dues = campaign.due_for(kind, unit, today, calendar, activity=activity, roster=roster)
+        return dues[0].due if dues else None
+
+    by_kind = {k: due(k) for k in campaign.kinds}
+    plan_due, summary_due = by_kind.get(Kind.PLAN), by_kind.get(Kind.SUMMARY)
+    feedback = campaign.kinds.get(Kind.FEEDBACK)
+    summary = campaign.kinds.get(Kind.SUMMARY)
+    if (activity is not None and summary is not None and summary.days_after_activity is None
+            and feedback is not None and feedback.days_after_activity is not None):
+        # rules files written before a summary had its own days_after_activity said this in a
+        # comment only: after an activity held later than the summary's date, the feedback window
+        if summary_due is None or activity > summary_due:
+            summary_due = activity + timedelta(days=feedback.days_after_activity)
+    announce_due = None
+    if activity is not None and campaign.has_activity:
         announce_due = activity - timedelta(days=campaign.announce_days_before)
-        if adjust and adjust.days_before_activity is not None:
-            adjust_cutoff = activity - timedelta(days=adjust.days_before_activity)
-        if window is not None:
-            feedback_due = activity + timedelta(days=window)
-            if summary_due is None or activity > summary_due:
-                summary_due = feedback_due
-    if plan_due is None or summary_due is None:
-        # load_campaign guarantees the kinds exist, not their dates; fall back to the window.
+    if campaign.has_activity:
+        # an activity campaign always tracks a plan and a summary: without dates, its window's ends
         plan_due = plan_due or campaign.window_start
         summary_due = summary_due or campaign.window_end
-    return Deadlines(plan_due=plan_due, announce_due=announce_due, adjust_cutoff=adjust_cutoff,
-                     summary_due=summary_due, feedback_due=feedback_due)
+    by_kind.update({Kind.PLAN: plan_due, Kind.SUMMARY: summary_due} if campaign.has_activity else {})
+    return Deadlines(plan_due=plan_due, announce_due=announce_due, adjust_cutoff=by_kind.get(Kind.ADJUSTMENT),
+                     summary_due=summary_due, feedback_due=by_kind.get(Kind.FEEDBACK), by_kind=by_kind)
 
 
 def _plain_status(msg: Message | None, due: date | None, today: date) -> UnitStatus:
@@ -155,7 +172,7 @@ def plan_status(plan: Message | None, review: Review | None, due: date, today: d
 # --- the one entry point ----------------------------------------------------------------
 
 def unit_states(ledger: Ledger, campaign: Campaign, roster: Roster, today: date, *,
-                only: Unit | None = None) -> list[UnitState]:
+                only: Unit | None = None, calendar: WorkCalendar | None = None) -> list[UnitState]:
     """One UnitState per roster unit, in roster order (or just ONLY's: reads only its rows)."""
     by_unit: dict[str, dict[str, list[Message]]] = defaultdict(lambda: defaultdict(list))
     names = None
@@ -217,7 +234,7 @@ def unit_states(ledger: Ledger, campaign: Campaign, roster: Roster, today: date,
                 if participants is None:
                     participants = _int_or_none(base.facts.get("participants"))
 
-        dl = deadlines_for(campaign, activity)
+        dl = deadlines_for(campaign, activity, unit=unit.name, roster=roster, today=today, calendar=calendar)
         review = reviews.get(unit.name)
         summary = _latest(mine.get(Kind.SUMMARY, ()))
         feedback = _latest(mine.get(Kind.FEEDBACK, ()))
@@ -232,10 +249,64 @@ def unit_states(ledger: Ledger, campaign: Campaign, roster: Roster, today: date,
     return states
 
 
+# --- recurring kinds: one status per unit and period -----------------------------------------
+
+@dataclass(frozen=True)
+class PeriodState:
+    unit: Unit
+    due: Due                              # the period (due.period, due.label) and its due date
+    status: UnitStatus                    # 未提交 | 逾期未提交 | 已提交（无内容） | 待审核 | 需修改 | 需人工审核
+    submission: Message | None            # the latest return filed for that period
+
+
+def empty_return(campaign: Campaign, msg: Message, findings: Iterable = ()) -> bool:
+    """A filed return that says there is nothing to report: its subject holds one of the kind's
+    empty_return_words, or the check marked its text so (rule `empty-return`)."""
+    kind = campaign.kinds.get(msg.kind or "")
+    if kind is None or not kind.empty_return_words:
+        return False
+    if any(w in _compact(msg.subject) for w in map(_compact, kind.empty_return_words)):
+        return True
+    return any(f.rule == EMPTY_RETURN_RULE for f in findings)
+
+
+def _compact(text: str) -> str:
+    import unicodedata
+    return "".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+def period_states(ledger: Ledger, campaign: Campaign, roster: Roster, kind: str, today: date, *,
+                  calendar: WorkCalendar | None = None) -> list[PeriodState]:
+    """For recurring KIND: one PeriodState per roster unit (roster order) and period begun by
+    TODAY (oldest first). A return counts for the period `Campaign.period_of` gives it."""
+    periods = campaign.due_for(kind, None, today, calendar)
+    filed: dict[tuple[str, str], Message] = {}
+    for m in ledger.current_submissions():
+        u = roster.by_name(m.unit) if m.unit and m.kind == kind else None
+        received = m.received_at.date()
+        due = campaign.period_of(kind, received, m.subject, calendar) if u is not None else None
+        if due is not None:
+            key = (u.name, due.period)
+            if key not in filed or (m.received_at, m.id) >= (filed[key].received_at, filed[key].id):
+                filed[key] = m
+    out: list[PeriodState] = []
+    for unit in roster.units:
+        for due in periods:
+            m = filed.get((unit.name, due.period))
+            if m is None:
+                status = UnitStatus.OVERDUE if today > due.due else UnitStatus.NOT_SUBMITTED
+            elif empty_return(campaign, m, ledger.findings(m.id)):
+                status = UnitStatus.EMPTY_RETURN
+            else:
+                status = _plain_status(m, due.due, today)
+            out.append(PeriodState(unit, due, status, m))
+    return out
+
+
 def unit_state(ledger: Ledger, campaign: Campaign, roster: Roster, unit: str, today: date) -> UnitState:
     """The state of one unit, named loosely (民政局 = 西吉县民政局)."""
     return unit_states(ledger, campaign, roster, today, only=roster.get(unit))[0]
 
 
 __all__ = ["Deadlines", "UnitState", "unit_states", "unit_state", "deadlines_for", "plan_status",
-           "first_activity_date"]
+           "first_activity_date", "PeriodState", "period_states", "empty_return"]
