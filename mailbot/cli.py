@@ -159,18 +159,53 @@ def cmd_status(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
+def _rules_file(name: str, app: App | None) -> Path:
+    """--rules NAME: a path, else a file in the configured (or shipped) rules folder, `.toml` optional."""
+    from mailbot.defaults import default_dir
+    given = Path(name)
+    if given.is_file():
+        return given
+    folders = [app.config.rules] if app is not None else []
+    folders.append(default_dir("rules"))
+    for folder in folders:
+        for candidate in (folder / name, folder / f"{name}.toml"):
+            if candidate.is_file():
+                return candidate
+    raise UsageError(f"找不到规则文件“{name}”。请写规则文件的路径，或 rules 文件夹中的文件名（如 annual-report-2022.toml）。")
+
+
+def _default_rules_file() -> Path:
+    """The shipped campaign that the shipped config.ini names ([campaign] rules, the first one)."""
+    import configparser
+    from mailbot.defaults import default_config_text, default_dir
+    cp = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=(";", "；"))
+    cp.read_string(default_config_text())
+    first = cp.get("campaign", "rules", fallback="").split(",")[0].strip()
+    rules = default_dir("rules")
+    return rules / first if first and (rules / first).is_file() else \
+        next(p for p in sorted(rules.glob("*.toml")) if p.name != "workdays.toml")
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from mailbot.documents import check, docsandbox
-    from mailbot.campaign import load_campaign, load_roster
+    from mailbot.campaign import Roster, load_campaign, load_roster
     app = None
     try:
         app = open_app(args.config, args.today)
         campaign, roster = app.campaign, app.roster
     except (ConfigError, FileNotFoundError):
-        from mailbot.defaults import default_dir
-        rules = default_dir("rules")
-        campaign = load_campaign(next(iter(sorted(rules.glob("*.toml")))))
-        roster = load_roster(rules / "units.csv", campaign.region)
+        path = _default_rules_file()
+        campaign = load_campaign(path)
+        roster = load_roster(path.parent / "units.csv", campaign.region)
+    if args.rules:
+        path = _rules_file(args.rules, app)
+        campaign = load_campaign(path)
+        if app is None:
+            units = path.parent / "units.csv"
+            roster = load_roster(units, campaign.region) if units.is_file() else Roster((), campaign.region)
+    if args.kind and args.kind not in campaign.kinds:
+        raise UsageError(f"--kind “{args.kind}”不是规则文件 {campaign.source.name} 中的材料类型"
+                         f"（可选：{'、'.join(f'{k}（{v.label}）' for k, v in campaign.kinds.items())}）。")
     received = None
     if args.received:
         try:
@@ -181,7 +216,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     for p in paths:
         if not p.is_file():
             raise UsageError(f"找不到文件 {p}。")
-    kind = {"plan": "plan", "summary": "summary", "adjustment": "adjustment", "feedback": "feedback"}.get(args.kind or "")
+    kind = args.kind or None
     budget = app.config.doc_budget if app is not None else docsandbox.MailBudget()
     results = check.check_files(paths, campaign=campaign, roster=roster, kind=kind, unit=args.unit,
                                 received=received,
@@ -359,7 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("check", help="离线检查文件（部门发送前可自查）")
     s.add_argument("files", nargs="+", metavar="FILE")
     s.add_argument("--json", action="store_true")
-    s.add_argument("--kind", choices=["plan", "summary", "adjustment", "feedback"])
+    s.add_argument("--kind", metavar="KIND", help="材料类型代号（规则文件 [kinds] 中的，如 plan、summary、report）")
+    s.add_argument("--rules", metavar="FILE.toml", help="按哪个规则文件检查（路径，或 rules 文件夹中的文件名；默认为 config.ini 中的）")
     s.add_argument("--unit")
     s.add_argument("--received", metavar="YYYY-MM-DD")
     s = sub.add_parser("review", help="审核：--approve 备案，或 --return 原因 退回修改")

@@ -13,9 +13,16 @@ Each check in the rules file is one small named rule citing its clause of the no
   adjustment_cutoff  an adjustment reported at least `days` before the activity
   due_date           received no later than the kind's due date (or activity + N days)
   seal               a scanned document carries a red official seal (公章) on its pages
+  headings           every item is a heading: a line (or a numbering such as 一、 1. （一）) starts
+                     with its title, so an introduction listing the sections does not count
+  table              a statistics table is there: at least `min_found` of its row/column labels
 
 Checks are validated and compiled once per campaign; a malformed one raises CampaignError
 naming the check id and key. Decisions: no 错误 → 待审核; any 错误 → 需修改; unreadable → 需人工审核.
+
+A kind with `empty_return_words` (a recurring return) accepts a short text saying there is
+nothing to report (本月无内容报送) as the period's return: no rule runs, the outcome is 待审核 and
+one 提醒 finding `empty-return` says so (progress.py shows 已提交（无内容）).
 """
 from __future__ import annotations
 
@@ -27,7 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from mailbot.mailin.identify import kind_from_words
-from mailbot.campaign import Campaign, CampaignError, Roster
+from mailbot.campaign import EMPTY_RETURN_RULE, Campaign, CampaignError, Roster
 from mailbot.cndate import cn_date
 from mailbot.documents.facts import FACT_NAMES, Facts, NormText, extract_facts
 from mailbot.documents import template
@@ -88,6 +95,7 @@ class _Doc:
     source: str = "text"                  # "ocr": the text was read from page images (a scan)
     pages: int = 0                        # pages of the document, when known
     seal_pages: tuple[int, ...] = ()      # 1-based pages on which documents/seal.py saw a red seal
+    subject: str = ""                     # the mail's subject, when the document came by mail
 
 
 def _compact(s: str) -> str:
@@ -505,7 +513,15 @@ class DueDate(Rule):
         self.after = after
 
     def due(self, doc: _Doc) -> date | None:
-        due = doc.campaign.kinds[doc.kind].due if doc.kind in doc.campaign.kinds else None
+        due = None
+        if doc.kind in doc.campaign.kinds:
+            c = doc.campaign
+            if c.kinds[doc.kind].every is not None:
+                period = c.period_of(doc.kind, doc.received, doc.subject) if doc.received else None
+                due = period.due if period else None
+            else:
+                dues = c.due_for(doc.kind, doc.unit, roster=doc.roster)
+                due = dues[0].due if dues else None
         if self.after:
             dates = doc.facts.dates("held_dates") or doc.facts.dates("activity_dates")
             if dates:
@@ -569,9 +585,87 @@ class Seal(Rule):
         return [self.finding(doc, missing=_page_list(missing), pages=n or "")]
 
 
+# a heading's numbering, on NFKC text without spaces: 一、 十二. 1、 2) (一) 第一部分 第三章
+# (at a line's start or after a sentence: 统一、规范 is no numbering)
+_NUMBERING = re.compile(r"(?:^|(?<=[。;!?:\t]))(?:第[一二三四五六七八九十]{1,3}(?:部分|章|节)|"
+                        r"[一二三四五六七八九十]{1,3}(?=[、.:,])|\d{1,2}(?=[、.:,)])|"
+                        r"\([一二三四五六七八九十\d]{1,3}\))[、.:,)]?", re.M)
+_HEADING_PREFIX = 12        # characters allowed between a numbering and the title (五、政府信息公开工作存在的…)
+
+
+class Headings(Rule):
+    """Each item is a section heading of the document: a line starts with one of its titles
+    (`any`), or a numbering (一、 1. （一） 第一部分) is followed within a few characters by one.
+    Spaces and full/half-width punctuation do not matter. A sentence that lists the sections
+    (全文包括总体情况、主动公开政府信息情况……) is not a heading, so the finding names each
+    section the document lacks."""
+    type = "headings"
+    keys = ("items",)
+    placeholders = ("synonyms",)
+    item_required = False
+
+    def __init__(self, spec: _Spec):
+        super().__init__(spec)
+        self.items = _items(spec, names_required=True)
+        for n, it in enumerate(self.items, start=1):
+            if it.facts or not it.words:
+                raise spec.error(f"items 第 {n} 项", "只用 any（标题的写法），不用 facts")
+
+    @staticmethod
+    def starts(text: str) -> list[tuple[int, int]]:
+        """(position, characters allowed before the title) of every place a heading may begin."""
+        out = [(0, 0)] + [(m.end(), 0) for m in re.finditer(r"\n", text)]
+        out += [(m.end(), _HEADING_PREFIX) for m in _NUMBERING.finditer(text)]
+        return out
+
+    def run(self, doc: _Doc) -> list[Finding]:
+        t = doc.text.text
+        heads = []
+        for pos, slack in self.starts(t):
+            line = t[pos:pos + slack + 40].split("\n", 1)[0].lstrip("\t")
+            heads.append((line, slack))
+            bare = re.match(r"[一二三四五六七八九十\d]{1,3}", line) if not slack else None
+            if bare:                    # 一　总体情况: a numeral and a space (dropped) make a numbering too
+                heads.append((line[bare.end():], _HEADING_PREFIX))
+        out = []
+        for it in self.items:
+            if not any(0 <= line.find(w) <= slack for line, slack in heads for w in it.words):
+                out.append(self.finding(doc, item=it.name, synonyms="、".join(it.words[:3])))
+        return out
+
+
+class Table(Rule):
+    """A statistics table is in the document: at least `min_found` of its `labels` (row and column
+    headings such as 规章, 行政规范性文件, 本年制发件数) appear. A label may list alternatives as
+    "a|b". Counting labels, not table cells, holds for a .docx table, a PDF's text layer and a
+    scan's OCR alike; labels specific to the table keep a paragraph that merely mentions one or
+    two from passing."""
+    type = "table"
+    keys = ("labels", "min_found")
+    placeholders = ("found", "min", "missing")
+
+    def __init__(self, spec: _Spec):
+        super().__init__(spec)
+        raw = spec.raw.get("labels")
+        spec.words("labels", required=True)                  # a list of non-empty words, or a Chinese error
+        self.labels = tuple((w, tuple(_compact(a) for a in w.split("|") if a.strip())) for w in raw)
+        self.min = spec.number("min_found", required=False, default=len(self.labels))
+        if not 1 <= self.min <= len(self.labels):
+            raise spec.error("min_found", f"应在 1 到 labels 的项数 {len(self.labels)} 之间，现为“{self.min}”")
+
+    def run(self, doc: _Doc) -> list[Finding]:
+        t = re.sub(r"[\n\t]", "", doc.text.text)      # a label wrapped in its cell is still the label
+        missing = [w.split("|")[0] for w, alts in self.labels if not any(a in t for a in alts)]
+        found = len(self.labels) - len(missing)
+        if found >= self.min:
+            return []
+        return [self.finding(doc, found=found, min=self.min, missing="、".join(missing[:6]) +
+                             ("等" if len(missing) > 6 else ""))]
+
+
 RULE_TYPES: dict[str, type[Rule]] = {r.type: r for r in (
     RequireAll, RequireAny, Forbid, MinNumber, DateWindow, FixedDate, LeadTime, AdjustmentCutoff, DueDate,
-    Seal)}
+    Seal, Headings, Table)}
 
 _COMPILED: dict[int, tuple[Campaign, tuple[Rule, ...]]] = {}
 
@@ -605,17 +699,39 @@ def _outcome(findings: Iterable[Finding]) -> str:
     return Outcome.FIX if any(f.severity == Severity.ERROR for f in findings) else Outcome.OK
 
 
+#: an empty return is a short note: more Chinese characters than this is a real return that
+#: happens to say 本月无… somewhere
+EMPTY_RETURN_MAX_CHARS = 120
+
+
+def empty_return_word(text: str, subject: str, campaign: Campaign, kind: str) -> str | None:
+    """The empty_return_words entry that makes this document a 无内容 return (a short text, or
+    an empty one under a subject, saying there is nothing to report), else None."""
+    words = campaign.kinds[kind].empty_return_words
+    if not words or len(re.findall(r"[\u4e00-\u9fff]", text or "")) > EMPTY_RETURN_MAX_CHARS:
+        return None
+    where = _compact(text) + "\n" + _compact(subject)
+    return next((w for w in words if _compact(w) in where), None)
+
+
 def check_text(text: str, *, campaign: Campaign, roster: Roster | None, kind: str, unit: str | None,
                received: date | None, source: str = "text", pages: int = 0,
-               seal_pages: Iterable[int] = ()) -> CheckResult:
+               seal_pages: Iterable[int] = (), subject: str = "") -> CheckResult:
     """Facts and findings of one document's text, for a kind of submission. `source` "ocr" says
     the text was read from page images; `pages` and `seal_pages` (1-based, where a red seal was
-    seen) are what the `seal` rule checks."""
+    seen) are what the `seal` rule checks; `subject` (the mail's) may say 无内容报送 and names
+    a recurring return's period."""
     if kind not in campaign.kinds:
         raise ValueError(f"未知的材料类型“{kind}”（可选：{'、'.join(campaign.kinds)}）。")
     rules = compile_checks(campaign)
     text = template.answers_only(text, campaign)     # a 填报表's rows left empty answer nothing
     facts = extract_facts(text, kind=kind, year=campaign.window_start.year, received=received)
+    word = empty_return_word(text, subject, campaign, kind)
+    if word is not None:
+        label = campaign.kinds[kind].label
+        return CheckResult(kind, Outcome.OK, facts, (Finding(
+            EMPTY_RETURN_RULE, Severity.HINT, "无内容报送",
+            f"来件写明“{word}”，已按本期{label}无内容报送登记（已提交（无内容））。如本期实有信息，请补报。", ""),))
     if len(re.findall(r"[\u4e00-\u9fff]", text or "")) < 20:
         return CheckResult(kind, Outcome.HUMAN, facts, (Finding(
             "no-text", Severity.HINT, "文字内容",
@@ -627,7 +743,7 @@ def check_text(text: str, *, campaign: Campaign, roster: Roster | None, kind: st
                           if isinstance(p, int) and not isinstance(p, bool) and 0 < p and (not n or p <= n)}))
     doc = _Doc(NormText(text, drop_spaces=True), facts, campaign, roster, kind,
                known.name if known else unit, received, source if source in ("text", "ocr") else "text",
-               n, seals)
+               n, seals, subject or "")
     findings: list[Finding] = []
     for r in rules:
         if kind in r.kinds:
@@ -636,8 +752,8 @@ def check_text(text: str, *, campaign: Campaign, roster: Roster | None, kind: st
 
 
 def check_document(doc: Any, *, campaign: Campaign, roster: Roster | None, kind: str | None,
-                   unit: str | None, received: date | None) -> CheckResult:
-    """check_text on a docread.DocText; an unreadable document goes to a human."""
+                   unit: str | None, received: date | None, subject: str = "") -> CheckResult:
+    """check_text on a docread.DocText (SUBJECT: the mail's); an unreadable document goes to a human."""
     if kind is None:
         kind = guess_kind(doc.name, doc.text if doc.readable else "", campaign)
     if not doc.readable:
@@ -648,7 +764,7 @@ def check_document(doc: Any, *, campaign: Campaign, roster: Roster | None, kind:
     # source, pages, seal_pages: what docread knows of a scan (absent on older DocTexts)
     return check_text(doc.text, campaign=campaign, roster=roster, kind=kind, unit=unit, received=received,
                       source=getattr(doc, "source", "text") or "text", pages=getattr(doc, "pages", 0) or 0,
-                      seal_pages=getattr(doc, "seal_pages", ()) or ())
+                      seal_pages=getattr(doc, "seal_pages", ()) or (), subject=subject)
 
 
 def guess_kind(file_name: str, text: str, campaign: Campaign) -> str:
