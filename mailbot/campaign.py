@@ -161,7 +161,20 @@ class Kind:
 
     def ask_text(self, **values: Any) -> str:
         """The 催报's request for this kind, its {placeholders} filled from VALUES."""
-        return self.ask.format_map(values)
+        return self.ask.format_map(_Blank(values))
+
+    def ask_html(self, **values: Any) -> Any:
+        """ask_text for an HTML mail: every part escaped, the mailbox in bold."""
+        from markupsafe import Markup, escape
+        if "mailbox" in values:
+            values["mailbox"] = Markup("<b>%s</b>") % values["mailbox"]
+        return Markup(escape(self.ask)).format_map(_Blank(values))
+
+
+class _Blank(dict):
+    """format_map values: a placeholder the caller has no value for reads as nothing."""
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 @dataclass(frozen=True)
