@@ -1,8 +1,13 @@
-"""Everything a command needs, loaded once: config, campaign, roster, ledger, archive, templates."""
+"""Everything a command needs, loaded once: config, campaigns, roster, ledger, archive, templates.
+
+A mailbox may run several collections at once (`[campaign] rules = a.toml, b.toml`): `campaigns`
+holds them all, in config order; `campaign` and `archive` are the one a piece of work is about —
+the first (primary) one as opened, another one in the view `for_campaign(id)` returns (same
+ledger, roster and templates; its own rules, archive folder and workbook)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -23,6 +28,24 @@ class App:
     templates: Templates
     today: date
     pretend: bool            # --today given: the calendar date is pretended
+    campaigns: dict[str, Campaign] = field(default_factory=dict)   # every configured one, by id
+
+    def __post_init__(self) -> None:
+        if not self.campaigns:
+            self.campaigns = {self.campaign.id: self.campaign}
+
+    def for_campaign(self, cid: str) -> "App":
+        """This app about campaign CID: its rules, archive folder and workbook; the rest shared."""
+        if cid == self.campaign.id:
+            return self
+        camp = self.campaigns[cid]
+        view = replace(self, campaign=camp, archive=Archive(self.config.archive, camp.id),
+                       config=replace(self.config, workbook=workbook_for(self.config.workbook, camp.id,
+                                                                          primary=False)))
+        return view
+
+    def each_campaign(self) -> "list[App]":
+        return [self.for_campaign(cid) for cid in self.campaigns]
 
     def now(self) -> datetime:
         """Local now; on a pretended day, that day at the current local time of day."""
@@ -54,9 +77,23 @@ def open_app(config_path: str | Path, today: str | None = None) -> App:
         if not folder.is_dir():
             raise ConfigError(f"{config.path} 的 [paths] {label} 指向的目录 {folder} 不存在。"
                               f"可运行 mailbot init 生成默认的 rules/ 和 templates/。")
-    campaign = load_campaign(config.campaign_file)
+    campaigns: dict[str, Campaign] = {}
+    for f in config.campaign_files or (config.campaign_file,):
+        c = load_campaign(f)
+        if c.id in campaigns:
+            raise ConfigError(f"{config.path} 的 [campaign] rules：{campaigns[c.id].source.name} 和 {f.name} "
+                              f"的 campaign.id 都是“{c.id}”，每项收集的编号必须不同。")
+        campaigns[c.id] = c
+    campaign = next(iter(campaigns.values()))
     roster = load_roster(config.rules / "units.csv", campaign.region)
     pretended, pretend = resolve_today(today)
-    return App(config=config, campaign=campaign, roster=roster, ledger=Ledger(config.ledger),
+    ledger = Ledger(config.ledger)
+    ledger.adopt_legacy_rows(campaign.id)     # once: rows from before campaigns were recorded
+    return App(config=config, campaign=campaign, roster=roster, ledger=ledger,
                archive=Archive(config.archive, campaign.id), templates=Templates(config.templates),
-               today=pretended or datetime.now(config.timezone).date(), pretend=pretend)
+               today=pretended or datetime.now(config.timezone).date(), pretend=pretend, campaigns=campaigns)
+
+
+def workbook_for(path: Path, cid: str, *, primary: bool) -> Path:
+    """The primary campaign's workbook is [paths] workbook; another's is 跟踪表_<id>.xlsx beside it."""
+    return path if primary else path.with_name(f"{path.stem}_{cid}{path.suffix}")

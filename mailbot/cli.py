@@ -122,6 +122,32 @@ def cmd_accept(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_assign(app: App, args: argparse.Namespace) -> int:
+    """Without arguments: list the 待分拣 mail; with ID CAMPAIGN: file it in that collection."""
+    from mailbot.campaign import CampaignError
+    from mailbot.office.pipeline import HeldMailError
+    if args.id is None or args.campaign is None:
+        held = app.ledger.messages(Status.UNSORTED)
+        if not held:
+            _print(f"没有{Status.UNSORTED.label}的邮件。")
+            return 0
+        for m in held:
+            _print(f"编号 {m.id}  {m.received_at.astimezone(app.config.timezone):%m-%d %H:%M}  {m.from_addr}"
+                   f"  “{m.subject}”  {m.unit or ''}\n    {m.reason or ''}")
+        known = "、".join(f"{c.id}（{c.title}）" for c in app.campaigns.values())
+        _print(f"确认属于哪项收集后：mailbot assign 编号 活动编号（{known}）")
+        return 0
+    jobs = Jobs(app)
+    try:
+        _print(jobs.assign(args.id, args.campaign))
+    except (HeldMailError, CampaignError) as exc:
+        _print(str(exc))
+        return 1
+    _print(jobs.deliver().summary())
+    jobs.workbook()
+    return 0
+
+
 def cmd_status(app: App, args: argparse.Namespace) -> int:
     from mailbot.office.progress import unit_states
     from mailbot.table import render_table
@@ -406,6 +432,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("accept", help="接收待核实（疑似冒用）或超出每日上限的邮件：核实后登记并回执")
     s.add_argument("id", type=int, nargs="?", metavar="编号", help="邮件编号（见每日汇总；不填则列出）")
     s.add_argument("--unit", help="登记为哪个单位（发件地址不在名单中时需要）")
+    s = sub.add_parser("assign", help="把“待分拣”的邮件归入某项收集并登记、回执（不填参数则列出待分拣邮件）")
+    s.add_argument("id", type=int, nargs="?", metavar="编号", help="邮件编号（见每日汇总或跟踪表）")
+    s.add_argument("campaign", nargs="?", metavar="CAMPAIGN", help="活动编号（规则文件 [campaign] 的 id）或规则文件名")
     sub.add_parser("status", help="在终端显示各单位进度")
     sub.add_parser("doctor", help="检查配置、规则、邮箱登录")
     s = sub.add_parser("verify", help="核对台账与归档：登记的文件都在且未被改动，没有未登记的文件")
@@ -429,7 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
 APP_COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "poll": cmd_poll, "remind": cmd_remind, "digest": cmd_digest, "workbook": cmd_workbook,
     "review": cmd_review, "status": cmd_status, "run": cmd_run, "verify": cmd_verify, "accept": cmd_accept,
-    "announce": cmd_announce, "export": cmd_export,
+    "announce": cmd_announce, "export": cmd_export, "assign": cmd_assign,
 }
 FREE_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": cmd_check, "inspect": cmd_inspect, "init": cmd_init, "demo": cmd_demo,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,7 +38,7 @@ class Config:
     ledger: Path
     workbook: Path
     log: Path
-    campaign_file: Path
+    campaign_file: Path              # the first of campaign_files: the primary campaign
     poll_minutes: float          # minutes; a fraction is allowed (tests, a local relay)
     remind_at: str
     digest_at: str
@@ -52,6 +53,7 @@ class Config:
     max_filed_per_sender_per_day: int
     max_filed_per_unit_per_day: int
     doc_budget: MailBudget           # [limits]: reading all documents of one mail together
+    campaign_files: tuple[Path, ...] = ()   # [campaign] rules: every collection this mailbox runs
 
     @property
     def from_address(self) -> str:
@@ -211,13 +213,19 @@ def load_config(path: str | os.PathLike) -> Config:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"{path} 的 [office] timezone “{cp.get('office', 'timezone')}”不是有效时区（如 Asia/Shanghai）。") from None
     rules = p("rules")
+    names = [n.strip() for n in re.split(r"[,，;；\s]+", cp.get("campaign", "rules")) if n.strip()]
+    if not names:
+        raise ConfigError(f"{path} 的 [campaign] rules 为空：请写规则文件名（位于 rules 目录下），多个用逗号分隔。")
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{path} 的 [campaign] rules 中有重复的文件名：{'、'.join(names)}。")
+    campaign_files = tuple(rules / n for n in names)
     cfg = Config(
         path=path, base=base, imap=dict(cp["imap"]), smtp=dict(cp["smtp"]),
         office_name=cp.get("office", "name"),
         digest_to=tuple(a.strip() for a in cp.get("office", "digest_to").replace("，", ",").split(",") if a.strip()),
         timezone=tz, archive=p("archive"), rules=rules, templates=p("templates"), ledger=p("ledger"),
         workbook=p("workbook"), log=p("log"),
-        campaign_file=(rules / cp.get("campaign", "rules").strip()),
+        campaign_file=campaign_files[0], campaign_files=campaign_files,
         poll_minutes=_minutes(cp, path, "schedule", "poll_minutes"),
         remind_at=_hhmm(cp, path, "schedule", "remind_at"), digest_at=_hhmm(cp, path, "schedule", "digest_at"),
         max_message_bytes=_int(cp, path, "limits", "max_message_mb", 1) * 1024 * 1024,

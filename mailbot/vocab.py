@@ -39,6 +39,7 @@ class Status(StrEnum):
     UNCONFIRMED = "unconfirmed", "待确认", "_待确认", "待确认发件人", True
     UNTRUSTED = "untrusted", "待核实（疑似冒用）", "_待核实", "待核实：疑似冒用单位邮箱，未登记", True, True
     FLOOD = "flood", "超出每日登记上限", "_超量", "超出每日登记上限，未登记", True, True
+    UNSORTED = "unsorted", "待分拣", "_待分拣", "待分拣：不能确定属于哪项收集，未登记", True
     UNMATCHED = "unmatched", "未识别单位", "_未识别", "未识别单位"
     NOATTACH = "noattach", "无附件（未登记）", "_无附件", "无附件，未登记"
     AUTOMATIC = "automatic", "自动邮件（不回复）", "_自动邮件", "自动回复/系统邮件，未处理"
@@ -59,7 +60,7 @@ class Status(StrEnum):
 #: statuses `mailbot accept` can file (the office vouches for the mail after a phone call)
 ACCEPTABLE = tuple(s for s in Status if s.acceptable)
 #: held mail the workbook's 未识别 sheet lists for the office to look at
-NEEDS_LOOK = (Status.UNTRUSTED, Status.FLOOD, Status.UNMATCHED, Status.UNCONFIRMED, Status.OVERSIZE,
+NEEDS_LOOK = (Status.UNTRUSTED, Status.FLOOD, Status.UNSORTED, Status.UNMATCHED, Status.UNCONFIRMED, Status.OVERSIZE,
               Status.UNPARSABLE, Status.NOATTACH, Status.ERROR)
 
 

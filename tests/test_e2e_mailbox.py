@@ -157,7 +157,8 @@ def test_poll_files_acknowledges_and_is_idempotent(office):
     statuses = dict(db.execute("SELECT status, COUNT(*) FROM messages GROUP BY status").fetchall())
     assert statuses.get("oversize") == 1
     assert statuses.get("unconfirmed") == 1 and statuses.get("unmatched") == 1
-    assert statuses["filed"] == len(submissions)
+    supplements = [m for m in submissions if m.scenario == "supplement"]
+    assert statuses["filed"] == len(submissions) - len(supplements) and statuses["supplement"] == len(supplements)
     db.close()
 
     # a second poll changes nothing

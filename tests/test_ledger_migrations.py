@@ -41,15 +41,16 @@ def test_a_v1_ledger_is_upgraded_without_loss(tmp_path):
     assert len(before["messages"]) == 15 and len(before["outgoing"]) == 76
 
     led = Ledger(path)
-    assert led.get_meta("schema_version") == str(ledger_mod.SCHEMA_VERSION) == "3"
+    assert led.get_meta("schema_version") == str(ledger_mod.SCHEMA_VERSION) == "4"
     led.close()
     after = _rows(path)
     for table in V1_TABLES:
         if table == "meta":
             continue
-        if table == "messages":                          # v3 added supplement_of, empty on old rows
-            assert [r[:-1] for r in after[table]] == before[table]
-            assert {r[-1] for r in after[table]} == {None}
+        added = {"messages": 2, "outgoing": 1}.get(table, 0)   # v3 supplement_of, v4 campaign: empty on old rows
+        if added:
+            assert [r[:-added] for r in after[table]] == before[table], table
+            assert {v for r in after[table] for v in r[-added:]} == {None}
             continue
         assert after[table] == before[table], table
     meta_before, meta_after = dict(before["meta"]), dict(after["meta"])
@@ -65,6 +66,15 @@ def test_a_v1_ledger_is_upgraded_without_loss(tmp_path):
     assert led.trust(first.id).level == "pass"
     assert led.generation() == gen + 1
     assert led.recorded_files()                          # raw mails and attachments, as v1 recorded them
+    led.close()
+
+    # v4: the rows before it belong to the first configured campaign, adopted once
+    led = Ledger(path)
+    assert led.adopt_legacy_rows("2022-政府开放日") == 15
+    assert {m.campaign for m in led.messages()} == {"2022-政府开放日"}
+    assert led.current_submissions(campaign="2022-政府开放日") == led.current_submissions()
+    assert led.current_submissions(campaign="2022-年度报告") == []
+    assert led.adopt_legacy_rows("another") == 0
     led.close()
 
     # opening again changes nothing

@@ -34,7 +34,8 @@ CST = timezone(timedelta(hours=8))
 # What ledgers written by earlier versions hold: these strings must keep their meaning.
 STORED = {"filed", "unconfirmed", "unmatched", "automatic", "oversize", "unparsable", "own", "noattach",
           "resynced", "error", "before", "untrusted", "flood",
-          "supplement"}                                     # since ledger v3
+          "supplement",                                     # since ledger v3
+          "unsorted"}                                       # since ledger v4
 
 HELD_NOT_ARCHIVED = {"filed", "supplement", "oversize", "resynced"}   # filed (beside its submission), never
                                                                       # downloaded, or already held once

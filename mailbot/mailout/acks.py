@@ -97,7 +97,7 @@ def _queue_reply(app: App, msg: Any, mail: ParsedMail, template: str, ctx: dict[
     try:
         return queue(app.ledger, app.config, purpose="ack", dedupe_key=f"ack:{msg.id}", to=[to],
                      subject=subject, text=text, html=html, auto_submitted=AUTO_REPLIED, unit=msg.unit,
-                     answers=msg.id, in_reply_to=ref, references=chain)
+                     answers=msg.id, in_reply_to=ref, references=chain, campaign=app.campaign.id)
     except HeaderInjection as exc:   # a value from the mail would have become a header: send nothing
         log.warning("ack for message %s not queued: %s", msg.id, exc)
         app.ledger.update_message(msg.id, reason="回执含有来信中的异常字符，为防止被利用，未自动回复，请人工回复。")

@@ -147,8 +147,9 @@ def queue(ledger: Ledger, config: Config, *, purpose: str, dedupe_key: str, to: 
           subject: str, text: str, html: str, auto_submitted: str, cc: Sequence[str] = (),
           unit: str | None = None, answers: int | None = None, in_reply_to: str | None = None,
           references: str | None = None,
-          attachments: Iterable[tuple[str, bytes, str]] = ()) -> bool:
-    """Queue one mail unless a mail with this dedupe_key was queued before. Returns True if new."""
+          attachments: Iterable[tuple[str, bytes, str]] = (), campaign: str | None = None) -> bool:
+    """Queue one mail unless a mail with this dedupe_key was queued before. Returns True if new.
+    CAMPAIGN: the collection it is about (a reply to it is routed there); None: all (the digest)."""
     if ledger.is_queued(dedupe_key):
         return False
     domain = config.from_address.rpartition("@")[2] or "mailbot.local"
@@ -158,6 +159,6 @@ def queue(ledger: Ledger, config: Config, *, purpose: str, dedupe_key: str, to: 
                 attachments=attachments)
     return ledger.queue(purpose=purpose, dedupe_key=dedupe_key, message_id=mid,
                         sender=config.from_address, recipients=[*to, *cc], subject=subject, raw=raw,
-                        unit=unit, answers=answers)
+                        unit=unit, answers=answers, campaign=campaign)
 
 

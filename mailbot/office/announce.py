@@ -229,7 +229,8 @@ def run_announce(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
         with ledger.transaction():
             new = compose.queue(ledger, config, purpose=PURPOSE, dedupe_key=key, to=list(unit.emails),
                                 subject=subject, text=text, html=html, auto_submitted=compose.AUTO_GENERATED,
-                                unit=unit.name, attachments=[(f.name, f.data, DOCX) for f in forms])
+                                unit=unit.name, attachments=[(f.name, f.data, DOCX) for f in forms],
+                                campaign=campaign.id)
             mid = compose.message_id_for(key, _domain(config))
             ledger.record_announcement(campaign.id, unit.name, mid)
         if new:

@@ -188,13 +188,22 @@ class Jobs:
     def accept(self, mid: int, unit: str | None = None) -> str:
         """File a held mail the office vouches for; then set $Filed on it in the mailbox, as a
         poll does (a mailbox that cannot be reached now only misses the keyword, said in the text)."""
+        from mailbot.office.pipeline import accept
+        return self._file_held(mid, lambda: accept(self.app, mid, unit))
+
+    def assign(self, mid: int, campaign: str) -> str:
+        """File a 待分拣 mail in campaign CAMPAIGN (id or file name), as `accept` files a held one."""
+        from mailbot.office.pipeline import assign
+        cid = self.campaign_named(campaign).id
+        return self._file_held(mid, lambda: assign(self.app, mid, cid))
+
+    def _file_held(self, mid: int, file_it) -> str:
         from mailbot.config import ConfigError
         from mailbot.mailin.source import SourceError, open_source
-        from mailbot.office.pipeline import accept
         from mailbot.store.locks import job_lock
         cfg = self.app.config
         with job_lock(cfg.ledger, "poll"):      # the archive has one writer at a time
-            text = accept(self.app, mid, unit)
+            text = file_it()
             where, validity, uid = self.app.ledger.position_of(mid)
             try:
                 source = open_source(cfg.imap, cfg.base, cfg.password("imap") if not cfg.imap.get("backend") else None)
@@ -214,7 +223,7 @@ class Jobs:
         """The loaded campaign whose id, or file name without `.toml`, is NAME (CampaignError, in
         Chinese and listing the known ones, when none is)."""
         from mailbot.campaign import CampaignError
-        campaigns = tuple(getattr(self.app, "campaigns", None) or (self.app.campaign,))
+        campaigns = tuple(self.app.campaigns.values())
         wanted = (name or "").strip()
         for c in campaigns:
             if wanted in (c.id, c.source.stem, c.source.name):

@@ -21,7 +21,9 @@ from mailbot.app import App
 from mailbot.office.decide import (FILED, LARGE_ATTACHMENT_REASON, REPLY_ACK, REPLY_NOFILE, Decision,
     Incoming, decide, large_attachment_links)
 from mailbot.mailin.identify import Identity, identify, own_text
-from mailbot.office import supplement
+from mailbot.office import route, supplement
+from mailbot.office.route import Route
+from mailbot.mailout.compose import msg_ids
 from mailbot.office.supplement import Supplement
 from mailbot.office.prepare import (ReadAhead, Reading, assess, check_doc, check_files, identify_sender, kind_of,
                                     read, read_documents)
@@ -111,7 +113,7 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
     prepare.read learnt of it (the read-ahead worker's), else it is read here."""
     received = fetched.internaldate.astimezone(app.config.timezone)
     base = dict(source=source, uidvalidity=uidvalidity, uid=fetched.uid, received_at=received,
-                size=fetched.size)
+                size=fetched.size, campaign=app.campaign.id)
     if fetched.raw is None:
         limit = app.config.max_message_bytes // (1024 * 1024)
         reason = (f"邮件大小 {fetched.size / 1048576:.1f} MB，超过上限 {limit} MB，未下载。"
@@ -137,15 +139,24 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
     if reading is None:
         reading = read(app, raw, received)
     verdict, mail, who = reading.verdict, reading.mail, reading.who
+    way = None
     try:
         if mail is None:
             raise _Unreadable(reading.error or "")
+        way = route_of(app, mail, reading)
+        app = app.for_campaign(way.campaign or app.campaign.id)   # the primary's words for 待分拣
+        if way.campaign != reading.campaign:
+            who = identify_sender(app, mail, verdict)
         decision = decide(incoming(app, mail, who, received, verdict))
+        if way.campaign is None and (decision.status == FILED or decision.reply == REPLY_NOFILE):
+            decision = Decision(Status.UNSORTED, f"{way.reason}。请确认后用 mailbot assign 编号 活动编号 登记（编号见跟踪表“提交记录”或每日汇总）。",
+                                trail=decision.trail)
     except Exception as exc:   # parse never raises by contract; this is the last line of defence
         log.exception("could not read uid %s", fetched.uid)
         mail, who = None, Identity(None, False, None, "")
         name = exc.args[0] if isinstance(exc, _Unreadable) and exc.args[0] else exc.__class__.__name__
         decision = Decision(Status.UNPARSABLE, f"无法解析这封邮件：{name}。原文已保存，请人工查看。")
+    base["campaign"] = None if decision.status == Status.UNSORTED else app.campaign.id
     header = _header_fields(mail)
     if decision.status != FILED:
         return _hold(app, base, header, raw, mail, who, decision, report, verdict)
@@ -160,8 +171,8 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
         return _hold(app, base, header, raw, mail, who, error, report)
     crashpoint("archived")
     with app.ledger.transaction():
-        mid = app.ledger.add_message(**base, **header, sha256=_sha(raw), problems=list(mail.problems),
-                                     **submission.message_fields())
+        mid = app.ledger.add_message(**(base | header | submission.message_fields()), sha256=_sha(raw),
+                                     problems=list(mail.problems))
         submission.record(app, mid)
         _record_verdict(app, mid, verdict)
         _record_collisions(app)
@@ -173,6 +184,18 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
     else:
         report.held[submission.status] = report.held.get(submission.status, 0) + 1
     return submission.status
+
+
+def route_of(app: App, mail: ParsedMail, reading: Reading) -> Route:
+    """The campaign of a mail: a reply to one of ours goes where ours came from; otherwise the
+    words and dates the read-ahead weighed (route.py)."""
+    if len(app.campaigns) == 1:
+        return Route(app.campaign.id, "")
+    ids = msg_ids(mail.header("In-Reply-To") or "") + msg_ids(mail.header("References") or "")
+    threaded = route.by_thread(list(app.campaigns.values()), app.ledger.campaigns_answered(ids))
+    return threaded or reading.route or route.by_content(list(app.campaigns.values()), subject=mail.subject,
+                                                         file_names=[a.filename or "" for a in mail.attachments],
+                                                         text="", received=mail.date.date() if mail.date else app.today)
 
 
 class _Unreadable(Exception):
@@ -274,6 +297,7 @@ class Submission:
     copied_findings: list[FindingRecord] = field(default_factory=list)  # a resend shares its original's findings
     file_outcomes: dict[str, str | None] = field(default_factory=dict)   # …and per-file results
     supplement: Supplement | None = None   # attached to an earlier submission, not a version of its own
+    campaign: str | None = None            # the campaign it is filed in
 
     @property
     def status(self) -> Status:
@@ -283,7 +307,7 @@ class Submission:
         sup = self.supplement
         return dict(status=self.status, reason=sup.reason if sup else None, unit=self.unit, kind=self.kind,
                     version=self.version, duplicate_of=self.duplicate_of, outcome=self.outcome, facts=self.facts,
-                    raw_path=self.raw_path, supplement_of=sup.target.id if sup else None)
+                    raw_path=self.raw_path, supplement_of=sup.target.id if sup else None, campaign=self.campaign)
 
     def record(self, app: App, mid: int) -> None:
         for seq, f in enumerate(self.files, start=1):
@@ -319,11 +343,14 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
     documents READING read and checked (prepare.read) are used when it read them for WHO."""
     assert who.unit is not None
     files_in = list(mail.attachments)
-    results_by_file = None
-    if reading is not None and reading.docs is not None and reading.who == who:
-        docs_by_file, kind, results_by_file = reading.docs, reading.kind, reading.results
-    else:
+    docs_by_file = results_by_file = kind = None
+    if reading is not None and reading.docs is not None:
+        docs_by_file = reading.docs            # read alike whatever the campaign
+        if reading.who == who and reading.campaign == app.campaign.id and reading.kind is not None:
+            kind, results_by_file = reading.kind, reading.results
+    if docs_by_file is None:
         docs_by_file = read_documents(app, mail)
+    if kind is None:
         kind = kind_of(app, who, mail, docs_by_file)
     links = large_attachment_links(mail.body_text)
     body_docs = [] if files_in else [
@@ -332,7 +359,7 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
     label = app.campaign.kind(kind).label
     digests = [a.sha256 for a in files_in]
     day = received.date().isoformat()
-    dup = app.ledger.filed_with_same_files(who.unit, kind, digests)
+    dup = app.ledger.filed_with_same_files(who.unit, kind, digests, app.campaign.id)
     folder = f"{who.unit}/{label}"
     stored: list[StoredFile] = []
     if dup is not None:
@@ -344,21 +371,22 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
                           [StoredFile(a, earlier[a.sha256].path, [], []) for a in files_in],
                           original.outcome or Outcome.HUMAN, original.facts,
                           copied_findings=app.ledger.findings(dup),
-                          file_outcomes={sha: r.outcome for sha, r in earlier.items()})
+                          file_outcomes={sha: r.outcome for sha, r in earlier.items()}, campaign=app.campaign.id)
     if results_by_file is None:
         results_by_file = check_files(app, docs_by_file, kind, who.unit, received)
     sup = None
     if not any(docsandbox.refused(d) for docs in docs_by_file for d in docs):
         sup = supplement.classify(app.campaign, subject=mail.subject, file_names=[_display_name(a) for a in files_in],
                                   docs_by_file=docs_by_file, results_by_file=results_by_file,
-                                  current=app.ledger.current_submissions([who.unit]), named_kind=who.kind)
+                                  current=app.ledger.current_submissions([who.unit], campaign=app.campaign.id),
+                                  named_kind=who.kind)
     if sup is not None:
         # kept beside the submission it belongs to, named after it; not checked, no version
         kind, target = sup.target.kind, sup.target
         prefix = f"{day}_v{target.version or 1}补充"
         folder = f"{who.unit}/{app.campaign.kind(kind).label}"
     else:
-        version = app.ledger.next_version(who.unit, kind)
+        version = app.ledger.next_version(who.unit, kind, app.campaign.id)
         prefix = f"{day}_v{version}"
     used: dict[str, tuple[str, str]] = {}
     names = [_unique(attachment_name(prefix, _display_name(a)), a.sha256, used) for a in files_in]
@@ -368,7 +396,7 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
     if sup is not None:
         return Submission(who.unit, kind, None, None, raw_path,
                           [StoredFile(a, path, docs, []) for a, path, docs in zip(files_in, paths, docs_by_file)],
-                          None, {}, supplement=sup)
+                          None, {}, supplement=sup, campaign=app.campaign.id)
     for a, path, docs, results in zip(files_in, paths, docs_by_file, results_by_file):
         stored.append(StoredFile(a, path, docs, results))
     body_results = [check_doc(app, d, kind, who.unit, received) for d in body_docs]
@@ -385,7 +413,8 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
         outcome, facts = Outcome.HUMAN, {}
     if any(docsandbox.refused(d) for f in stored for d in f.docs):
         outcome = Outcome.worst([outcome, Outcome.HUMAN])    # over a budget or hostile: a person reads the rest
-    return Submission(who.unit, kind, version, dup, raw_path, stored, outcome, facts, body_results)
+    return Submission(who.unit, kind, version, dup, raw_path, stored, outcome, facts, body_results,
+                      campaign=app.campaign.id)
 
 
 def _display_name(a: Attachment) -> str:
@@ -445,6 +474,12 @@ def file_held(app: App, msg: Any, raw: bytes, who: Identity, reason: str,
         report.filed_later.append(msg.id)
 
 
+def campaign_app(app: App, msg: Any) -> App:
+    """APP about the campaign held mail MSG was routed to (the primary one when it has none, or
+    one no longer configured)."""
+    return app.for_campaign(msg.campaign if msg.campaign in app.campaigns else app.campaign.id)
+
+
 def confirm_waiting(app: App, report: PollReport | None = None) -> int:
     """待确认 mail whose sender the office has since added to units.csv: file and acknowledge it
     — unless its sender turns out not to be genuine, then it waits as 待核实."""
@@ -455,16 +490,17 @@ def confirm_waiting(app: App, report: PollReport | None = None) -> int:
             continue
         try:
             raw = _held_raw(app, msg)
+            capp = campaign_app(app, msg)
             verdict = assess(app, raw)
             mail = parse_message(raw)
-            who = identify_sender(app, mail, verdict)
+            who = identify_sender(capp, mail, verdict)
             if not verdict.trusted or who.unit is None:
-                reason = decide(incoming(app, mail, who, msg.received_at.astimezone(app.config.timezone), verdict)).reason
+                reason = decide(incoming(capp, mail, who, msg.received_at.astimezone(app.config.timezone), verdict)).reason
                 with app.ledger.transaction():
                     app.ledger.update_message(msg.id, status=Status.UNTRUSTED, unit=who.unit or unit.name, reason=reason)
                     _record_verdict(app, msg.id, verdict)
                 continue
-            file_held(app, msg, raw, who, f"发件地址已加入单位名单，确认为{unit.name}", report)
+            file_held(capp, msg, raw, who, f"发件地址已加入单位名单，确认为{unit.name}", report)
         except HeldMailError as exc:
             app.ledger.event("poll", "error", str(exc))
             continue
@@ -485,13 +521,14 @@ def recheck_pending(app: App, report: PollReport | None = None) -> int:
     for msg, retry_until in app.ledger.pending_trust():
         try:
             raw = _held_raw(app, msg)
+            capp = campaign_app(app, msg)
             verdict = assess(app, raw, dns_given_up=retry_until is None or now >= retry_until)
             if verdict.level == authenticity.PENDING:
                 continue
             mail = parse_message(raw)
-            who = identify_sender(app, mail, verdict)
+            who = identify_sender(capp, mail, verdict)
             if not verdict.trusted or who.unit is None:
-                reason = decide(incoming(app, mail, who, msg.received_at.astimezone(app.config.timezone), verdict)).reason
+                reason = decide(incoming(capp, mail, who, msg.received_at.astimezone(app.config.timezone), verdict)).reason
                 with app.ledger.transaction():
                     app.ledger.update_message(msg.id, reason=reason)
                     _record_verdict(app, msg.id, verdict)
@@ -499,7 +536,7 @@ def recheck_pending(app: App, report: PollReport | None = None) -> int:
             with app.ledger.transaction():
                 _record_verdict(app, msg.id, verdict)
                 if who.confirmed:
-                    file_held(app, msg, raw, who, "DNS 恢复后核对了发件人签名，已登记" +
+                    file_held(capp, msg, raw, who, "DNS 恢复后核对了发件人签名，已登记" +
                               (f"（{verdict.reason}）" if verdict.reason else ""), report)
                     filed += 1
                 else:
@@ -521,16 +558,21 @@ def _held_failed(app: App, msg: Any, exc: Exception) -> None:
                                       f"{app.config.log.name} 发给维护人员。")
 
 
+def _held_message(app: App, mid: int) -> Any:
+    try:
+        return app.ledger.message(mid)
+    except Exception:
+        raise HeldMailError(f"台账中没有编号 {mid} 的邮件。") from None
+
+
 def accept(app: App, mid: int, unit_name: str | None = None) -> str:
     """`mailbot accept`: the office vouches for a held mail (after a phone call): file it as the
     unit's submission and acknowledge it. Returns a Chinese sentence; raises HeldMailError."""
-    try:
-        msg = app.ledger.message(mid)
-    except Exception:
-        raise HeldMailError(f"台账中没有编号 {mid} 的邮件。") from None
+    msg = _held_message(app, mid)
     if msg.status not in ACCEPTABLE:
         raise HeldMailError(f"编号 {mid} 的邮件状态是“{msg.status.label}”，只有"
                             f"{'或'.join(s.label for s in ACCEPTABLE)}的邮件可以用 accept 接收。")
+    app = campaign_app(app, msg)
     raw = _held_raw(app, msg)
     mail = parse_message(raw)
     who = identify(mail, app.campaign, app.roster)
@@ -543,7 +585,36 @@ def accept(app: App, mid: int, unit_name: str | None = None) -> str:
         file_held(app, msg, raw, who, f"工作人员核实后接收（原因：{msg.reason or msg.status.label}）")
         app.ledger.set_trust(mid, "accepted", "工作人员核实后接收", [], None)
         app.ledger.event("accept", "ok", f"编号 {mid}（{msg.from_addr}“{msg.subject}”）由工作人员核实后登记为{unit.name}")
+    return _filed_text(app, mid, f"已接收编号 {mid}：登记为{unit.name}")
+
+
+def assign(app: App, mid: int, campaign_id: str) -> str:
+    """`mailbot assign`: a 待分拣 mail belongs to campaign CAMPAIGN_ID: file it there (unit,
+    kind, checks, 回执 as a poll would). Returns a Chinese sentence; raises HeldMailError."""
+    msg = _held_message(app, mid)
+    if msg.status != Status.UNSORTED:
+        raise HeldMailError(f"编号 {mid} 的邮件状态是“{msg.status.label}”，只有“{Status.UNSORTED.label}”"
+                            f"的邮件需要用 assign 指定收集项目。")
+    if campaign_id not in app.campaigns:
+        known = "、".join(f"{c.id}（{c.title}）" for c in app.campaigns.values())
+        raise HeldMailError(f"没有编号为“{campaign_id}”的收集项目。已配置的：{known}。")
+    app = app.for_campaign(campaign_id)
+    raw = _held_raw(app, msg)
+    verdict = assess(app, raw)
+    mail = parse_message(raw)
+    who = identify_sender(app, mail, verdict)
+    if who.unit is None:
+        raise HeldMailError(f"编号 {mid} 的邮件无法确定属于哪个单位，请先核实发件人。")
+    with app.ledger.transaction():
+        file_held(app, msg, raw, who, f"工作人员指定归入“{app.campaign.title}”")
+        app.ledger.event("assign", "ok", f"编号 {mid}（{msg.from_addr}“{msg.subject}”）归入“{app.campaign.title}”，"
+                                         f"登记为{who.unit}")
+    return _filed_text(app, mid, f"已将编号 {mid} 归入“{app.campaign.title}”：登记为{who.unit}")
+
+
+def _filed_text(app: App, mid: int, head: str) -> str:
     filed = app.ledger.message(mid)
-    return f"已接收编号 {mid}：登记为{unit.name} {app.campaign.kind(filed.kind).label} 第{filed.version}版，回执已排队。"
-
-
+    what = app.campaign.kind(filed.kind).label
+    if filed.status == Status.SUPPLEMENT:
+        return f"{head} {what}的补充材料，回执已排队。"
+    return f"{head} {what} 第{filed.version}版，回执已排队。"

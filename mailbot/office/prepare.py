@@ -31,8 +31,10 @@ from typing import Any, Iterable, Iterator
 from mailbot.app import App
 from mailbot.documents import check, docsandbox
 from mailbot.documents.facts import extract_facts
+from mailbot.office import route
+from mailbot.office.route import Route
 from mailbot.mailin import authenticity
-from mailbot.mailin.identify import Identity, identify
+from mailbot.mailin.identify import Identity, identify, own_text
 from mailbot.mailin.parse import Attachment, ParsedMail, parse_message
 from mailbot.mailin.source import Fetched
 from mailbot.vocab import Outcome, Severity
@@ -50,15 +52,11 @@ class Reading:
     mail: ParsedMail | None
     who: Identity
     error: str | None = None                       # the exception class when the mail could not be read
+    route: Route | None = None                     # which campaign, by words and dates (route.by_content)
+    campaign: str | None = None                    # the campaign WHO and the checks below are about
     kind: str | None = None                        # the kind the documents were checked as
     docs: list[list[Any]] | None = None            # per attachment its DocTexts (None: not read)
     results: list[list[Any]] = field(default_factory=list)   # per attachment, CheckResult per readable doc
-
-    def documents_for(self, kind: str) -> tuple[list[list[Any]], list[list[Any]]] | None:
-        """(docs, results) when the documents were read and checked as KIND, else None."""
-        if self.docs is None or self.kind != kind:
-            return None
-        return self.docs, self.results
 
 
 def assess(app: App, raw: bytes, *, dns_given_up: bool = False) -> authenticity.Verdict:
@@ -116,22 +114,40 @@ def check_files(app: App, docs_by_file: list[list[Any]], kind: str, unit: str,
     return [[check_doc(app, d, kind, unit, received) for d in docs if d.readable] for docs in docs_by_file]
 
 
+def route_by_content(app: App, mail: ParsedMail, received: datetime, docs: list[list[Any]] | None = None) -> Route:
+    """Which campaign, by the mail's words (and its documents' first lines) and its date."""
+    heads = [d.text[:300] for per_file in (docs or ()) for d in per_file if d.readable]
+    return route.by_content(list(app.campaigns.values()), subject=mail.subject,
+                            file_names=[a.filename or "" for a in mail.attachments],
+                            text="\n".join([own_text(mail.body_text)[:2000], *heads]), received=received.date())
+
+
 def read(app: App, raw: bytes, received: datetime) -> Reading:
     """Everything about one mail that needs no ledger (see the module docstring)."""
     verdict = assess(app, raw)
     try:
         mail = parse_message(raw)
-        who = identify_sender(app, mail, verdict)
+        way = route_by_content(app, mail, received)
+        capp = app.for_campaign(way.campaign or app.campaign.id)
+        who = identify_sender(capp, mail, verdict)
     except Exception as exc:   # parse never raises by contract; this is the last line of defence
         log.exception("could not read a mail")
         return Reading(verdict, None, Identity(None, False, None, ""), error=exc.__class__.__name__)
-    reading = Reading(verdict, mail, who)
+    reading = Reading(verdict, mail, who, route=way, campaign=way.campaign)
     if who.unit is not None and verdict.trusted and mail.attachments:
         # likely filed: its documents are read now (a held mail's, only when it is filed later)
         docs = read_documents(app, mail)
-        kind = kind_of(app, who, mail, docs)
-        reading.docs, reading.kind = docs, kind
-        reading.results = check_files(app, docs, kind, who.unit, received)
+        reading.docs = docs
+        if way.campaign is None:        # the documents' titles may say which collection
+            way = reading.route = route_by_content(app, mail, received, docs)
+            if way.campaign is not None:
+                capp = app.for_campaign(way.campaign)
+                reading.who = who = identify_sender(capp, mail, verdict)
+                reading.campaign = way.campaign
+        if way.campaign is not None:
+            kind = kind_of(capp, who, mail, docs)
+            reading.kind = kind
+            reading.results = check_files(capp, docs, kind, who.unit, received)
     return reading
 
 

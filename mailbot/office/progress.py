@@ -178,15 +178,16 @@ def unit_states(ledger: Ledger, campaign: Campaign, roster: Roster, today: date,
     names = None
     if only is not None:
         # the unit as the ledger spells it: usually only.name, but a renamed 单位 keeps old rows
-        names = [n for n in ledger.filed_unit_names() if n == only.name or roster.by_name(n) is only] or [only.name]
-    for m in ledger.current_submissions(names):
+        names = [n for n in ledger.filed_unit_names(campaign.id) if n == only.name or roster.by_name(n) is only] \
+            or [only.name]
+    for m in ledger.current_submissions(names, campaign=campaign.id):
         u = roster.by_name(m.unit) if m.unit else None
         if u is None:
             continue
         by_unit[u.name][m.kind or ""].append(m)
 
     reviews: dict[str, Review] = {}
-    for r in ledger.reviews():
+    for r in ledger.reviews(campaign=campaign.id):
         if r.kind not in PLAN_KINDS:
             continue
         u = roster.by_name(r.unit)
@@ -194,7 +195,7 @@ def unit_states(ledger: Ledger, campaign: Campaign, roster: Roster, today: date,
             reviews[u.name] = r            # ordered by id: the last one wins
 
     sent: dict[str, int] = defaultdict(int)
-    for name, n in ledger.reminders_per_unit().items():
+    for name, n in ledger.reminders_per_unit(campaign.id).items():
         u = roster.by_name(name)
         if u is not None:
             sent[u.name] += n

@@ -236,7 +236,7 @@ def queue_reminders(ledger: Ledger, config: Config, campaign: Campaign, roster: 
         with ledger.transaction():
             if compose.queue(ledger, config, purpose="reminder", dedupe_key=r.dedupe_key, to=list(r.to),
                              cc=list(r.cc), subject=subject, text=text, html=html,
-                             auto_submitted=compose.AUTO_GENERATED, unit=r.unit.name):
+                             auto_submitted=compose.AUTO_GENERATED, unit=r.unit.name, campaign=campaign.id):
                 queued.append(r)
     log.info("reminders queued for %s: %d", today.isoformat(), len(queued))
     return queued

@@ -108,7 +108,7 @@ def decide(ledger: Ledger, config: Config, campaign: Campaign, roster: Roster, u
         ledger.add_review(u.name, "plan", plan.id, chosen, reason or None, via)
         queued = bool(to) and compose.queue(
             ledger, config, purpose="review", dedupe_key=key, to=to, subject=subject, text=text, html=html,
-            auto_submitted=compose.AUTO_GENERATED, unit=u.name)
+            auto_submitted=compose.AUTO_GENERATED, unit=u.name, campaign=campaign.id)
     if not to:
         note = "名单中没有该单位的邮箱，未发送通知，请电话告知。"
     elif queued:

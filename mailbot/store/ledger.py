@@ -20,7 +20,7 @@ from mailbot.store.modes import private_file
 from mailbot.redact import redact
 from mailbot.vocab import Outcome, Severity, Status
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS messages (
     unit TEXT, kind TEXT, version INTEGER,
     duplicate_of INTEGER,                -- same files as an earlier message of this unit and kind
     supplement_of INTEGER,               -- status supplement: the submission it was attached to (v3)
+    campaign TEXT,                       -- the collection it was routed to (campaign.id; v4); NULL: 待分拣
     outcome TEXT,                        -- 待审核 | 需修改 | 需人工审核 for a submission
     facts_json TEXT,
     problems_json TEXT,
@@ -72,12 +73,14 @@ CREATE TABLE IF NOT EXISTS outgoing (
     dedupe_key TEXT NOT NULL UNIQUE,     -- what makes it "the same mail": never queued twice
     message_id TEXT NOT NULL UNIQUE,     -- fixed before sending: a resend is the same message
     unit TEXT, answers INTEGER REFERENCES messages(id),
+    campaign TEXT,                       -- the collection it is about (v4); NULL: all of them (the digest)
     sender TEXT NOT NULL, recipients TEXT NOT NULL,   -- JSON list
     subject TEXT NOT NULL, raw BLOB NOT NULL,
     status TEXT NOT NULL DEFAULT 'queued',            -- queued | sent | failed
     attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
     queued_at TEXT NOT NULL, next_attempt_at TEXT, sent_at TEXT);
 CREATE INDEX IF NOT EXISTS outgoing_status ON outgoing (status);
+CREATE INDEX IF NOT EXISTS outgoing_mid ON outgoing (message_id);          -- a reply's campaign (route.py)
 CREATE INDEX IF NOT EXISTS outgoing_sent ON outgoing (status, sent_at);   -- the day's sending budget
 CREATE TABLE IF NOT EXISTS reviews (
     id INTEGER PRIMARY KEY,
@@ -124,6 +127,9 @@ COUNTED_TABLES = ("messages", "attachments", "findings", "outgoing", "reviews", 
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: ("INSERT OR IGNORE INTO meta VALUES ('generation', '0')",),   # v2: trust, retired_files, counting triggers
     3: ("ALTER TABLE messages ADD COLUMN supplement_of INTEGER",),     # v3: supplements (补充材料)
+    # v4: several campaigns in one mailbox; rows before it belong to the first configured one
+    # (Ledger.adopt_legacy_rows, which knows its id)
+    4: ("ALTER TABLE messages ADD COLUMN campaign TEXT", "ALTER TABLE outgoing ADD COLUMN campaign TEXT"),
 }
 
 
@@ -160,6 +166,7 @@ class Message:
     problems: list[str]
     raw_path: str | None
     supplement_of: int | None = None
+    campaign: str | None = None
 
     @classmethod
     def from_row(cls, r: sqlite3.Row) -> "Message":
@@ -172,7 +179,7 @@ class Message:
                    outcome=Outcome(r["outcome"]) if r["outcome"] else None,
                    facts=json.loads(r["facts_json"] or "{}"),
                    problems=json.loads(r["problems_json"] or "[]"), raw_path=r["raw_path"],
-                   supplement_of=r["supplement_of"])
+                   supplement_of=r["supplement_of"], campaign=r["campaign"])
 
 
 def _typed(cls: type, r: sqlite3.Row) -> Any:
@@ -496,26 +503,34 @@ class Ledger:
             "SELECT status, COUNT(*) FROM messages WHERE status <> ? GROUP BY status ORDER BY status",
             (Status.FILED,))}
 
-    def current_submissions(self, units: Sequence[str] | None = None) -> list[Message]:
+    def current_submissions(self, units: Sequence[str] | None = None, *, campaign: str | None = None) -> list[Message]:
         """Filed submissions that are not resends of an earlier one, of every unit or of UNITS
-        (the names as the ledger spells them), in arrival order."""
+        (the names as the ledger spells them), in arrival order; of CAMPAIGN, or of all."""
         sql = "SELECT * FROM messages WHERE status=? AND duplicate_of IS NULL AND unit IS NOT NULL"
         params: tuple[Any, ...] = (Status.FILED,)
+        if campaign is not None:     # a row of no campaign (a ledger before v4, not yet adopted) is anyone's
+            sql += " AND (campaign IS NULL OR campaign=?)"
+            params += (campaign,)
         if units is not None:
             sql += f" AND unit IN ({','.join('?' * len(units))})"
             params += tuple(units)
         return [Message.from_row(r) for r in self._rows(sql + " ORDER BY received_at, id", params)]
 
-    def filed_unit_names(self) -> list[str]:
+    def filed_unit_names(self, campaign: str | None = None) -> list[str]:
         """Every unit name filed mail was recorded under (a renamed unit keeps its old rows)."""
-        return [r[0] for r in self._rows("SELECT DISTINCT unit FROM messages WHERE status=? AND unit IS NOT NULL",
-                                         (Status.FILED,))]
+        return [r[0] for r in self._rows("SELECT DISTINCT unit FROM messages WHERE status=? AND unit IS NOT NULL "
+                                         "AND (? IS NULL OR campaign IS NULL OR campaign=?)", (Status.FILED, campaign, campaign))]
 
-    def mail_records(self) -> list[MailRecord]:
-        """Every message, newest first, without its facts (the workbook's 提交记录)."""
+    def mail_records(self, campaign: str | None = None, *, unrouted: bool = True) -> list[MailRecord]:
+        """Every message, newest first, without its facts (the workbook's 提交记录); with CAMPAIGN,
+        its messages (and, with UNROUTED, those of no campaign: 待分拣)."""
+        where, params = "", ()
+        if campaign is not None:
+            where = "WHERE campaign=?" + (" OR campaign IS NULL" if unrouted else "")
+            params = (campaign,)
         rows = self._rows("SELECT id, received_at, size, sha256, subject, from_addr, from_name, status, reason, "
-                          "unit, kind, version, duplicate_of, outcome, raw_path FROM messages "
-                          "ORDER BY received_at DESC, id DESC")
+                          f"unit, kind, version, duplicate_of, outcome, raw_path FROM messages {where} "
+                          "ORDER BY received_at DESC, id DESC", params)
         return [MailRecord(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4] or "", r[5] or "", r[6] or "",
                            Status(r[7]), *r[8:]) for r in rows]
 
@@ -524,9 +539,9 @@ class Ledger:
         r = self.db.execute("SELECT source, uidvalidity, uid FROM messages WHERE id=?", (mid,)).fetchone()
         return (r["source"], r["uidvalidity"], r["uid"])
 
-    def next_version(self, unit: str, kind: str) -> int:
-        row = self.db.execute("SELECT MAX(version) FROM messages WHERE unit=? AND kind=? AND status='filed'",
-                              (unit, kind)).fetchone()
+    def next_version(self, unit: str, kind: str, campaign: str | None = None) -> int:
+        row = self.db.execute("SELECT MAX(version) FROM messages WHERE unit=? AND kind=? AND status='filed' "
+                              "AND (? IS NULL OR campaign IS NULL OR campaign=?)", (unit, kind, campaign, campaign)).fetchone()
         return (row[0] or 0) + 1
 
     def add_attachment(self, message: int, seq: int, **row: Any) -> int:
@@ -570,11 +585,13 @@ class Ledger:
         """Size of every stored attachment, by archive path (`verify --quick`)."""
         return {r[0]: r[1] for r in self._rows("SELECT path, size FROM attachments WHERE path IS NOT NULL")}
 
-    def filed_with_same_files(self, unit: str, kind: str, digests: Sequence[str]) -> int | None:
-        """An earlier filed message of this unit and kind carrying exactly these files."""
+    def filed_with_same_files(self, unit: str, kind: str, digests: Sequence[str],
+                              campaign: str | None = None) -> int | None:
+        """An earlier filed message of this unit and kind (and campaign) carrying exactly these files."""
         want = sorted(digests)
         for r in self._rows("SELECT id FROM messages WHERE unit=? AND kind=? AND status='filed' "
-                            "AND duplicate_of IS NULL ORDER BY id", (unit, kind)):
+                            "AND duplicate_of IS NULL AND (? IS NULL OR campaign IS NULL OR campaign=?) ORDER BY id",
+                            (unit, kind, campaign, campaign)):
             have = sorted(a.sha256 for a in self.attachments(r["id"]))
             if have and have == want:
                 return r["id"]
@@ -589,7 +606,7 @@ class Ledger:
         return [FindingRecord.from_row(r) for r in
                 self._rows("SELECT * FROM findings WHERE message=? ORDER BY id", (message,))]
 
-    def workbook_findings(self) -> list[WorkbookFinding]:
+    def workbook_findings(self, campaign: str | None = None) -> list[WorkbookFinding]:
         """Every finding with its message's unit, kind, version, arrival and its file's name (one query)."""
         return [WorkbookFinding(r["id"], r["message"], Severity(r["severity"]), r["item"], r["text"], r["clause"],
                                 r["unit"], r["kind"], r["version"], datetime.fromisoformat(r["received_at"]),
@@ -597,7 +614,8 @@ class Ledger:
             "SELECT f.id, f.message, f.severity, f.item, f.text, f.clause, m.unit, m.kind, m.version, "
             "m.received_at, a.filename "
             "FROM findings f JOIN messages m ON m.id = f.message "
-            "LEFT JOIN attachments a ON a.id = f.attachment ORDER BY f.id")]
+            "LEFT JOIN attachments a ON a.id = f.attachment WHERE (? IS NULL OR m.campaign IS NULL OR m.campaign=?) ORDER BY f.id",
+            (campaign, campaign))]
 
     def filed_on(self, day: str, *, from_addr: str | None = None, unit: str | None = None) -> int:
         """Messages filed (as a submission or a supplement) that arrived on local date DAY
@@ -631,12 +649,12 @@ class Ledger:
     # --- outgoing --------------------------------------------------------------------
     def queue(self, *, purpose: str, dedupe_key: str, message_id: str, sender: str,
               recipients: Sequence[str], subject: str, raw: bytes, unit: str | None = None,
-              answers: int | None = None) -> bool:
+              answers: int | None = None, campaign: str | None = None) -> bool:
         """Queue a mail once. Returns False when the same dedupe_key was queued before."""
         cur = self.db.execute(
-            "INSERT OR IGNORE INTO outgoing (purpose, dedupe_key, message_id, unit, answers, sender, "
-            "recipients, subject, raw, queued_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (purpose, dedupe_key, message_id, unit, answers, sender,
+            "INSERT OR IGNORE INTO outgoing (purpose, dedupe_key, message_id, unit, answers, campaign, sender, "
+            "recipients, subject, raw, queued_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (purpose, dedupe_key, message_id, unit, answers, campaign, sender,
              json.dumps(list(recipients), ensure_ascii=False), subject, raw, now_iso()))
         return cur.rowcount == 1
 
@@ -730,10 +748,36 @@ class Ledger:
                               "ORDER BY a.outgoing DESC LIMIT 1", ids).fetchone()
         return _typed(Announcement, row) if row else None
 
-    def reminders_per_unit(self) -> dict[str, int]:
-        """How many reminders were queued to each unit (as the ledger spells it)."""
+    def reminders_per_unit(self, campaign: str | None = None) -> dict[str, int]:
+        """How many reminders were queued to each unit (as the ledger spells it), about CAMPAIGN or any."""
         return {r[0]: r[1] for r in self._rows("SELECT unit, COUNT(*) FROM outgoing WHERE purpose='reminder' "
-                                                "AND unit IS NOT NULL GROUP BY unit")}
+                                                "AND unit IS NOT NULL AND (? IS NULL OR campaign IS NULL OR campaign=?) GROUP BY unit",
+                                                (campaign, campaign))}
+
+    def campaigns_answered(self, message_ids: Sequence[str]) -> set[str]:
+        """The campaigns of our mails (回执, 催报, 审核结果, 启动通知) with these Message-IDs: a
+        reply naming them in In-Reply-To/References belongs there."""
+        ids = [i for i in message_ids if i][:50]
+        if not ids:
+            return set()
+        marks = ",".join("?" * len(ids))
+        rows = self._rows(f"SELECT COALESCE(o.campaign, m.campaign) FROM outgoing o LEFT JOIN messages m "
+                          f"ON m.id = o.answers WHERE o.message_id IN ({marks}) "
+                          f"UNION SELECT campaign FROM announcements WHERE message_id IN ({marks})", ids + ids)
+        return {r[0] for r in rows if r[0]}
+
+    def adopt_legacy_rows(self, campaign: str) -> int:
+        """Rows recorded before the ledger knew campaigns (v3 and older) belong to CAMPAIGN, the
+        first configured; done once (meta 'legacy_campaign'). Returns the rows adopted."""
+        if self.get_meta("legacy_campaign", "") != "":
+            return 0
+        with self.transaction():
+            n = self.db.execute("UPDATE messages SET campaign=? WHERE campaign IS NULL", (campaign,)).rowcount
+            self.db.execute("UPDATE outgoing SET campaign=? WHERE campaign IS NULL AND purpose <> 'digest'",
+                            (campaign,))
+            self.db.execute("INSERT INTO meta VALUES ('legacy_campaign', ?) ON CONFLICT(key) DO UPDATE SET "
+                            "value=excluded.value", (campaign,))
+        return n
 
     # --- reviews and hand-kept columns -----------------------------------------------
     def add_review(self, unit: str, kind: str, message: int | None, decision: str,
@@ -742,11 +786,11 @@ class Ledger:
                               "VALUES (?,?,?,?,?,?,?)", (unit, kind, message, decision, reason, via, now_iso()))
         return int(cur.lastrowid)
 
-    def reviews(self, unit: str | None = None) -> list[Review]:
-        """Every review decision, or UNIT's, oldest first."""
-        if unit is None:
-            return [_typed(Review, r) for r in self._rows("SELECT * FROM reviews ORDER BY id")]
-        return [_typed(Review, r) for r in self._rows("SELECT * FROM reviews WHERE unit=? ORDER BY id", (unit,))]
+    def reviews(self, unit: str | None = None, *, campaign: str | None = None) -> list[Review]:
+        """Every review decision, or UNIT's, on CAMPAIGN's submissions or any, oldest first."""
+        return [_typed(Review, r) for r in self._rows(
+            "SELECT r.* FROM reviews r LEFT JOIN messages m ON m.id = r.message WHERE (? IS NULL OR r.unit=?) "
+            "AND (? IS NULL OR m.campaign IS NULL OR m.campaign=?) ORDER BY r.id", (unit, unit, campaign, campaign))]
 
     def set_hand_kept(self, unit: str, column: str, value: str) -> None:
         self.db.execute("INSERT INTO hand_kept VALUES (?,?,?,?) ON CONFLICT(unit, column) DO UPDATE SET "
