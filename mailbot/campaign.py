@@ -527,14 +527,9 @@ def _kind(key: str, k: Any, path: Path) -> Kind:
         f"请按{{notice}}要求，将本单位{label}发送至 {{mailbox}}（邮件主题请注明单位名称和“{label}”）。")
 
 
-#: [wording]: the campaign's words for the mails (templates/*.j2 read them as campaign.words.KEY)
-WORDING_KEYS = {
-    "name": "活动名称，如 “政府开放日”",
-    "basis": "条款号所在的文件，如 实施方案",
-    "publish": "审核通过后须做的事，如 在政府门户网站……发布活动公告",
-    "publish_items": "公告应包含的事项",
-    "approved_note": "审核结果邮件末尾的一句话",
-}
+#: [wording]: the campaign's words for the mails (templates/*.j2 read them as campaign.words.KEY):
+#: name (before a kind's label), basis (before a clause number), publish, publish_items, approved_note
+WORDING_KEYS = ("name", "basis", "publish", "publish_items", "approved_note")
 
 
 def _wording(table: Any, path: Path) -> dict[str, str]:

@@ -85,7 +85,7 @@ def test_stored_strings_compare_equal_and_contract_values_hold():
     assert Outcome.worst(["需人工审核", "需修改", "待审核"]) == Outcome.FIX
     assert Outcome.worst([]) == Outcome.HUMAN                                 # nothing read: a person reads it
     assert [u for u in UnitStatus if u.passing] == [UnitStatus.APPROVED, UnitStatus.PENDING, UnitStatus.MANUAL,
-                                                    UnitStatus.SUBMITTED]
+                                                    UnitStatus.SUBMITTED, UnitStatus.EMPTY_RETURN]
     assert {u for u in UnitStatus if u.decided} == {UnitStatus.APPROVED, UnitStatus.RETURNED}
     assert all(UnitStatus.of(o).value == o.value for o in Outcome)
     assert {k.value for k in Kind} <= set(load_campaign(REPO / "rules" / "open-day-2022.toml").kinds)
