@@ -340,7 +340,7 @@ def test_period_states_show_no_content_returns_and_overdue_months(tmp_path, mont
                 sha256=f"{uid:064x}", message_id=f"<r{uid}@test>", subject=subject,
                 from_addr=roster.get(unit).emails[0], from_name="", status="filed", unit=roster.get(unit).name,
                 kind="monthly", version=ledger.next_version(roster.get(unit).name, "monthly"), duplicate_of=None,
-                outcome=outcome, facts={}, problems=[], reason=None)
+                outcome=outcome, facts={}, problems=[], reason=None, campaign=monthly.id)
             for f in findings:
                 ledger.add_finding(mid, None, f.rule, f.severity, f.item, f.message, f.clause)
         return mid
@@ -362,6 +362,29 @@ def test_period_states_show_no_content_returns_and_overdue_months(tmp_path, mont
     assert by[("西吉县财政局", "2023-03")].status == UnitStatus.EMPTY_RETURN
     assert by[("西吉县财政局", "2023-04")].status == UnitStatus.NOT_SUBMITTED    # due 5-10
     assert UnitStatus.EMPTY_RETURN.passing
+
+
+def test_progress_tracks_the_annual_report_of_each_unit(tmp_path, annual):
+    roster = load_roster(RULES / "units.csv", annual.region)
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    unit = roster.get("民政局")
+    try:
+        with ledger.transaction():
+            ledger.add_message(
+                source="test", uidvalidity=1, uid=1, received_at=datetime.combine(D(2023, 1, 20), time(9), TZ),
+                size=90_000, sha256="a" * 64, message_id="<a1@test>", subject="西吉县民政局2022年政府信息公开工作年度报告",
+                from_addr=unit.emails[0], from_name="", status="filed", unit=unit.name, kind="report", version=1,
+                duplicate_of=None, outcome="需修改", facts={}, problems=[], reason=None, campaign=annual.id)
+        before = {s.unit.name: s for s in progress.unit_states(ledger, annual, roster, D(2023, 1, 31))}
+        after = {s.unit.name: s for s in progress.unit_states(ledger, annual, roster, D(2023, 2, 1))}
+    finally:
+        ledger.close()
+    assert before[unit.name].status_for("report") == after[unit.name].status_for("report") == UnitStatus.NEEDS_FIX
+    assert before[unit.name].submission_for("report").subject.endswith("年度报告")
+    assert before["西吉县财政局"].status_for("report") == UnitStatus.NOT_SUBMITTED
+    assert after["西吉县财政局"].status_for("report") == UnitStatus.OVERDUE
+    assert after["西吉县财政局"].deadlines.due_for("report") == D(2023, 1, 31)
+    assert after["西吉县财政局"].plan_status == UnitStatus.NOT_SUBMITTED     # no plan in this collection
 
 
 # --- templates and code name no campaign -------------------------------------------------------

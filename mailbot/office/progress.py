@@ -68,17 +68,20 @@ class UnitState:
     deadlines: Deadlines
     reminders_sent: int
     last_review: Review | None           # latest review of this unit's plan (any version)
+    # every other single-date kind of the campaign (年度报告 …): kind → (status, latest submission)
+    others: Mapping[str, tuple[UnitStatus, Message | None]] = field(default_factory=dict, compare=False)
 
     @property
     def name(self) -> str:
         return self.unit.name
 
     def status_for(self, kind: str) -> UnitStatus:
-        return {"plan": self.plan_status, "summary": self.summary_status,
-                "feedback": self.feedback_status}[kind]
+        fixed = {"plan": self.plan_status, "summary": self.summary_status, "feedback": self.feedback_status}
+        return fixed[kind] if kind in fixed else self.others[kind][0]
 
     def submission_for(self, kind: str) -> Message | None:
-        return {"plan": self.plan, "summary": self.summary, "feedback": self.feedback}[kind]
+        fixed = {"plan": self.plan, "summary": self.summary, "feedback": self.feedback}
+        return fixed[kind] if kind in fixed else self.others[kind][1]
 
     def passing(self, kind: str) -> bool:
         """True when an acceptable submission of this kind is in (no reminder needed)."""
@@ -159,9 +162,9 @@ def _plain_status(msg: Message | None, due: date | None, today: date) -> UnitSta
     return UnitStatus.SUBMITTED
 
 
-def plan_status(plan: Message | None, review: Review | None, due: date, today: date) -> UnitStatus:
+def plan_status(plan: Message | None, review: Review | None, due: date | None, today: date) -> UnitStatus:
     if plan is None:
-        return UnitStatus.OVERDUE if today > due else UnitStatus.NOT_SUBMITTED
+        return UnitStatus.OVERDUE if due is not None and today > due else UnitStatus.NOT_SUBMITTED
     if review is not None and review.message == plan.id and review.decision in DECISIONS:
         return UnitStatus(review.decision)
     if plan.outcome == Outcome.FIX:
@@ -246,7 +249,10 @@ def unit_states(ledger: Ledger, campaign: Campaign, roster: Roster, today: date,
             problems=problems_of(plan),
             summary_status=_plain_status(summary, dl.summary_due, today), summary=summary,
             feedback_status=_plain_status(feedback, dl.feedback_due, today), feedback=feedback,
-            deadlines=dl, reminders_sent=sent.get(unit.name, 0), last_review=review))
+            deadlines=dl, reminders_sent=sent.get(unit.name, 0), last_review=review,
+            others={k: (_plain_status(m := _latest(mine.get(k, ())), dl.by_kind.get(k), today), m)
+                    for k, kind in campaign.kinds.items()
+                    if k not in (*PLAN_KINDS, Kind.SUMMARY, Kind.FEEDBACK) and kind.every is None}))
     return states
 
 
@@ -282,7 +288,7 @@ def period_states(ledger: Ledger, campaign: Campaign, roster: Roster, kind: str,
     TODAY (oldest first). A return counts for the period `Campaign.period_of` gives it."""
     periods = campaign.due_for(kind, None, today, calendar)
     filed: dict[tuple[str, str], Message] = {}
-    for m in ledger.current_submissions():
+    for m in ledger.current_submissions(campaign=campaign.id):
         u = roster.by_name(m.unit) if m.unit and m.kind == kind else None
         received = m.received_at.date()
         due = campaign.period_of(kind, received, m.subject, calendar) if u is not None else None
