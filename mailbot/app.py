@@ -29,6 +29,7 @@ class App:
     today: date
     pretend: bool            # --today given: the calendar date is pretended
     campaigns: dict[str, Campaign] = field(default_factory=dict)   # every configured one, by id
+    primary: "App | None" = field(default=None, repr=False)        # a view's app as opened
 
     def __post_init__(self) -> None:
         if not self.campaigns:
@@ -38,11 +39,13 @@ class App:
         """This app about campaign CID: its rules, archive folder and workbook; the rest shared."""
         if cid == self.campaign.id:
             return self
+        base = self.primary or self
+        if cid == base.campaign.id:
+            return replace(base, today=self.today, roster=self.roster)
         camp = self.campaigns[cid]
-        view = replace(self, campaign=camp, archive=Archive(self.config.archive, camp.id),
-                       config=replace(self.config, workbook=workbook_for(self.config.workbook, camp.id,
-                                                                          primary=False)))
-        return view
+        return replace(base, campaign=camp, archive=Archive(base.config.archive, camp.id), primary=base,
+                       today=self.today, roster=self.roster,
+                       config=replace(base.config, workbook=workbook_for(base.config.workbook, camp.id, primary=False)))
 
     def each_campaign(self) -> "list[App]":
         return [self.for_campaign(cid) for cid in self.campaigns]

@@ -177,3 +177,29 @@ def test_config_refuses_two_files_with_one_campaign_id(tmp_path):
         "rules = open-day-2022.toml", "rules = open-day-2022.toml，copy.toml"), encoding="utf-8")
     with pytest.raises(ConfigError, match="campaign.id 都是"):
         open_app(cfg, "2022-11-22")
+
+
+def test_a_day_of_two_collections_one_reminder_per_unit_two_workbooks_one_digest(tmp_path):
+    """Both collections due on 8月26日: on 8月23日 (three working days before) every unit that sent
+    neither gets ONE 催报, not two; each collection has its own workbook; one 每日汇总 covers both."""
+    app, jobs = _office(tmp_path, [], "2022-08-23")
+    (tmp_path / "rules" / "annual-test.toml").write_text(
+        REPORT_TOML.replace("due = 2023-01-31", "due = 2022-08-26"), encoding="utf-8")
+    app.close()
+    app = open_app(tmp_path / "config.ini", "2022-08-23")
+    jobs = Jobs(app)
+    report = jobs.day(date(2022, 8, 23))
+    reminders = app.ledger.outgoing("reminder")
+    units = [r.unit for r in reminders]
+    assert len(units) == len(set(units)) > 0                            # one per unit that day
+    assert {r.campaign for r in reminders} <= {OPEN_DAY, REPORT}
+    assert report.reminders == len(reminders)
+    again = jobs.queue_reminders(date(2022, 8, 23))                     # a rerun the same day: nothing
+    assert again == []
+    assert (tmp_path / "跟踪表.xlsx").is_file() and (tmp_path / f"跟踪表_{REPORT}.xlsx").is_file()
+    digests = app.ledger.outgoing("digest")
+    assert len(digests) == 1
+    body = email.message_from_bytes(digests[0].raw, policy=policy.default).get_body(("plain",)).get_content()
+    assert "━━ 2022年度“政府开放日”活动 ━━" in body and "━━ 2022年政府信息公开工作年度报告 ━━" in body
+    assert "（共 2 项收集）" in str(email.message_from_bytes(digests[0].raw, policy=policy.default)["Subject"])
+    app.close()

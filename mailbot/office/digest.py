@@ -13,9 +13,11 @@ repeat anything. One digest per day: dedupe key `digest:<campaign>:<date>`.
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +63,11 @@ def _label(campaign: Campaign, kind: str | None) -> str:
 
 def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Roster, cal: WorkCalendar,
                  today: date, *, workbook: Path | str | None = None, templates: compose.Templates | None = None,
-                 now: datetime | None = None) -> Digest:
-    """Render today's digest without queueing it (also what `digest --dry-run` prints)."""
+                 now: datetime | None = None, part: str | None = None) -> Digest:
+    """Render today's digest without queueing it (also what `digest --dry-run` prints).
+    PART, when the mailbox runs several campaigns: "first" — the first campaign's part, with its
+    new mail and that of no campaign (待分拣) and the mailbox-wide sections (held mail, sending,
+    health); "other" — another campaign's part, its own mail and units only (combine())."""
     templates = templates or compose.Templates(config.templates)
     now = now or datetime.now(config.timezone)
     states = unit_states(ledger, campaign, roster, today)
@@ -72,6 +77,10 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
 
     # 1. new mail since the last digest
     new_rows = ledger.messages_after(since_msg)
+    max_all = max([since_msg, *(m.id for m in new_rows)])
+    if part is not None:
+        mine = {campaign.id, None} if part == "first" else {campaign.id}
+        new_rows = [m for m in new_rows if m.campaign in mine]
     new_filed, new_other = [], []
     for m in new_rows:
         if m.status == Status.FILED:
@@ -91,7 +100,7 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
             new_other.append(dict(status=Status(m.status).label, sender=m.from_addr, subject=m.subject,
                                   received=md_time(m.received_at, config.timezone), reason=m.reason or ""))
     automatic_new = sum(1 for m in new_rows if m.status == Status.AUTOMATIC)
-    max_msg = max([since_msg, *(m.id for m in new_rows)])
+    max_msg = max_all
 
     # 2. what the office has to do
     to_review, manual = [], []
@@ -230,6 +239,11 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
                last_poll=last_poll, errors=errors, coverage=coverage, archive_check=archive_check,
                warnings=warnings, workbook_note=workbook_note,
                workday=cal.is_workday(today), day_label=cal.describe(today), plan_statuses=_tally(states))
+    if part == "other":     # the mailbox-wide sections are in the first campaign's part
+        for key in ("untrusted", "floods", "failed", "errors", "warnings"):
+            ctx[key] = []
+        ctx.update(unmatched_new=[], unmatched_total=0, retrying=0, queued=0, archive_check=None, last_poll=None,
+                   coverage=[], workbook_note=workbook_note)
     subject, text, html = templates.render("digest", **ctx)
     return Digest(day=today, subject=subject, text=text, html=html, attachments=tuple(attachments),
                   counts=counts, message_watermark=max_msg, event_watermark=int(max_event), context=ctx)
@@ -240,9 +254,43 @@ def _tally(states: list[UnitState]) -> list[tuple[str, int]]:
     return [(st.label, found[st]) for st in UnitStatus if found[st]]
 
 
-def queue_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Roster, cal: WorkCalendar,
-                 today: date, *, workbook: Path | str | None = None, templates: compose.Templates | None = None,
-                 force: bool = False, now: datetime | None = None) -> bool:
+def combine(parts: list[Digest], campaigns: list[Campaign]) -> Digest:
+    """Several campaigns' digests as one mail: the first's subject with the count, each part
+    under its campaign's title, every workbook attached."""
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    text = "\n\n".join(f"━━ {c.title} ━━\n\n{d.text}" for c, d in zip(campaigns, parts))
+    bodies = []
+    for c, d in zip(campaigns, parts):
+        m = re.search(r"<body[^>]*>(.*)</body>", d.html, re.S | re.I)
+        bodies.append(f"<h2>{html_escape(c.title)}</h2>" + (m.group(1) if m else d.html))
+    head = re.search(r"^(.*?<body[^>]*>)", first.html, re.S | re.I)
+    html_all = (head.group(1) if head else "<html><body>") + "<hr>".join(bodies) + "</body></html>"
+    counts = {k: sum(d.counts.get(k, 0) for d in parts) for k in first.counts}
+    return Digest(day=first.day, subject=f"{first.subject}（共 {len(parts)} 项收集）", text=text, html=html_all,
+                  attachments=tuple(a for d in parts for a in d.attachments), counts=counts,
+                  message_watermark=max(d.message_watermark for d in parts),
+                  event_watermark=max(d.event_watermark for d in parts), context=first.context)
+
+
+def build_all(ledger: Ledger, config: Config, campaigns: list[Campaign], roster: Roster, cal: WorkCalendar,
+              today: date, *, workbooks: list[Path | str | None], templates: compose.Templates | None = None,
+              now: datetime | None = None) -> Digest:
+    """The day's digest over every campaign (one mail)."""
+    if len(campaigns) == 1:
+        return build_digest(ledger, config, campaigns[0], roster, cal, today, workbook=workbooks[0],
+                            templates=templates, now=now)
+    workbooks = list(workbooks) + [None] * (len(campaigns) - len(workbooks))
+    parts = [build_digest(ledger, config, c, roster, cal, today, workbook=wb, templates=templates, now=now,
+                          part="first" if i == 0 else "other")
+             for i, (c, wb) in enumerate(zip(campaigns, workbooks))]
+    return combine(parts, campaigns)
+
+
+def queue_digest(ledger: Ledger, config: Config, campaign: Campaign | list[Campaign], roster: Roster,
+                 cal: WorkCalendar, today: date, *, workbook: Path | str | None | list = None,
+                 templates: compose.Templates | None = None, force: bool = False, now: datetime | None = None) -> bool:
     """Queue today's digest once (working days only unless force). True when newly queued."""
     if not force and not cal.is_workday(today):
         log.info("digest skipped: %s is not a working day", today)
@@ -250,10 +298,12 @@ def queue_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
     if not config.digest_to:
         log.warning("digest skipped: [office] digest_to is empty")
         return False
-    key = f"digest:{campaign.id}:{today.isoformat()}"
+    campaigns = list(campaign) if isinstance(campaign, list) else [campaign]
+    workbooks = list(workbook) if isinstance(workbook, list) else [workbook]
+    key = f"digest:{'+'.join(c.id for c in campaigns)}:{today.isoformat()}"
     if ledger.is_queued(key):
         return False
-    d = build_digest(ledger, config, campaign, roster, cal, today, workbook=workbook, templates=templates, now=now)
+    d = build_all(ledger, config, campaigns, roster, cal, today, workbooks=workbooks, templates=templates, now=now)
     with ledger.transaction():
         new = compose.queue(ledger, config, purpose="digest", dedupe_key=key, to=list(config.digest_to),
                             subject=d.subject, text=d.text, html=d.html, auto_submitted=compose.AUTO_GENERATED,
@@ -266,14 +316,17 @@ def queue_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
     return new
 
 
-def run_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Roster, today: date, *,
-               dry_run: bool = False, workbook: Path | str | None = None,
+def run_digest(ledger: Ledger, config: Config, campaign: Campaign | list[Campaign], roster: Roster, today: date, *,
+               dry_run: bool = False, workbook: Path | str | None | list = None,
                templates: compose.Templates | None = None, cal: WorkCalendar | None = None) -> tuple[bool, str]:
-    """What `mailbot digest [--dry-run]` and the daemon call: (queued?, Chinese text)."""
+    """What `mailbot digest [--dry-run]` and the daemon call: (queued?, Chinese text). CAMPAIGN may
+    be every configured campaign (and WORKBOOK their workbooks, in the same order)."""
     cal = cal or WorkCalendar.load(config.rules)
     workbook = config.workbook if workbook is None else workbook
     if dry_run:
-        d = build_digest(ledger, config, campaign, roster, cal, today, workbook=workbook, templates=templates)
+        campaigns = list(campaign) if isinstance(campaign, list) else [campaign]
+        workbooks = list(workbook) if isinstance(workbook, list) else [workbook]
+        d = build_all(ledger, config, campaigns, roster, cal, today, workbooks=workbooks, templates=templates)
         head = "" if cal.is_workday(today) else f"（今天是{cal.describe(today)}，非工作日不会自动发送每日汇总。）\n"
         return False, f"{head}主题：{d.subject}\n收件人：{'、'.join(config.digest_to) or '（未设置 digest_to）'}\n\n{d.text}"
     if not cal.is_workday(today):

@@ -72,21 +72,45 @@ class Jobs:
             self._calendar = WorkCalendar.load(self.app.config.rules)
         return self._calendar
 
+    @property
+    def scope(self) -> str:
+        """"" for the first configured campaign, else this campaign's id (App.for_campaign)."""
+        app = self.app
+        return "" if app.campaign.id == next(iter(app.campaigns)) else app.campaign.id
+
+    def each(self) -> "list[Jobs]":
+        """One Jobs per configured campaign, the first one being this (for the primary app)."""
+        if len(self.app.campaigns) == 1:
+            return [self]
+        out = []
+        for view in self.app.each_campaign():
+            j = self if view is self.app else Jobs(view)
+            j._calendar = self._calendar
+            out.append(j)
+        return out
+
+    def _key(self) -> str:
+        return K_WORKBOOK + (f":{self.scope}" if self.scope else "")
+
     def _state(self) -> dict[str, Any]:
         try:
-            return json.loads(self.app.ledger.get_meta(K_WORKBOOK) or "{}")
+            return json.loads(self.app.ledger.get_meta(self._key()) or "{}")
         except ValueError:
             return {}
 
     def _remember(self, **fields: Any) -> None:
         state = self._state() | fields
         with self.app.ledger.transaction():
-            self.app.ledger.set_meta(K_WORKBOOK, json.dumps(state))
+            self.app.ledger.set_meta(self._key(), json.dumps(state))
 
     # --- the jobs ----------------------------------------------------------------------
     def sync_workbook(self) -> int:
         """Hand-kept columns typed by the clerk → ledger; 审核状态 changes → review decisions,
-        exactly once. Reads the file only when it changed since we last wrote or read it."""
+        exactly once, in every campaign's workbook. Reads a file only when it changed since we
+        last wrote or read it."""
+        return sum(j._sync_one() for j in self.each())
+
+    def _sync_one(self) -> int:
         app = self.app
         path = Path(app.config.workbook)
         stat = _stat(path)
@@ -97,7 +121,7 @@ class Jobs:
         decided = 0
         if values:
             with app.ledger.transaction():     # a crash between the two must not lose a decision
-                changed = workbook.keep_hand_columns(app.ledger, values)
+                changed = workbook.keep_hand_columns(app.ledger, values, self.scope)
                 if changed:
                     decided = len(review.apply_workbook_decisions(
                         app.ledger, app.config, app.campaign, app.roster, changed, app.today,
@@ -124,8 +148,16 @@ class Jobs:
         return deliver(self.app)
 
     def workbook(self, *, force: bool = False):
-        """Compile the workbook when the ledger or the day changed since the last compile (or the
-        file is gone); otherwise return the last result without touching the file."""
+        """Compile every campaign's workbook when the ledger or the day changed since its last
+        compile (or the file is gone); returns this campaign's result (the first one's)."""
+        results = self.workbooks(force=force)
+        return results[0]
+
+    def workbooks(self, *, force: bool = False) -> list:
+        """Each campaign's workbook (jobs.workbook), in config order."""
+        return [j._workbook_one(force=force) for j in self.each()]
+
+    def _workbook_one(self, *, force: bool = False):
         app = self.app
         state = self._state()
         path = Path(app.config.workbook)
@@ -135,9 +167,9 @@ class Jobs:
                 and _stat(path) == state.get("stat")):
             return Unchanged(path)
         from mailbot.office import workbook  # openpyxl costs ~0.35 s to import: only when compiling
-        self.sync_workbook()           # an edit the clerk saved is read before the file is replaced
+        self._sync_one()               # an edit the clerk saved is read before the file is replaced
         result = workbook.compile(app.ledger, app.campaign, app.roster, app.config, app.today,
-                                  is_workday=self.calendar().is_workday, read_old=False)
+                                  is_workday=self.calendar().is_workday, read_old=False, scope=self.scope)
         fields: dict[str, Any] = dict(generation=app.ledger.generation(), day=app.today.isoformat(), path=str(path))
         if not result.locked_copy:
             fields["stat"] = _stat(path)
@@ -150,15 +182,44 @@ class Jobs:
         app = self.app
         if day is not None:
             app.today = day
-        return remind.run_remind(app.ledger, app.config, app.campaign, app.roster, app.today, dry_run=dry_run,
-                                 templates=app.templates, cal=self.calendar())
+        if len(app.campaigns) == 1:
+            return remind.run_remind(app.ledger, app.config, app.campaign, app.roster, app.today, dry_run=dry_run,
+                                     templates=app.templates, cal=self.calendar())
+        cal = self.calendar()
+        chosen = self._plan_reminders(app.today)
+        if dry_run:
+            texts = [f"【{c.title}】\n" + (remind.format_reminders(rs, app.today, cal, dry_run=True) or "无")
+                     for c, rs in chosen]
+            every = [r for _c, rs in chosen for r in rs]
+            return every, "\n\n".join(texts + [remind.planned_volume(app.ledger, app.config, every)])
+        done = self.queue_reminders(app.today)
+        return done, remind.format_reminders(done, app.today, cal, dry_run=False)
+
+    def _plan_reminders(self, day: date) -> list:
+        """[(campaign, its reminders of DAY)] over every campaign, one mail per unit per day."""
+        from mailbot.office import remind
+        app, cal = self.app, self.calendar()
+        plans = {}
+        for view in app.each_campaign():
+            for r in remind.plan_reminders(app.ledger, view.campaign, app.roster, cal, day,
+                                           office_cc=app.config.digest_to, include_queued=True):
+                plans[id(r)] = (view.campaign, r)
+        keep = {id(r) for r in remind.one_per_unit(app.ledger, [r for _c, r in plans.values()])}
+        return [(c, [r for c2, r in plans.values() if c2 is c and id(r) in keep]) for c in app.campaigns.values()]
 
     def queue_reminders(self, day: date) -> list:
         from mailbot.office import remind
         app = self.app
         app.today = day
-        return remind.queue_reminders(app.ledger, app.config, app.campaign, app.roster, self.calendar(), day,
-                                      templates=app.templates)
+        if len(app.campaigns) == 1:
+            return remind.queue_reminders(app.ledger, app.config, app.campaign, app.roster, self.calendar(), day,
+                                          templates=app.templates)
+        done = []
+        for campaign, rs in self._plan_reminders(day):
+            if rs:
+                done += remind.queue_reminders(app.ledger, app.config, campaign, app.roster, self.calendar(), day,
+                                               templates=app.templates, reminders=rs)
+        return done
 
     def digest(self, day: date | None = None, *, dry_run: bool = False):
         """(queued?, Chinese text) for DAY; a fresh workbook is attached."""
@@ -166,18 +227,18 @@ class Jobs:
         app = self.app
         if day is not None:
             app.today = day
-        result = None if dry_run else self.workbook()
-        return digest.run_digest(app.ledger, app.config, app.campaign, app.roster, app.today, dry_run=dry_run,
-                                 workbook=result.path if result else None, templates=app.templates,
-                                 cal=self.calendar())
+        results = None if dry_run else self.workbooks()
+        return digest.run_digest(app.ledger, app.config, list(app.campaigns.values()), app.roster, app.today,
+                                 dry_run=dry_run, workbook=[r.path for r in results] if results else None,
+                                 templates=app.templates, cal=self.calendar())
 
     def queue_digest(self, day: date) -> bool:
         from mailbot.office import digest
         app = self.app
         app.today = day
-        wb = self.workbook()
-        return digest.queue_digest(app.ledger, app.config, app.campaign, app.roster, self.calendar(), day,
-                                   templates=app.templates, workbook=wb.path)
+        results = self.workbooks()
+        return digest.queue_digest(app.ledger, app.config, list(app.campaigns.values()), app.roster, self.calendar(),
+                                   day, templates=app.templates, workbook=[r.path for r in results])
 
     def review(self, unit: str, decision: str, reason: str | None, via: str = "命令行"):
         from mailbot.office import review

@@ -277,6 +277,21 @@ def run_remind(ledger: Ledger, config: Config, campaign: Campaign, roster: Roste
     return done, format_reminders(done, today, cal, dry_run=False)
 
 
+def one_per_unit(ledger: Ledger, plans: Sequence[Reminder]) -> list[Reminder]:
+    """Several campaigns' reminders of one day (each planned with include_queued=True): at most
+    one mail per unit — none for a unit one of whose reminders of the day is queued already,
+    else its most urgent (overdue first, then the earliest due date)."""
+    by_unit: dict[str, list[Reminder]] = {}
+    for r in plans:
+        by_unit.setdefault(r.unit.name, []).append(r)
+    out = []
+    for items in by_unit.values():
+        if any(ledger.is_queued(r.dedupe_key) for r in items):
+            continue
+        out.append(min(items, key=lambda r: (-r.overdue, r.due)))
+    return out
+
+
 def planned_volume(ledger: Ledger, config: Config, reminders: Sequence[Reminder],
                    now: datetime | None = None) -> str:
     """Today's 催报 and the queue against [limits] send_per_day, in Chinese (`remind --dry-run`)."""
@@ -287,4 +302,4 @@ def planned_volume(ledger: Ledger, config: Config, reminders: Sequence[Reminder]
 
 
 __all__ = ["Policy", "Reminder", "plan_reminders", "queue_reminders", "format_reminders", "run_remind",
-           "render", "planned_volume"]
+           "render", "planned_volume", "one_per_unit"]

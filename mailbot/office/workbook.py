@@ -84,10 +84,12 @@ def _default_is_workday(day: date) -> bool:
 
 def compile(ledger: Ledger, campaign: Campaign, roster: Roster, config: Config, today: date, *,
             path: Path | None = None, is_workday: Callable[[date], bool] | None = None,
-            now: datetime | None = None, read_old: bool = True) -> CompileResult:
+            now: datetime | None = None, read_old: bool = True, scope: str = "") -> CompileResult:
     """Regenerate the workbook from the ledger. Read back first (see the module docstring):
     an edit in the old file that was not read back is carried over, never dropped.
-    `read_old=False`: the caller has just read the file back into the ledger (jobs.workbook)."""
+    `read_old=False`: the caller has just read the file back into the ledger (jobs.workbook).
+    SCOPE: "" for the first configured campaign's workbook (which also lists mail of no campaign,
+    待分拣), else the campaign id (its hand-kept columns apart, ledger.hand_kept)."""
     path = Path(path or config.workbook)
     folder = path.parent
     tz = config.timezone
@@ -100,7 +102,7 @@ def compile(ledger: Ledger, campaign: Campaign, roster: Roster, config: Config, 
     states = unit_states(ledger, campaign, roster, today)
 
     # 审核状态 in the ledger follows the decision in force on the current plan version.
-    hand = ledger.hand_kept()
+    hand = ledger.hand_kept(scope)
     pending = {k: v for k, v in clerk_edits(old, hand).items() if roster.by_name(k[0]) is not None}
     pending = {(roster.by_name(u).name, c): v for (u, c), v in pending.items()}
     if pending:
@@ -110,13 +112,13 @@ def compile(ledger: Ledger, campaign: Campaign, roster: Roster, config: Config, 
         for s in states:
             eff = effective_review(s)
             if hand.get((s.unit.name, REVIEW_COL), "") != eff:
-                ledger.set_hand_kept(s.unit.name, REVIEW_COL, eff)
+                ledger.set_hand_kept(s.unit.name, REVIEW_COL, eff, scope)
                 hand[(s.unit.name, REVIEW_COL)] = eff
 
-    messages = ledger.mail_records()
+    messages = ledger.mail_records(campaign.id, unrouted=not scope)
     attachments = ledger.attachments_by_message()
     order = {u.name: i for i, u in enumerate(roster.units)}
-    finding_rows = sorted(ledger.workbook_findings(), key=lambda r: (order.get(r.unit or "", len(order)), r.unit or "",
+    finding_rows = sorted(ledger.workbook_findings(campaign.id), key=lambda r: (order.get(r.unit or "", len(order)), r.unit or "",
                                                                      r.kind or "", -(r.version or 0), r.id))
     current_ids = {m.id for s in states for m in (s.plan, s.summary, s.feedback) if m is not None}
 

@@ -170,7 +170,7 @@ def clerk_edits(values: dict[str, dict[str, str]], ledger_values: dict[tuple[str
     return out
 
 
-def keep_hand_columns(ledger: Ledger, values: dict[str, dict[str, str]]) -> dict[str, str]:
+def keep_hand_columns(ledger: Ledger, values: dict[str, dict[str, str]], scope: str = "") -> dict[str, str]:
     """Store the clerk's edits in ledger.hand_kept; return {unit: 审核状态} for units whose
     审核状态 changed against what the ledger had (the caller turns them into decisions).
 
@@ -178,8 +178,8 @@ def keep_hand_columns(ledger: Ledger, values: dict[str, dict[str, str]]) -> dict
     Reading the same file again reports nothing: the ledger then already holds the values."""
     changed: dict[str, str] = {}
     with ledger.transaction():
-        for (unit, col), (typed, _) in clerk_edits(values, ledger.hand_kept()).items():
-            ledger.set_hand_kept(unit, col, typed)
+        for (unit, col), (typed, _) in clerk_edits(values, ledger.hand_kept(scope)).items():
+            ledger.set_hand_kept(unit, col, typed, scope)
             if col == REVIEW_COL:
                 changed[unit] = typed
     return changed

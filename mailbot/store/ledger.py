@@ -139,6 +139,9 @@ def _counting_triggers() -> list[str]:
             for t in COUNTED_TABLES for op in ("INSERT", "UPDATE", "DELETE")]
 
 
+_SCOPE = "::"
+
+
 def now_iso() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
@@ -276,6 +279,7 @@ class OutgoingMail:
     queued_at: str
     next_attempt_at: str | None
     sent_at: str | None
+    campaign: str | None = None          # the collection it is about; None: all (the digest)
 
     @classmethod
     def from_row(cls, r: sqlite3.Row) -> "OutgoingMail":
@@ -792,12 +796,20 @@ class Ledger:
             "SELECT r.* FROM reviews r LEFT JOIN messages m ON m.id = r.message WHERE (? IS NULL OR r.unit=?) "
             "AND (? IS NULL OR m.campaign IS NULL OR m.campaign=?) ORDER BY r.id", (unit, unit, campaign, campaign))]
 
-    def set_hand_kept(self, unit: str, column: str, value: str) -> None:
+    # SCOPE: whose workbook the column is in — "" for the first campaign's, the campaign id for
+    # another's (stored as "<id>::<column>", so one unit's 审核状态 differs per collection)
+    def set_hand_kept(self, unit: str, column: str, value: str, scope: str = "") -> None:
+        column = f"{scope}{_SCOPE}{column}" if scope else column
         self.db.execute("INSERT INTO hand_kept VALUES (?,?,?,?) ON CONFLICT(unit, column) DO UPDATE SET "
                         "value=excluded.value, updated_at=excluded.updated_at", (unit, column, value, now_iso()))
 
-    def hand_kept(self) -> dict[tuple[str, str], str]:
-        return {(r["unit"], r["column"]): r["value"] for r in self._rows("SELECT * FROM hand_kept")}
+    def hand_kept(self, scope: str = "") -> dict[tuple[str, str], str]:
+        out = {}
+        for r in self._rows("SELECT * FROM hand_kept"):
+            owner, sep, column = r["column"].rpartition(_SCOPE)
+            if (owner if sep else "") == scope:
+                out[(r["unit"], column)] = r["value"]
+        return out
 
     # --- health ------------------------------------------------------------------------
     def event(self, job: str, level: str, text: str) -> None:
