@@ -440,3 +440,54 @@ def test_the_templates_render_a_campaigns_own_words(tmp_path, annual):
                                          annual, None), state=None, office="县政务公开办", reason="",
                                      announce_passed=False, cutoff_passed=False)
     assert subject.startswith("审核结果：西吉县民政局2022年政府信息公开工作年度报告（第1版）已备案")
+
+
+# --- polled with both shipped campaigns --------------------------------------------------------
+
+def test_a_poll_files_reports_in_their_campaign_and_the_ack_names_the_missing_section(tmp_path):
+    """GIVEN an office running the open day and the annual report from one mailbox (Maildir in,
+    outbox out), WHEN two departments send their reports, one without section 五, THEN both are
+    filed under the report's archive and the incomplete one's 回执 names 五、存在的主要问题及改进情况."""
+    import email as email_lib
+    from datetime import timedelta, timezone
+    from email import policy
+    from mailbot.app import open_app
+    from mailbot.defaults import init_folder
+    from mailbot.demo import samples
+    from mailbot.office.jobs import Jobs
+
+    cst = timezone(timedelta(hours=8))
+    init_folder(tmp_path, demo_keys=True)
+    cfg = tmp_path / "config.ini"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(
+        "rules = open-day-2022.toml", "rules = open-day-2022.toml, annual-report-2022.toml"), encoding="utf-8")
+    roster = load_roster(tmp_path / "rules" / "units.csv", "西吉县")
+    mails = []
+    for n, (unit, omit) in enumerate((("民政局", None), ("财政局", 5))):
+        u = roster.get(unit)
+        when = datetime(2023, 1, 18, 9 + n, tzinfo=cst)
+        b = samples.MailBuilder(from_addr=u.emails[0], to="xjxzwgkb@163.com", date=when,
+                                subject=f"{u.name}2022年政府信息公开工作年度报告")
+        b.attach(f"{u.name}2022年政府信息公开工作年度报告.docx", report_docx(u.name, omit_section=omit))
+        mails.append((when, b.build()))
+    samples.write_maildir(tmp_path / "var" / "maildir", mails)
+    app = open_app(cfg, "2023-01-20")
+    try:
+        jobs = Jobs(app)
+        assert jobs.poll().filed == 2
+        filed = sorted(app.ledger.messages(), key=lambda m: m.id)
+        assert [(m.campaign, m.kind, m.outcome) for m in filed] == [
+            ("2022-政府信息公开年报", "report", "待审核"), ("2022-政府信息公开年报", "report", "需修改")]
+        assert all(m.raw_path.startswith(f"2022-政府信息公开年报/{m.unit}/年度报告/") for m in filed)
+        jobs.deliver()
+    finally:
+        app.close()
+    acks = {}
+    for p in sorted((tmp_path / "var" / "outbox").glob("*.eml")):
+        msg = email_lib.message_from_bytes(p.read_bytes(), policy=policy.default)
+        acks[str(msg["Subject"])] = msg.get_body(("plain",)).get_content()
+    bad = next(text for subject, text in acks.items() if "财政局" in subject)
+    good = next(text for subject, text in acks.items() if "民政局" in subject)
+    assert "【五、存在的主要问题及改进情况】年度报告缺少“五、存在的主要问题及改进情况”部分" in bad
+    assert "（依据：《条例》第五十条）" in bad and "需修改" in bad
+    assert "未发现问题" in good and "政府开放日" not in good + bad and "活动日期" not in good + bad
