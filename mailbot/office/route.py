@@ -8,8 +8,8 @@ Asked in this order; the first that names exactly one campaign decides, and says
    names count 3, in the mail text or the documents' first lines 1; its kinds' keywords (实施方案,
    年度报告…) 1 each. The highest score wins when it is alone;
 3. dates — of the campaigns still tied (or of all, when no word matched), the one collecting on
-   the day the mail arrived (from `accept_from`, or two months before its first date, to two
-   months after its last).
+   the day the mail arrived (`accept_from`…`accept_until`; without them, two months either side
+   of its dates; a recurring return without an end collects from its start on).
 
 With one campaign configured, nothing is asked. A mail that fits none or several is held as
 待分拣 with the candidates in its reason; `mailbot assign ID CAMPAIGN` files it. Steps 2–3 need
@@ -42,21 +42,24 @@ def _norm(text: str) -> str:
 
 
 def _dates(c: Campaign) -> list[date]:
-    days = [d for d in (c.window_start, c.window_end, c.accept_from) if d]
-    days += [k.due for k in c.kinds.values() if k.due]
+    days = [d for d in (c.window_start, c.window_end, c.accept_from, c.accept_until) if d]
+    for k in c.kinds.values():
+        days += [d for d in (k.due, *(d for _u, d in k.due_by_unit)) if d]
+        if k.every is not None:
+            days.append(k.every.first)
     return days
 
 
 def collecting(c: Campaign, day: date) -> bool:
-    """Is C collecting on DAY? (accept_from, else two months before its first date, to two
-    months after its last; a campaign without dates — a recurring one — always is)."""
-    if getattr(c, "recurring", False):
-        return True
+    """Is C collecting on DAY? From accept_from (else two months before its first date) to
+    accept_until (else two months after its last; a recurring return without an end: always)."""
     days = _dates(c)
     if not days:
         return True
     start = c.accept_from or (min(days) - GRACE)
-    return start <= day <= max(days) + GRACE
+    open_ended = any(k.every is not None and k.every.last is None for k in c.kinds.values())
+    end = c.accept_until or (None if open_ended else max(days) + GRACE)
+    return start <= day and (end is None or day <= end)
 
 
 def keywords(c: Campaign) -> tuple[str, ...]:
