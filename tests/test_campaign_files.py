@@ -387,6 +387,29 @@ def test_progress_tracks_the_annual_report_of_each_unit(tmp_path, annual):
     assert after["西吉县财政局"].plan_status == UnitStatus.NOT_SUBMITTED     # no plan in this collection
 
 
+def test_the_annual_report_is_reminded_in_its_own_words_past_the_spring_festival(tmp_path, annual):
+    """Due Tuesday 2023-01-31; 春节 1-21…27, 1-28/29 worked: five working days before is 1-19."""
+    from schedsupport import World
+    from mailbot.office import remind
+    w = World(tmp_path)
+    try:
+        cal = WorkCalendar()
+        steps = dict((s, d) for s, d, _ in remind.Policy.from_campaign(annual).steps(D(2023, 1, 31), cal))
+        assert steps == {"before-5": D(2023, 1, 19), "before-2": D(2023, 1, 29), "due": D(2023, 1, 31),
+                         "overdue-1": D(2023, 2, 1), "overdue-2": D(2023, 2, 3), "overdue-3": D(2023, 2, 7)}
+        rs = remind.plan_reminders(w.ledger, annual, w.roster, cal, D(2023, 1, 29))     # a worked Sunday
+        assert len(rs) == len(w.roster.units) and {r.kind for r in rs} == {"report"}
+        r = rs[0]
+        assert r.ref.endswith("R") and r.due == D(2023, 1, 31)
+        subject, text, html = remind.render(w.templates, w.config, annual, r)
+        assert subject.startswith(f"催报：{r.unit.name}年度报告将于2023年1月31日截止")
+        assert "对照《中华人民共和国政府信息公开工作年度报告格式》编写本单位2022年政府信息公开工作年度报告" in text
+        assert "于2023年1月31日前将电子版发送至 xjxzwgkb@163.com" in text and "（依据：《条例》第四十九条）" in text
+        assert "<b>xjxzwgkb@163.com</b>" in html and "政府开放日" not in text + html
+    finally:
+        w.close()
+
+
 # --- templates and code name no campaign -------------------------------------------------------
 
 CAMPAIGN_WORDS = re.compile(r"政府开放日|西吉")

@@ -74,8 +74,11 @@ class Policy:
             return value
 
         kinds = raw["kinds"]
-        if not isinstance(kinds, list) or any(k not in REMINDABLE for k in kinds):
-            raise CampaignError(f"{where} kinds 只能包含 plan、summary、feedback，现为“{kinds}”。")
+        # the open day's three (the default, when the campaign has them) or any kind of this campaign;
+        # a recurring kind (every = "month") has no single due date and is not reminded here yet
+        if not isinstance(kinds, list) or any(k not in REMINDABLE and k not in campaign.kinds for k in kinds):
+            raise CampaignError(f"{where} kinds 只能包含本规则文件 [kinds] 中的材料类型"
+                                f"（{'、'.join(campaign.kinds)}），现为“{kinds}”。")
         kinds = tuple(k for k in kinds if k in campaign.kinds)
         cc = raw.get("cc_office_from")
         if cc is not None and cc != 0:
@@ -196,7 +199,7 @@ def plan_reminders(ledger: Ledger, campaign: Campaign, roster: Roster, cal: Work
                     day=today, status=state.status_for(kind),
                     reason=_reason(state, kind, label, due, step, overdue, cal, today),
                     to=state.unit.emails, cc=cc,
-                    ref=f"CB{today:%Y%m%d}-{index.get(state.unit.name, 0):02d}{_KIND_CODE[kind]}",
+                    ref=f"CB{today:%Y%m%d}-{index.get(state.unit.name, 0):02d}{_KIND_CODE.get(kind, kind[:1].upper())}",
                     campaign_id=campaign.id))
                 break
         if mine and (include_queued or not reminded):
