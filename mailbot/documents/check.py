@@ -590,7 +590,7 @@ class Seal(Rule):
 _NUMBERING = re.compile(r"(?:^|(?<=[。;!?:\t]))(?:第[一二三四五六七八九十]{1,3}(?:部分|章|节)|"
                         r"[一二三四五六七八九十]{1,3}(?=[、.:,])|\d{1,2}(?=[、.:,)])|"
                         r"\([一二三四五六七八九十\d]{1,3}\))[、.:,)]?", re.M)
-_HEADING_PREFIX = 12        # characters allowed between a numbering and the title (五、政府信息公开工作存在的…)
+_HEADING_PREFIX = 16        # characters allowed between a numbering and the title (四、因政府信息公开工作被申请行政复议…)
 
 
 class Headings(Rule):
