@@ -302,6 +302,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                 _print(f"  自动邮件：{o.get('automatic_reason')}（不会回复）")
             if o.get("decision"):
                 d = o["decision"]
+                if len(app.campaigns) > 1:
+                    _print(f"  归入：{app.campaigns[d['campaign']].title if d['campaign'] else '待分拣'}"
+                           f"（{d['campaign_reason']}）")
                 _print(f"  处理：{d['label']}{('：' + d['reason']) if d['reason'] else ''}（规则 {d['rule']}）")
             for a in o.get("attachments", []):
                 _print(f"  附件：{a['filename'] or '（无文件名）'}  {a['content_type']}  {a['size']} 字节")
@@ -322,14 +325,19 @@ def _identify_with(app: App, verdict):
 
 def _decision(app: App, raw: bytes, verdict) -> dict:
     """What a poll would do with this mail today (the day's filing counts taken from the ledger)."""
-    from mailbot.office.decide import decide
     from mailbot.mailin.parse import parse_message
-    from mailbot.office.pipeline import identify_sender, incoming
+    from mailbot.office.pipeline import decide_mail
+    from mailbot.office.prepare import Reading, identify_sender, route_by_content
     mail = parse_message(raw)
     when = mail.date.astimezone(app.config.timezone) if mail.date else app.now()
-    d = decide(incoming(app, mail, identify_sender(app, mail, verdict), when, verdict))
+    way = route_by_content(app, mail, when)
+    reading = Reading(verdict, mail, identify_sender(app.for_campaign(way.campaign or app.campaign.id), mail, verdict),
+                      route=way, campaign=way.campaign)
+    capp, _who, d, way = decide_mail(app, mail, reading, when)
     return {"status": d.status, "label": Status(d.status).label, "reason": d.reason,
-            "reply": d.reply, "rule": d.rule, "trail": list(d.trail)}
+            "reply": d.reply, "rule": d.rule, "trail": list(d.trail),
+            "campaign": way.campaign, "campaign_reason": way.reason or f"只配置了一项收集（{capp.campaign.title}）",
+            "campaign_candidates": list(way.candidates)}
 
 
 def cmd_run(app: App, args: argparse.Namespace) -> int:

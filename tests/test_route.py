@@ -203,3 +203,22 @@ def test_a_day_of_two_collections_one_reminder_per_unit_two_workbooks_one_digest
     assert "━━ 2022年度“政府开放日”活动 ━━" in body and "━━ 2022年政府信息公开工作年度报告 ━━" in body
     assert "（共 2 项收集）" in str(email.message_from_bytes(digests[0].raw, policy=policy.default)["Subject"])
     app.close()
+
+
+def test_inspect_explains_the_campaign(tmp_path, capsys):
+    import json
+    app, _jobs = _office(tmp_path, [], "2022-11-22")
+    app.close()
+    f = tmp_path / "m.eml"
+    f.write_bytes(_mail("报送材料", _at(2022, 11, 21), [("材料.docx", _docx("请查收。"))]))
+    g = tmp_path / "r.eml"
+    g.write_bytes(_mail("民政局2022年政府信息公开工作年度报告", _at(2022, 11, 21), [("年报.docx", REPORT_DOC)]))
+    cfg = str(tmp_path / "config.ini")
+    assert main(["--config", cfg, "--today", "2022-11-22", "inspect", "--json", str(f), str(g)]) == 0
+    first, second = json.loads(capsys.readouterr().out)
+    d = first["decision"]
+    assert d["status"] == "unsorted" and d["campaign"] is None
+    assert set(d["campaign_candidates"]) == {OPEN_DAY, REPORT} and "无法判断" in d["campaign_reason"]
+    assert second["decision"]["campaign"] == REPORT and second["decision"]["status"] == "filed"
+    assert main(["--config", cfg, "--today", "2022-11-22", "inspect", str(f)]) == 0
+    assert "归入：待分拣" in capsys.readouterr().out

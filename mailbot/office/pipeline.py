@@ -143,14 +143,7 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
     try:
         if mail is None:
             raise _Unreadable(reading.error or "")
-        way = route_of(app, mail, reading)
-        app = app.for_campaign(way.campaign or app.campaign.id)   # the primary's words for 待分拣
-        if way.campaign != reading.campaign:
-            who = identify_sender(app, mail, verdict)
-        decision = decide(incoming(app, mail, who, received, verdict))
-        if way.campaign is None and (decision.status == FILED or decision.reply == REPLY_NOFILE):
-            decision = Decision(Status.UNSORTED, f"{way.reason}。请确认后用 mailbot assign 编号 活动编号 登记（编号见跟踪表“提交记录”或每日汇总）。",
-                                trail=decision.trail)
+        app, who, decision, way = decide_mail(app, mail, reading, received)
     except Exception as exc:   # parse never raises by contract; this is the last line of defence
         log.exception("could not read uid %s", fetched.uid)
         mail, who = None, Identity(None, False, None, "")
@@ -184,6 +177,21 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
     else:
         report.held[submission.status] = report.held.get(submission.status, 0) + 1
     return submission.status
+
+
+def decide_mail(app: App, mail: ParsedMail, reading: Reading, received: datetime
+                ) -> tuple[App, Identity, Decision, Route]:
+    """What becomes of a read mail, decided once (the poll, `inspect`): its campaign (the app
+    about it), who sent it, the decision chain's outcome — 待分拣 when it would be filed but its
+    campaign is unknown."""
+    way = route_of(app, mail, reading)
+    app = app.for_campaign(way.campaign or app.campaign.id)   # the first campaign's words for 待分拣
+    who = reading.who if way.campaign == reading.campaign else identify_sender(app, mail, reading.verdict)
+    decision = decide(incoming(app, mail, who, received, reading.verdict))
+    if way.campaign is None and (decision.status == FILED or decision.reply == REPLY_NOFILE):
+        decision = Decision(Status.UNSORTED, f"{way.reason}。请确认后用 mailbot assign 编号 活动编号 登记"
+                                             f"（编号见跟踪表“提交记录”或每日汇总）。", trail=(*decision.trail, "route"))
+    return app, who, decision, way
 
 
 def route_of(app: App, mail: ParsedMail, reading: Reading) -> Route:
