@@ -499,3 +499,41 @@ def test_prose_announcement_has_its_items(campaign, roster):
     r = run(campaign, roster, text)
     assert _missing(r) == [] and r.outcome == "待审核"
     assert r.facts.value("contact") == "马女士" and r.facts.value("participants") == 30
+
+
+# --- documents written by others, as a clerk reads them (our own paraphrases) -----------------
+
+def test_summary_saying_suggestions_were_made_has_the_item(campaign, roster):
+    text = ("西吉县交通运输局“政府开放日”活动开展情况\n9月7日上午，县交通运输局开展“政府开放日”活动，"
+            "三十余名群众代表参加。座谈中代表们围绕农村公路养护提出了建议，局负责同志当场逐一作了回应。")
+    r = run(campaign, roster, text, kind="summary", received=date(2022, 9, 12))
+    assert r.facts.value("actual_participants") == 30
+    assert rules_of(r) == []
+
+
+SCANNED_PLAN = """西吉县应急管理局“政府开放日”活动公告
+|一、活动主题
+安全生产 你我同行
+，二、活动时间
+2O22年9月14曰上午9:00一11:30
+、活动地点
+县应急管理局指挥中心
+四、参加入数
+3O入
+五、活动形式及内容
+《一）进机关：参观应急指挥中心；
+（二）座谈交流：听取意见建议，发放满意度调查问卷。
+六、报名方式：电话报名
+七、参加领导：局长
+八、承办单位：县应急管理局办公室
+九、联系人：马志强，联系电话：0954:3016688
+十、温馨提示：请携带身份证，准时到达
+"""
+
+
+def test_scanned_plan_with_ocr_look_alikes_has_every_item(campaign, roster):
+    r = run(campaign, roster, SCANNED_PLAN, unit="西吉县应急管理局")
+    assert r.facts.as_json()["activity_dates"] == ["2022-09-14"]
+    assert r.facts.value("participants") == 30 and r.facts.value("phone") == "0954-3016688"
+    assert r.facts.value("place") == "县应急管理局指挥中心"
+    assert r.findings == () and r.outcome == "待审核"

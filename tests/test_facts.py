@@ -434,3 +434,85 @@ def test_contact_after_contact_word_in_a_combined_field():
 def test_visit_words_for_open_forms():
     assert _facts("邀请群众代表观摩部分站所办公地点，体验办公流程")["forms"] == ["进机关"]
     assert _facts("组织代表参观某村基层政务公开专区和村史馆")["forms"] == ["进现场"]
+
+
+# --- what a scan's OCR gets wrong (our own sentences, degraded the way Tesseract degrades them) ---
+
+@pytest.mark.parametrize("text, want", [
+    ("2O22年9月5日", "2022年9月5日"),             # letter O for a zero
+    ("l0月8日", "10月8日"),                       # l for a one
+    ("2022年9月1丨日", "2022年9月11日"),
+    ("9月5曰上午", "9月5日上午"),                   # 曰 / 白 / 目 for 日 after a day
+    ("九月十二白", "九月十二日"),
+    ("9月3目前报名", "9月3日前报名"),
+    ("共25入参加", "共25人参加"),                   # 入 for 人 after a number
+    ("参加入员", "参加人员"),
+    ("15:00一17:30", "15:00-17:30"),              # 一 for the dash between times
+    ("《一）座谈交流", "(一)座谈交流"),               # 《 〈 for an opening bracket of a list number
+    ("，，二、活动地点", "二、活动地点"),              # specks before a heading
+    ("、活动地点", "活动地点"),                       # its number lost
+    ("|活动时间\t2022年9月5日|", "活动时间\t2022年9月5日"),   # a table's ruling
+    ("群众代表等不|少于30人", "群众代表等不少于30人"),
+])
+def test_ocr_look_alikes_are_repaired(text, want):
+    assert NormText(text).text == want
+
+
+@pytest.mark.parametrize("text", [
+    "项目建设", "深入基层", "录入员", "收入数据", "加入员工队伍", "一是参观", "第一二批",
+    "Office 2010", "邮箱lixia2022@163.com", "参加群众人数 | 26人", "十一月", "（一）实地参观",
+])
+def test_ocr_repairs_leave_real_writing_alone(text):
+    assert NormText(text).text == NormText(text).text and _nfkc_only(text) == NormText(text).text
+
+
+def _nfkc_only(text):
+    import unicodedata
+    return unicodedata.normalize("NFKC", text).replace("\u3007", "〇")
+
+
+def test_ocr_repaired_facts_keep_the_span_of_what_the_scan_says():
+    text = "县民政局“政府开放日”活动公告\n二、活动时间\n2O22年9月6曰上午9:00\n三、参加人数\n3O入"
+    f = extract_facts(text, kind="plan", year=Y)
+    assert f.dates() == [d(9, 6)] and f.value("participants") == 30
+    assert f.activity_dates[0].source_text.startswith("2O22年9月6曰")
+    assert f.participants.source_text == "3O入"
+
+
+def test_heading_with_specks_or_a_lost_number_still_labels_its_value():
+    text = ("县林草局“政府开放日”活动方案\n，二、活动时间\n2022年9月16日上午9:30\n"
+            "、活动地点\n县林草局三楼会议室\n四、参加人数\n30人")
+    f = extract_facts(text, kind="plan", year=Y)
+    assert f.dates() == [d(9, 16)] and f.value("place") == "县林草局三楼会议室"
+
+
+def test_label_glued_to_its_date_in_a_scanned_table_row():
+    f = extract_facts("项目\t内容\n活动时间2022年9月8日(暂定)\n活动地点\t县医保局", kind="plan", year=Y)
+    assert f.dates() == [d(9, 8)]
+
+
+def test_speck_between_month_and_day():
+    assert parse_dates("活动时间：2022年9月.16日（星期五）", Y) == [d(9, 16)]
+
+
+def test_date_opening_a_paragraph_whose_sentence_a_speck_cut_short():
+    # the scan put a full stop in the middle of the sentence that says the activity was held
+    text = ("县医保局开展“政府开放日”活动\n9月21日，为保障群众的知情权、参与权。和监督权，"
+            "县医保局开展“政府开放日”活动，邀请群众代表参观医保服务大厅。")
+    f = extract_facts(text, kind="summary", year=Y)
+    assert f.dates("held_dates") == [d(9, 21)]
+
+
+def test_a_paragraphs_leading_date_yields_to_the_sentence_that_says_held():
+    text = "县人防办“政府开放日”活动方案\n9月18日是全民国防教育日前后。本次活动定于9月16日开展，邀请群众参观指挥所。"
+    assert extract_facts(text, kind="plan", year=Y).dates() == [d(9, 16)]
+
+
+@pytest.mark.parametrize("text, want", [
+    ("联系电话:0954:3012103", "0954-3012103"),         # colon read for the dash
+    ("请拨打0954-\n3012103报名", "0954-3012103"),        # broken at the line's end after the dash
+    ("联系电话;，\n10954-3012103。", "0954-3012103"),   # the table's ruling read as 1 before it
+    ("手机139-\n0954-1234", "13909541234"),
+])
+def test_phone_as_a_scan_writes_it(text, want):
+    assert parse_phone(text) == want

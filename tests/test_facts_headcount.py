@@ -186,3 +186,26 @@ def test_check_json_reads_the_statistics_table(tmp_path):
     assert out["facts"]["participants_range"] is None
     assert not [f for f in out["findings"] if f["item"] == "参加人数"]
     assert out["outcome"] == "待审核"
+
+
+# --- as a scan reads them (our own sentences) --------------------------------------------
+
+def test_headcount_on_a_line_wrapped_in_a_scanned_table_cell():
+    # the cell's text wrapped; the scan's ruling glued "|" to the second line
+    text = ("县交通运输局“政府开放日”活动方案\n邀请对象\t拟邀请货运企业代表、出租车驾驶员、\n"
+            "沿线村民代表等不\n|少于30人”\n活动时间\t2022年9月20日")
+    assert extract_facts(text, kind="plan", year=2022).value("participants") == 30
+
+
+@pytest.mark.parametrize("above", ["本局将邀请群众参观检查站。", "三、参观检查站"])
+def test_a_line_does_not_borrow_people_words_across_a_full_stop_or_from_a_heading(above):
+    text = f"县交通运输局“政府开放日”活动方案\n{above}\n检查站配备12名，负责安全。"
+    assert extract_facts(text, kind="plan", year=2022).value("participants") is None
+
+
+@pytest.mark.parametrize("text, want", [
+    ("四、参加入数\n35入", 35),                       # 入 for 人, in the label and after the number
+    ("拟邀请群众代表3O名参加", 30),                    # letter O for the zero
+])
+def test_headcount_through_ocr_look_alikes(text, want):
+    assert extract_facts("县卫健局“政府开放日”活动方案\n" + text, kind="plan", year=2022).value("participants") == want

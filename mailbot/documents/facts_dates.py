@@ -3,6 +3,7 @@ with weekday and time of day; and which of a document's dates is the activity's,
 date, which a deadline (`DateFacts`, mixed into facts._Extractor)."""
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,7 +17,7 @@ _M = r"(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])"
 _D = r"(?:3[01]|[12]\d|0?[1-9]|三十一?|二十[一二三四五六七八九]?|十[一二三四五六七八九]?|[一二三四五六七八九])"
 _RSEP = r"(?:至|到|~|-+|—+|–|―|－|∼)"
 CN_DATE = re.compile(
-    rf"(?<![\d])(?:(?P<y>{_Y}) *年 *)?(?P<m>{_M}) *月 *(?P<d>{_D})(?![\d]) *(?P<suf>[日号])?")
+    rf"(?<![\d])(?:(?P<y>{_Y}) *年[ .·]{{0,2}})?(?P<m>{_M}) *月[ .·]{{0,2}}(?P<d>{_D})(?![\d]) *(?P<suf>[日号])?")
 ISO_DATE = re.compile(
     r"(?<![\d.])(?P<y>(?:19|20)\d{2}) *(?P<sep>[-/.]) *(?P<m>1[0-2]|0?[1-9]) *(?P=sep) *(?P<d>3[01]|[12]\d|0?[1-9])(?![\d])")
 COMPACT_DATE = re.compile(r"(?<!\d)(?P<y>20\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)")
@@ -186,6 +187,7 @@ def parse_dates(text: str, year: int) -> list[date]:
 
 _STRONG_NEG = re.compile(r"报送|报名|截止|备案|印发|提交|上报|成文|征集|公示|下发|报县|前报|审核|签发|落款|填报|填表|制表|预约")
 _WEAK_NEG = re.compile(r"发布|公告|反馈|通知|结束后|之后|以后|通报|答复")
+_HELD = re.compile(r"开展|举办|举行|召开")
 _POSITIVE = re.compile(r"开展|举办|举行|召开|定于|将于|拟于|计划于|开放日|组织|于|走进|参观|活动当天|当日")
 _ORIG_CUE = re.compile(r"原定|原计划|原拟|原于|原为|原来|原安排|原日期|原时间")
 _NEW_CUE = re.compile(r"调整为|调整至|调整到|改为|改至|改到|变更为|变更至|延期至|延期到|延至|推迟至|推迟到|提前至|提前到|顺延至|调至|改期至|改期为|更改为|更改至|延后至")
@@ -247,14 +249,27 @@ class DateFacts:
                 continue
             if _POSITIVE.search(sent):
                 cands.append((2, h))
-            else:
+            elif self._leads_its_paragraph(h) and _HELD.search(t[slice(*self.lines.around(h.start, 400))]):
+                # "9月17日，为…，参与权。和监督权，…开展…活动": a sentence cut short (a scan's stray
+                # full stop) — the paragraph's first date, in a paragraph about holding it
                 cands.append((3, h))
+            else:
+                cands.append((4, h))
         return cands, originals
+
+    def _leads_its_paragraph(self, h: DateHit) -> bool:
+        """No other date before it in its paragraph (self.dates is sorted by start)."""
+        starts = self.__dict__.get("_date_starts")
+        if starts is None:
+            starts = self.__dict__["_date_starts"] = [o.start for o in self.dates]
+        k = bisect.bisect_left(starts, h.start)
+        ls, _ = self.lines.around(h.start, 400)
+        return k == 0 or starts[k - 1] < ls
 
     def activity_dates(self) -> tuple[tuple[Fact, ...], tuple[Fact, ...], Fact | None]:
         cands, originals = self.classify_dates()
         best = min((tier for tier, _ in cands), default=None)
-        if best is None or best >= 3:
+        if best is None or best >= 4:
             chosen: list[DateHit] = []
         else:
             chosen = [h for tier, h in cands if tier == best]

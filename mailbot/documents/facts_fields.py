@@ -78,7 +78,7 @@ _LABEL_ALT = _label_alt()
 _LABEL_COLON = re.compile(rf"(?P<label>{_LABEL_ALT}) *[:]")
 # label at the start of a line, heading number optional
 _LABEL_START = re.compile(
-    rf"^ *(?P<head>{_HEAD})? *(?P<label>{_LABEL_ALT}) *(?P<sep>[:。.]|(?= +\S)| *$)")
+    rf"^ *(?P<head>{_HEAD})? *(?P<label>{_LABEL_ALT}) *(?P<sep>[:。.]|(?= +\S)|(?=\d)| *$)")
 _LABEL_CELL = re.compile(rf"^ *(?:{_HEAD})? *(?P<label>{_LABEL_ALT}) *[:]? *$")
 # a signature line: the issuing office, or a date alone
 _SIGNATURE = re.compile(r"^ *(?:[\u4e00-\u9fff()]{2,24}(?:局|办公室|委员会|政府|中心|办事处|管委会)|"

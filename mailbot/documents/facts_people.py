@@ -43,6 +43,7 @@ _PEOPLE_LABEL = re.compile(r"人数|人次|群众|市民|公众|居民|村民|�
 _NOT_PEOPLE_LABEL = re.compile(r"联系|联络|领导|工作人员|讲解|志愿|安保|医护|服务人员|电话|日期|时间|地点|序号|编号|"
                                r"年龄|岁|意见|建议|问卷|条数|件数|场次|天数|其中|本局|我局|本单位|干部|职工")
 _TOTAL_LABEL = re.compile(r"合计|总|共|实际")
+_HEADING = re.compile(r" *(?:[一二三四五六七八九十]{1,3} *[、.]|\( *[一二三四五六七八九十\d]{1,3} *\)|\d{1,2} *[、.](?!\d))")
 
 
 def headcount_range(source: str) -> tuple[int, int] | None:
@@ -67,8 +68,12 @@ def _headcount_value(m: re.Match) -> int | None:
 
 # --- phone numbers -----------------------------------------------------------------------
 
-_MOBILE = re.compile(r"(?<![\d])(?P<a>1[3-9]\d) *[- ]? *(?P<b>\d{4}) *[- ]? *(?P<c>\d{4})(?![\d])")
-_LANDLINE = re.compile(r"(?<![\d])\(? *(?P<area>0\d{2,3}) *\)? *(?:[-—–―－] *)?(?P<num>[2-9]\d{6,7})(?![\d])")
+# A number broken at a line's end after its dash ("0795-" / "7333835") is one number; so is a
+# landline that OCR wrote with a colon (0818:8362198) or with the table's ruling read as a 1 before
+# it (10818-6902058: no area code starts 10).
+_MOBILE = re.compile(r"(?<![\d])(?P<a>1[3-9]\d) *(?:-\n|[- ])? *(?P<b>\d{4}) *(?:-\n|[- ])? *(?P<c>\d{4})(?![\d])")
+_LANDLINE = re.compile(r"(?<![\d])(?:1(?=0\d{2,3} *[-—–―－]))?\(? *(?P<area>0\d{2,3}) *\)? *"
+                       r"(?:[-—–―－:] *\n? *)?(?P<num>[2-9]\d{6,7})(?![\d])")
 _LOCAL = re.compile(r"(?<![\d\-—.])(?P<num>[2-8]\d{6,7})(?![\d])")
 _PHONE_CUE = re.compile(r"电话|手机|热线|联系方式|咨询|座机|Tel|TEL|tel")
 
@@ -200,6 +205,11 @@ class PeopleFacts:
             if self.in_fields(m.start(), "leaders", "contact", "organizer", "phone"):
                 continue
             ss, se = self.segs.around(m.start())
+            if ss >= 2 and t[ss - 1] == "\n" and t[ss - 2] not in "。;:!?":
+                ps = self.segs.around(ss - 2)[0]     # a line wrapped mid-sentence (a scan's table cell),
+                ls = t.rfind("\n", 0, ss - 1) + 1    # not a heading above its text
+                if ss - 1 - ls >= 8 and not _HEADING.match(t, ls):
+                    ss = ps
             seg = t[ss:se]
             if not re.search(r"参加|参与|邀请|群众|市民|代表|人数|名额|报名|规模|公众|嘉宾|限额|人员|对象|参观|出席|共|本次|活动", seg):
                 continue

@@ -52,8 +52,7 @@ class NormText:
             done = i + 1
         out.append(self.original[done:])
         orig.extend(range(done, len(self.original) + 1))
-        self.text = "".join(out)
-        self._orig = orig
+        self.text, self._orig = _repair("".join(out), orig)
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original-text span of text[start:end]."""
@@ -65,6 +64,77 @@ class NormText:
     def source(self, start: int, end: int) -> str:
         a, b = self.span(start, end)
         return self.original[a:b]
+
+
+# --- what a scan's OCR gets wrong, put right where it cannot be meant otherwise -------------
+#
+# Tesseract on a tilted, blurred 150-dpi page (and a clerk typing in a hurry) writes a digit's
+# look-alike: 2O22, l0月, 0954-3O12103, 5曰, 25入; a table's ruling as "|" glued to the words;
+# stray marks before a heading (，二、活动地点) or its number lost (、活动地点); 《一）for （一）;
+# 9:30一10:30 with the character 一 for the dash. Each repair below is one regex whose match
+# cannot be meant as written (a letter O between digits, 曰 after a day number, 入员 for 人员);
+# the offset map follows (a repaired character maps to the one it replaces, a dropped one
+# vanishes), so spans and source texts still show what the document says.
+
+_CJK = r"\u4e00-\u9fff"
+_UNIT = r"年月日号时点人名位入"
+# (the text is NFKC already: ，：；（） are , : ; ( ) here)
+_DIGIT_LIKE_0 = re.compile(rf"(?<=\d)[Oo〇](?=[\d{_UNIT}:.\-/]|$)|(?<![A-Za-z])[Oo](?=\d)")
+_DIGIT_LIKE_1 = re.compile(rf"(?<=\d)[lI丨](?=\d)|(?<=\d)[lI丨](?=[{_UNIT}])|(?<![A-Za-z\d])[lI](?=\d{{1,3}}[{_UNIT}:])")
+_DAY_MARK = re.compile(r"(?<=月)(?:\d{1,2}|[一二三四五六七八九十]{1,3}) *[曰白目](?!标|录)|(?<=\d)曰")
+_PEOPLE_MARK = re.compile(r"(?<=\d)入|(?<=[\d十百][余多])入|(?<=参加|参与)入(?=员|数)|(?<![录收输投加深纳转列引介])入(?=员|数(?!据))")
+_DASH_LIKE = re.compile(r"(?<=\d)一(?=(?:上午|下午)?\d)")
+_OPEN_PAREN = re.compile(r"[《〈<](?=[一二三四五六七八九十\d]{1,2}\))")
+_CLOSE_PAREN = re.compile(r"(?<=\([一二三四五六七八九十\d])[〉》>]|(?<=\([一二三四五六七八九十\d]{2})[〉》>]")
+# a table's ruling read as "|" (with a speck or a dash), at a line's ends or glued between words
+_RULING = re.compile(rf"^[ _.\-]*\|[ _.\-|]*(?=\S)|(?<=\S)[ _.\-|]*\|[ _.\-]*$|(?<=[{_CJK},。、;:“”])\|+(?=[{_CJK},。、;:“”\d])", re.M)
+# marks before a line's first word: "，二、活动地点", "。。（一）", "、活动地点" (its number lost)
+_LEAD_JUNK = re.compile(rf"^[,。.;、*·`]+(?=[ {_CJK}(])", re.M)
+
+
+def _sub(text: str, orig: list[int], pattern: re.Pattern, repl) -> tuple[str, list[int]]:
+    """pattern replaced by repl (a string or a function of the match) in text, with its map."""
+    out: list[str] = []
+    omap: list[int] = []
+    done = 0
+    for m in pattern.finditer(text):
+        r = repl(m) if callable(repl) else repl
+        out.append(text[done:m.start()])
+        omap.extend(orig[done:m.start()])
+        out.append(r)
+        width = m.end() - m.start()
+        if len(r) == width:
+            omap.extend(orig[m.start():m.end()])
+        else:
+            omap.extend([orig[m.start()]] * len(r))
+        done = m.end()
+    if not out:
+        return text, orig
+    out.append(text[done:])
+    omap.extend(orig[done:])
+    return "".join(out), omap
+
+
+def _repair(text: str, orig: list[int]) -> tuple[str, list[int]]:
+    if not text:
+        return text, orig
+    if "|" in text:
+        text, orig = _sub(text, orig, _RULING, "")
+    text, orig = _sub(text, orig, _LEAD_JUNK, "")
+    if re.search(r"[Oo〇lI丨]", text):
+        text, orig = _sub(text, orig, _DIGIT_LIKE_0, "0")
+        text, orig = _sub(text, orig, _DIGIT_LIKE_1, "1")
+    if re.search("[曰白目]", text):
+        text, orig = _sub(text, orig, _DAY_MARK, lambda m: m.group(0)[:-1] + "日")
+    if "入" in text:
+        text, orig = _sub(text, orig, _PEOPLE_MARK, "人")
+    if "一" in text:
+        text, orig = _sub(text, orig, _DASH_LIKE, "-")
+    if re.search("[《〈<]", text):
+        text, orig = _sub(text, orig, _OPEN_PAREN, "(")
+    if re.search("[〉》>]", text):
+        text, orig = _sub(text, orig, _CLOSE_PAREN, ")")
+    return text, orig
 
 
 # --- Chinese numerals --------------------------------------------------------------------
