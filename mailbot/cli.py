@@ -149,8 +149,40 @@ def cmd_assign(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_status(app: App, args: argparse.Namespace) -> int:
-    from mailbot.office.progress import unit_states
     from mailbot.table import render_table
+    for view in app.each_campaign()[1:]:     # another collection each: its own table, first
+        _print(_other_campaign_status(view, render_table) + "\n")
+    return _status_first(app, render_table)
+
+
+def _other_campaign_status(app: App, render_table) -> str:
+    """A collection without the open day's plan/announcement model: each kind's status, version
+    and due date per unit (a recurring kind: its latest period)."""
+    from mailbot.office.progress import period_states, unit_states
+    c = app.campaign
+    single = [k for k in c.kinds.values() if k.every is None and k.has_due]
+    recurring = [k for k in c.kinds.values() if k.every is not None]
+    head = ["单位"] + [h for k in single for h in (f"{k.label}状态", "版本", "截止")] + \
+        [f"{k.label}（最近一期）" for k in recurring]
+    latest: dict[tuple[str, str], str] = {}
+    for k in recurring:
+        for p in period_states(app.ledger, c, app.roster, k.key, app.today):
+            latest[(p.unit.name, k.key)] = f"{p.due.label} {p.status}"
+    rows = []
+    for s in unit_states(app.ledger, c, app.roster, app.today):
+        row = [s.unit.name]
+        for k in single:
+            sub_ = s.submission_for(k.key)
+            due = s.deadlines.due_for(k.key)
+            row += [s.status_for(k.key), str(sub_.version) if sub_ and sub_.version else "—",
+                    due.isoformat() if due else "—"]
+        row += [latest.get((s.unit.name, k.key), "—") for k in recurring]
+        rows.append(row)
+    return f"{c.title}　截至 {app.today.isoformat()}\n" + render_table(head, rows)
+
+
+def _status_first(app: App, render_table) -> int:
+    from mailbot.office.progress import unit_states
     rows = []
     for s in unit_states(app.ledger, app.campaign, app.roster, app.today):
         rows.append([s.unit.name, s.activity_date.isoformat() if s.activity_date else "—",
