@@ -28,8 +28,13 @@ def doctor(config_path: str, today: str | None, say: Callable[[str], None]) -> b
     for section in ("imap", "smtp"):
         if cfg.__getattribute__(section).get("password", "").strip():
             say(f"! [{section}] 写有明文 password：请改用 password_env 指向环境变量，并从文件中删除密码。")
-    line(True, f"规则文件 {cfg.campaign_file.name}：{app.campaign.title}，"
-               f"{len(app.campaign.kinds)} 类报送，{len(app.campaign.checks)} 条检查规则")
+    for c in app.campaigns.values():
+        line(True, f"规则文件 {c.source.name}：{c.title}，{len(c.kinds)} 类报送，{len(c.checks)} 条检查规则")
+    if len(app.campaigns) > 1:
+        unnamed = [c.title for c in app.campaigns.values() if not (c.raw.get("campaign") or {}).get("keywords")]
+        if unnamed:
+            say(f"! 同时收集几项材料时，请在规则文件 [campaign] keywords 中写上能区分各项的词语，"
+                f"否则来信只能按日期分拣：{'、'.join(unnamed)}")
     line(len(app.roster.units) > 0, f"单位名单：{len(app.roster.units)} 个单位",
          "在 rules/units.csv 中填写单位、邮箱")
     # a roster replaced for another county may not hold the units the campaign fixes dates for:
@@ -58,6 +63,10 @@ def doctor(config_path: str, today: str | None, say: Callable[[str], None]) -> b
     from mailbot.documents.docprobe import probe_doc_conversion
     probe = probe_doc_conversion()       # a real .doc through LibreOffice, as an attachment would go
     line(probe.ok, probe.text, probe.fix)
+    from mailbot.documents import ocr, render
+    problem = ocr.missing() or render.missing()    # scans (image PDFs, photos of stamped pages) need both
+    line(problem is None, "扫描件文字识别：Tesseract（中文）和 pdftoppm 可用" if problem is None else "扫描件文字识别",
+         f"{problem}；否则扫描件一律转人工审核。" if problem else "")
 
     try:
         cfg.archive.mkdir(parents=True, exist_ok=True)
