@@ -207,6 +207,7 @@ class Row:
     not_named: list[str] = field(default_factory=list)
     false: list[str] = field(default_factory=list)
     chars: int = 0
+    pages: int = 0
     seconds: float = 0.0
     source: str = ""
 
@@ -237,8 +238,8 @@ def score(truth: dict[str, Any], obj: dict[str, Any], row: Row) -> None:
     row.false = sorted(set(truth.get("present", [])) & reported)
 
 
-def read_in_process(path: Path) -> tuple[dict[str, Any], int, float, str]:
-    """check_files with the CLI's reader, timed; (result, characters read, seconds, source)."""
+def read_in_process(path: Path) -> tuple[dict[str, Any], int, int, float, str]:
+    """check_files with the CLI's reader, timed; (result, characters, OCR'd pages, seconds, source)."""
     campaign = load_campaign(ROOT / "rules" / "open-day-2022.toml")
     roster = load_roster(ROOT / "rules" / "units.csv", campaign.region)
     seen: dict[str, Any] = {}
@@ -253,17 +254,18 @@ def read_in_process(path: Path) -> tuple[dict[str, Any], int, float, str]:
                              received=None, read=read)
     docs = seen.get("docs") or []
     chars = sum(len(getattr(d, "text", "") or "") for d in docs)
+    pages = sum(len(getattr(d, "ocr_pages", ()) or ()) for d in docs)
     source = ",".join(sorted({str(getattr(d, "source", "") or "") for d in docs}))
-    return objs[0], chars, seen.get("s", 0.0), source
+    return objs[0], chars, pages, seen.get("s", 0.0), source
 
 
-def read_cli(path: Path) -> tuple[dict[str, Any], int, float, str]:
+def read_cli(path: Path) -> tuple[dict[str, Any], int, int, float, str]:
     t0 = time.perf_counter()
     p = subprocess.run([sys.executable, "-m", "mailbot", "check", "--json", str(path)],
                        capture_output=True, text=True, cwd=str(path.parent), timeout=900)
     secs = time.perf_counter() - t0
     objs = json.loads(p.stdout)
-    return objs[0], 0, secs, "cli"
+    return objs[0], 0, 0, secs, "cli"
 
 
 def run(folder: Path, out: Path, forms: list[str], cli: bool, only: set[str], verbose: bool,
@@ -287,8 +289,8 @@ def run(folder: Path, out: Path, forms: list[str], cli: bool, only: set[str], ve
                 data, ext = build_scan(docx, seed=k, hard=hard)
                 path = d / f"{doc_id}_{name}{ext}"
                 path.write_bytes(data)
-            obj, chars, secs, source = (read_cli if cli else read_in_process)(path)
-            row = Row(doc_id, truth["kind"], form, chars=chars, seconds=secs, source=source)
+            obj, chars, pages, secs, source = (read_cli if cli else read_in_process)(path)
+            row = Row(doc_id, truth["kind"], form, chars=chars, pages=pages, seconds=secs, source=source)
             score(truth, obj, row)
             rows.append(row)
             if verbose:
@@ -324,9 +326,11 @@ def report(rows: list[Row]) -> str:
                 f"dates {sum(r.dates_ok for r in rs)}/{n}, headcount {sum(r.count_ok for r in rs)}/{n}, "
                 f"missing items named {named}/{missing}, false alarms {false}")
         chars = sum(r.chars for r in rs)
+        pages = sum(r.pages for r in rs)
         secs = sum(r.seconds for r in rs)
-        if form == "scan" and secs:
-            line += f"; read {chars} characters in {secs:.1f} s = {chars / secs:.0f} chars/s"
+        if form == "scan" and secs and chars:
+            line += (f"; read {chars} characters of {pages} OCR'd pages in {secs:.1f} s = "
+                     f"{chars / secs:.0f} chars/s, {secs / max(pages, 1):.2f} s a page")
         elif secs:
             line += f"; {secs:.1f} s"
         out.append(line)

@@ -209,3 +209,12 @@ def test_a_line_does_not_borrow_people_words_across_a_full_stop_or_from_a_headin
 ])
 def test_headcount_through_ocr_look_alikes(text, want):
     assert extract_facts("县卫健局“政府开放日”活动方案\n" + text, kind="plan", year=2022).value("participants") == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("9月9日，县水务局邀请社区居民、企业职工和护河志愿者等40余人参观净水厂。", 40),   # invitees, volunteers among them
+    ("9月9日，县水务局邀请社区居民参观净水厂，现场安排工作人员、讲解员等10人。", None),  # staff, listed
+])
+def test_a_total_after_a_list_of_invitees_counts_the_volunteers_in_it(text, want):
+    f = extract_facts("县水务局“政府开放日”活动开展情况\n" + text, kind="summary", year=2022)
+    assert f.value("actual_participants") == want

@@ -23,6 +23,23 @@ _STAFF = re.compile(r"工作人员|讲解员|志愿者|安保|医护|服务人�
                     r"(?:本|我|局机关|单位|我局|本局|我单位)(?:参加|参会|出席)(?:人数|人员)")
 
 
+_INVITED_LIST = re.compile(r"邀请|参加|参与|组织")
+_STAFF_LIST = re.compile(r"安排|配备|抽调|调配|派出")
+
+
+def is_staff(text: str, start: int, end: int) -> bool:
+    """Does the count text[start:end] count staff (工作人员10名, 每组5人) rather than participants?
+    A total after 等 that closes a list of invitees counts them all, volunteers among them
+    (邀请人大代表、环保志愿者等30余人)."""
+    if not _STAFF.search(text, max(0, start - 8), end + 2):
+        return False
+    if re.search(r"等 *$", text[max(0, start - 3):start]):
+        clause = text[max(0, text.rfind("\n", 0, start), *(text.rfind(c, 0, start) for c in ",;。")):start]
+        if _INVITED_LIST.search(clause) and not _STAFF_LIST.search(clause):
+            return False
+    return True
+
+
 def parse_headcount(text: str) -> int | None:
     """'30人' → 30, '不少于25人' → 25, '二十余人' → 20, '25-30人' → 25, '限额10人' → 10."""
     nt = NormText(text)
@@ -138,7 +155,7 @@ class PeopleFacts:
     def _counts(self, s: int, e: int) -> list[re.Match]:
         v = self.t[s:e]
         return [m for m in _HEADCOUNT.finditer(v)
-                if not _STAFF.search(v[max(0, m.start() - 8):m.end() + 2])]
+                if not is_staff(v, m.start(), m.end())]
 
     def _cells(self, a: int, b: int) -> list[tuple[int, int]]:
         out, pos = [], a
@@ -200,7 +217,7 @@ class PeopleFacts:
         # 2: a sentence about who takes part (one quoting the rule, 不得低于25人, only if nothing else)
         fallback: tuple[int, int] | None = None
         for m in _HEADCOUNT.finditer(t):
-            if _STAFF.search(t[max(0, m.start() - 8):m.end() + 2]):
+            if is_staff(t, m.start(), m.end()):
                 continue
             if self.in_fields(m.start(), "leaders", "contact", "organizer", "phone"):
                 continue
