@@ -26,6 +26,7 @@ one 提醒 finding `empty-return` says so (progress.py shows 已提交（无内�
 """
 from __future__ import annotations
 
+import bisect
 import re
 import string
 from dataclasses import dataclass
@@ -611,27 +612,42 @@ class Headings(Rule):
             if it.facts or not it.words:
                 raise spec.error(f"items 第 {n} 项", "只用 any（标题的写法），不用 facts")
 
-    @staticmethod
-    def starts(text: str) -> list[tuple[int, int]]:
-        """(position, characters allowed before the title) of every place a heading may begin."""
-        out = [(0, 0)] + [(m.end(), 0) for m in re.finditer(r"\n", text)]
-        out += [(m.end(), _HEADING_PREFIX) for m in _NUMBERING.finditer(text)]
-        return out
-
     def run(self, doc: _Doc) -> list[Finding]:
         t = doc.text.text
-        heads = []
-        for pos, slack in self.starts(t):
-            line = t[pos:pos + slack + 40].split("\n", 1)[0].lstrip("\t")
-            heads.append((line, slack))
-            bare = re.match(r"[一二三四五六七八九十\d]{1,3}", line) if not slack else None
-            if bare:                    # 一　总体情况: a numeral and a space (dropped) make a numbering too
-                heads.append((line[bare.end():], _HEADING_PREFIX))
+        numbered = [m.end() for m in _NUMBERING.finditer(t)]          # ascending
         out = []
         for it in self.items:
-            if not any(0 <= line.find(w) <= slack for line, slack in heads for w in it.words):
+            if not any(_heading_at(t, i, numbered) for w in it.words for i in _occurrences(t, w)):
                 out.append(self.finding(doc, item=it.name, synonyms="、".join(it.words[:3])))
         return out
+
+
+def _occurrences(text: str, word: str, cap: int = 5000):
+    """Where WORD occurs in TEXT (the first CAP times: a heading is never the 5001st mention)."""
+    i = text.find(word)
+    while i != -1 and cap:
+        yield i
+        cap -= 1
+        i = text.find(word, i + 1)
+
+
+def _heading_at(t: str, i: int, numbered: list[int]) -> bool:
+    """The text at I begins a heading: at most _HEADING_PREFIX characters after a numbering on the
+    same line, at its line's start (after tabs), or after a bare Chinese numeral (一　总体情况, the
+    space dropped) opening a line of at most 40 characters. Looks at most 40 characters around I."""
+    k = bisect.bisect_right(numbered, i)
+    if k and i - numbered[k - 1] <= _HEADING_PREFIX and "\n" not in t[numbered[k - 1]:i]:
+        return True
+    lo = max(0, i - 40)
+    nl = t.rfind("\n", lo, i)
+    if nl == -1 and lo > 0:
+        return False                                  # the line began further back: a sentence
+    before = t[nl + 1:i]
+    if not before.strip("\t"):
+        return True
+    bare = re.match(r"\t*[一二三四五六七八九十]{1,2}", before)
+    short = t.find("\n", i, nl + 42) != -1 or len(t) <= nl + 42
+    return bool(bare) and len(before) - bare.end() <= _HEADING_PREFIX and short
 
 
 class Table(Rule):
