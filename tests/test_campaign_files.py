@@ -250,6 +250,19 @@ def test_a_missing_section_is_named_though_the_introduction_lists_it(annual, n):
     assert tables == ({f"{named[0].item}统计表"} if n in (2, 3, 4) else set())
 
 
+def test_what_is_not_a_heading(annual):
+    """A sentence that mentions a title, a paragraph opening with 一年来, a table of contents in one
+    sentence after a colon… only the first two are not headings (the last is numbered)."""
+    sections = "\n".join(f"{'一二三四五六'[n - 1]}、{t}\n本部分内容。" for n, t in enumerate(SECTIONS, 1) if n != 1)
+    for lead in ("本报告全文包括总体情况、主动公开政府信息情况等六部分。",
+                 "一年来，我局政府信息公开工作总体情况良好，各项工作有序推进，取得了明显成效，群众满意度持续提升。"):
+        r = check_text(lead + "\n" + sections, campaign=annual, roster=None, kind="report", unit=None, received=None)
+        assert [f.item for f in r.findings if f.rule == "report-sections"] == ["一、总体情况"], lead
+    flat = "工作情况如下。一、总体情况2022年，我局……。" + sections.replace("\n", "")     # a PDF's text without lines
+    r = check_text(flat, campaign=annual, roster=None, kind="report", unit=None, received=None)
+    assert [f for f in r.findings if f.rule == "report-sections"] == []
+
+
 @pytest.mark.parametrize("n", (2, 3, 4))
 def test_a_missing_statistics_table_is_named(annual, n):
     r = check_report(annual, report_docx(omit_table=n))
