@@ -54,6 +54,7 @@ class Config:
     max_filed_per_unit_per_day: int
     doc_budget: MailBudget           # [limits]: reading all documents of one mail together
     campaign_files: tuple[Path, ...] = ()   # [campaign] rules: every collection this mailbox runs
+    max_queries_per_unit_per_day: int = 3   # [office]: 查询 mails answered per unit and arrival day
 
     @property
     def from_address(self) -> str:
@@ -84,7 +85,7 @@ DEFAULTS = {
               "ledger": "var/mailbot.sqlite3", "workbook": "跟踪表.xlsx", "log": "var/mailbot.log"},
     "schedule": {"poll_minutes": "10", "remind_at": "09:00", "digest_at": "17:30"},
     "office": {"name": "政务公开办公室", "digest_to": "", "timezone": "Asia/Shanghai",
-               "max_acks_per_sender_per_day": "5"},
+               "max_acks_per_sender_per_day": "5", "max_queries_per_unit_per_day": "3"},
     "limits": {"max_message_mb": "30", "send_per_minute": "20", "send_per_day": "200",
                "send_per_15min": "20", "send_reserve": "20", "max_filed_per_sender_per_day": "10",
                "max_filed_per_unit_per_day": "15", "max_parts_per_mail": "200", "max_unpacked_mb_per_mail": "200",
@@ -230,6 +231,7 @@ def load_config(path: str | os.PathLike) -> Config:
         remind_at=_hhmm(cp, path, "schedule", "remind_at"), digest_at=_hhmm(cp, path, "schedule", "digest_at"),
         max_message_bytes=_int(cp, path, "limits", "max_message_mb", 1) * 1024 * 1024,
         max_acks_per_sender_per_day=_int(cp, path, "office", "max_acks_per_sender_per_day", 1),
+        max_queries_per_unit_per_day=_int(cp, path, "office", "max_queries_per_unit_per_day", 0),
         send_per_minute=_int(cp, path, "limits", "send_per_minute", 1),
         send_per_day=_int(cp, path, "limits", "send_per_day", 1),
         send_per_15min=_int(cp, path, "limits", "send_per_15min", 1),

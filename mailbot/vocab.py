@@ -49,6 +49,7 @@ class Status(StrEnum):
     ERROR = "error", "处理出错（待人工处理）", "_处理出错", "处理出错，待人工处理"
     OVERSIZE = "oversize", "超过大小上限（未下载）", None, "邮件过大，未下载"
     RESYNCED = "resynced", "重新编号后再次出现", None, "邮箱重新编号后再次出现，已忽略"
+    QUERY = "query", "查询", "_查询", "单位查询进度，已自动答复"
 
     def folder_for(self, unit: str | None) -> str:
         """The archive folder a mail held with this status goes to (`_待确认/西吉县民政局`)."""

@@ -8,7 +8,7 @@ import pytest
 
 from mailbot.mailin import authenticity
 from mailbot.demo import samples
-from mailbot.office.decide import CHAIN, FILED, REPLY_ACK, REPLY_NOFILE, Incoming, decide
+from mailbot.office.decide import CHAIN, FILED, REPLY_ACK, REPLY_NOFILE, REPLY_QUERY, Incoming, decide
 from mailbot.mailin.identify import Identity
 from mailbot.mailin.parse import parse_message
 
@@ -46,6 +46,9 @@ def test_a_plain_submission_runs_the_whole_chain_and_is_filed_with_an_ack():
     (dict(who=Identity("西吉县民政局", False, "plan", "按主题识别")), "unconfirmed", "unconfirmed", None),
     (dict(mail=_mail(attach=False, text="见附件")), "noattach", "no-files", REPLY_NOFILE),
     (dict(mail=_mail(attach=False, subject="回复：民政局实施方案", text="好的")), "noattach", "no-files", None),
+    (dict(mail=_mail(attach=False, subject="民政局查询进度", text="请问我局的方案审核了吗？")), "query", "query", REPLY_QUERY),
+    (dict(mail=_mail(attach=False, subject="进度查询"), queries_today_for_unit=3, max_queries_per_unit=3),
+     "query", "query", None),
     (dict(filed_today_by_sender=10), "flood", "flood", None),
     (dict(filed_today_for_unit=15), "flood", "flood", None),
 ])
@@ -78,3 +81,30 @@ def test_a_bounce_is_automatic_before_anything_else_is_asked():
 def _raw_plan() -> bytes:
     return samples.MailBuilder(from_addr=OFFICE, to="xjmzj@163.com", subject="回执：民政局实施方案",
                                date=datetime(2022, 8, 20, 9)).build()
+
+
+@pytest.mark.parametrize("subject, attach, text, status", [
+    ("查询进度", False, "请问进度", "query"),
+    ("Re: 查询 进度", False, "请问进度", "query"),                         # NFKC, spaces, a reply of theirs
+    ("民政局实施方案（请查询审核进度）", True, "附件是方案。", FILED),        # with a file: a submission
+    ("查询进度", False, "超大附件 https://mail.163.com/large_attach/x", FILED),   # a download link stands for a file
+    ("回复：查询结果：西吉县民政局报送进度", False, "收到，谢谢", "noattach"),  # a reply to our answer
+    ("回复：回执：民政局实施方案已收到（查询）", False, "好的", "noattach"),
+])
+def test_what_counts_as_a_query(subject, attach, text, status):
+    d = decide(_in(mail=_mail(attach=attach, subject=subject, text=text), who=replace(MZJ, kind=None)))
+    assert d.status == status, d
+
+
+def test_a_query_from_an_untrusted_or_unknown_sender_is_never_answered():
+    mail = _mail(attach=False, subject="查询进度")
+    forged = decide(_in(mail=mail, verdict=authenticity.Verdict(authenticity.FAIL, "DKIM 签名验证失败", (), True)))
+    unknown = decide(_in(mail=mail, who=Identity(None, False, None, "发件地址不在名单中")))
+    by_content = decide(_in(mail=mail, who=Identity("西吉县民政局", False, None, "按主题识别")))
+    assert [(d.status, d.reply) for d in (forged, unknown, by_content)] == [
+        ("untrusted", None), ("unmatched", None), ("unconfirmed", None)]
+
+
+def test_answering_queries_can_be_switched_off():
+    d = decide(_in(mail=_mail(attach=False, subject="查询进度"), max_queries_per_unit=0))
+    assert (d.status, d.reply) == ("query", None) and "已关闭" in d.reason

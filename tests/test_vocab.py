@@ -35,7 +35,8 @@ CST = timezone(timedelta(hours=8))
 STORED = {"filed", "unconfirmed", "unmatched", "automatic", "oversize", "unparsable", "own", "noattach",
           "resynced", "error", "before", "untrusted", "flood",
           "supplement",                                     # since ledger v3
-          "unsorted"}                                       # since ledger v4
+          "unsorted",                                       # since ledger v4
+          "query"}                                          # 查询 by mail (no ledger change)
 
 HELD_NOT_ARCHIVED = {"filed", "supplement", "oversize", "resynced"}   # filed (beside its submission), never
                                                                       # downloaded, or already held once

@@ -10,6 +10,7 @@ so `inspect`, the ledger and a test can say why. The pipeline only carries the d
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Callable
@@ -22,6 +23,7 @@ from mailbot.vocab import Status
 
 FILED = Status.FILED
 REPLY_ACK, REPLY_NOFILE = "ack", "ack_nofile"     # template sets (templates/ack.*, ack_nofile.*)
+REPLY_QUERY = "query"                               # templates/query.*: the unit's state in every campaign
 
 
 @dataclass(frozen=True)
@@ -38,13 +40,15 @@ class Incoming:
     filed_today_for_unit: int = 0         # ... for this unit
     max_per_sender: int = 10**9
     max_per_unit: int = 10**9
+    queries_today_for_unit: int = 0       # 查询 mails from this unit that arrived the same day, before this one
+    max_queries_per_unit: int = 10**9
 
 
 @dataclass(frozen=True)
 class Decision:
     status: Status                        # FILED, or a hold status (vocab.Status: label, hold folder)
     reason: str | None                    # Chinese; None for a plain filing
-    reply: str | None = None              # None | REPLY_ACK | REPLY_NOFILE
+    reply: str | None = None              # None | REPLY_ACK | REPLY_NOFILE | REPLY_QUERY
     trail: tuple[str, ...] = field(default=())   # the rules asked, in order; the last one decided
 
     @property
@@ -107,6 +111,22 @@ def _unconfirmed(m: Incoming) -> Decision | None:
     return Decision(Status.UNCONFIRMED, m.who.how + "。把该地址加入 rules/units.csv 后，下一次收信会确认并发送回执。")
 
 
+def _query(m: Incoming) -> Decision | None:
+    """A rostered, genuine sender asking where its unit stands (查询 in the subject, no file): one
+    reply with its state in every campaign, at most N a day per unit (arrival day); beyond that
+    the mail is recorded, not answered. A 查询 mail with files is a submission like any other."""
+    if not is_query(m.mail):
+        return None
+    limit, day = m.max_queries_per_unit, m.received.isoformat()
+    if limit <= 0:
+        return Decision(Status.QUERY, "单位查询进度；自动答复已关闭（[office] max_queries_per_unit_per_day = 0），"
+                                      "已登记，未答复，如需答复请人工处理。")
+    if m.queries_today_for_unit >= limit:
+        return Decision(Status.QUERY, f"{m.who.unit} 在 {day} 已查询 {m.queries_today_for_unit} 次，达到每日自动答复上限"
+                                      f"（[office] max_queries_per_unit_per_day = {limit}），本封已登记，不再答复。")
+    return Decision(Status.QUERY, "主题含“查询”：" + Status.QUERY.explanation + "（各项收集的报送进度）。", REPLY_QUERY)
+
+
 def _no_files(m: Incoming) -> Decision | None:
     """A unit's mail without attachments is filed when its text is the submission (an
     adjustment reported in the mail, a download link); a short one naming a kind gets ONE reply
@@ -138,6 +158,7 @@ CHAIN: tuple[Rule, ...] = (
     Rule("untrusted", "the sender is not who From says (authenticity.py): 待核实", _untrusted),
     Rule("unmatched", "no unit found by address or content", _unmatched),
     Rule("unconfirmed", "unit known from content only: 待确认 until the roster has the address", _unconfirmed),
+    Rule("query", "查询 in the subject, no file: the unit's state in every campaign, N a day per unit", _query),
     Rule("no-files", "no attachment and the text is not a submission", _no_files),
     Rule("flood", "over the day's filing quota for the sender or the unit", _flood),
 )
@@ -181,3 +202,20 @@ def body_is_submission(mail: ParsedMail, who: Identity) -> bool:
     if large_attachment_links(mail.body_text):
         return True
     return who.kind is not None and len("".join(own_text(mail.body_text).split())) >= BODY_MIN_CHARS
+
+
+# --- what counts as a 查询 (a unit asking where it stands) ------------------------------------------
+
+_ASKS = re.compile(r"查[询詢]")          # 查询进度, 进度查询, 查询审核结果 … (and the traditional form)
+# the subjects of our own mails (identify._OURS, and our answer to a 查询): a reply to one of them
+# that happens to say 查询 is a reply, not a new question
+_OURS = re.compile(r"(?:回执|催报|审核结果|每日汇总|查询结果)[:：]")
+
+
+def is_query(mail: ParsedMail) -> bool:
+    """The subject asks for the unit's state (查询, NFKC, spaces ignored), it is not a reply to one
+    of our own mails, and nothing is submitted with it: no attachment, no download link."""
+    subject = "".join(unicodedata.normalize("NFKC", mail.subject or "").split())
+    if not _ASKS.search(subject) or _OURS.search(subject):
+        return False
+    return not mail.attachments and not large_attachment_links(mail.body_text)

@@ -11,15 +11,15 @@ import logging
 import os
 import signal
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from mailbot.mailin import authenticity
 from mailbot.documents import docread, docsandbox
-from mailbot.mailout.acks import queue_ack, queue_missing_files_ack
+from mailbot.mailout.acks import queue_ack, queue_missing_files_ack, queue_query_reply
 from mailbot.app import App
-from mailbot.office.decide import (FILED, LARGE_ATTACHMENT_REASON, REPLY_ACK, REPLY_NOFILE, Decision,
-    Incoming, decide, large_attachment_links)
+from mailbot.office.decide import (FILED, LARGE_ATTACHMENT_REASON, REPLY_ACK, REPLY_NOFILE, REPLY_QUERY, Decision,
+    Incoming, decide, is_query, large_attachment_links)
 from mailbot.mailin.identify import Identity, identify, own_text
 from mailbot.office import route, supplement
 from mailbot.office.route import Route
@@ -222,6 +222,8 @@ def _hold(app: App, base: dict[str, Any], header: dict[str, Any], raw: bytes, ma
           verdict: authenticity.Verdict | None = None) -> str:
     """Keep a mail that is not (yet) a submission: raw and attachments archived, one ledger row."""
     status, reason = decision.status, decision.reason
+    if status == Status.QUERY:         # about every campaign: kept with the first one's, recorded under none
+        app, base = app.for_campaign(next(iter(app.campaigns))), base | {"campaign": None}
     day, uid = base["received_at"].date().isoformat(), base["uid"]
     folder = Status(status).folder_for(who.unit)
     prefix = f"{day}_邮件{uid}"
@@ -244,6 +246,8 @@ def _hold(app: App, base: dict[str, Any], header: dict[str, Any], raw: bytes, ma
         if verdict is not None:
             _record_verdict(app, mid, verdict)
         if decision.reply == REPLY_NOFILE and mail is not None and queue_missing_files_ack(app, mid, mail):
+            report.acks_queued += 1
+        if decision.reply == REPLY_QUERY and mail is not None and queue_query_reply(app, mid, mail):
             report.acks_queued += 1
         app.ledger.set_source_position(base["source"], base["uidvalidity"], uid)
     report.held[status] = report.held.get(status, 0) + 1
@@ -278,7 +282,16 @@ def incoming(app: App, mail: ParsedMail, who: Identity, received: datetime,
                     accept_from=app.campaign.accept_from, dns_retry_hours=cfg.dns_retry_hours,
                     filed_today_by_sender=app.ledger.filed_on(day.isoformat(), from_addr=mail.from_addr),
                     filed_today_for_unit=app.ledger.filed_on(day.isoformat(), unit=who.unit) if who.unit else 0,
-                    max_per_sender=cfg.max_filed_per_sender_per_day, max_per_unit=cfg.max_filed_per_unit_per_day)
+                    max_per_sender=cfg.max_filed_per_sender_per_day, max_per_unit=cfg.max_filed_per_unit_per_day,
+                    queries_today_for_unit=queries_on(app, day, who.unit) if who.unit and is_query(mail) else 0,
+                    max_queries_per_unit=cfg.max_queries_per_unit_per_day)
+
+
+def queries_on(app: App, day: date, unit: str) -> int:
+    """查询 mails recorded from UNIT that arrived on DAY (office time): the daily answer cap counts them."""
+    tz = app.config.timezone
+    return sum(1 for m in app.ledger.messages(Status.QUERY)
+               if m.unit == unit and m.received_at.astimezone(tz).date() == day)
 
 
 # --- a submission: archive, read, check --------------------------------------------------
