@@ -152,6 +152,10 @@ def test_four_queries_in_a_day_get_three_answers_and_the_fourth_is_recorded(tmp_
     answered = {o.answers for o in app.ledger.outgoing("query")}
     assert answered == {q.id for q in queries[:3]}
     assert "达到每日自动答复上限" in queries[3].reason and "max_queries_per_unit_per_day = 3" in queries[3].reason
+    jobs.digest()                                                       # the office sees them in the digest
+    digest, = app.ledger.outgoing("digest")
+    body = email.message_from_bytes(digest.raw, policy=policy.default)
+    assert f"单位查询进度 4 封，已自动答复 3 封：{UNIT}" in _text(body) and "单位查询进度 4 封" in _html(body)
     # the next day counts afresh
     samples.write_maildir(tmp_path / "var" / "maildir", [(_at(25, 9), _mail("查询进度", _at(25, 9)))])
     jobs.poll()

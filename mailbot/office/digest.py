@@ -100,6 +100,10 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
             new_other.append(dict(status=Status(m.status).label, sender=m.from_addr, subject=m.subject,
                                   received=md_time(m.received_at, config.timezone), reason=m.reason or ""))
     automatic_new = sum(1 for m in new_rows if m.status == Status.AUTOMATIC)
+    queries = [m for m in new_rows if m.status == Status.QUERY]          # 查询 by mail (no campaign: first part)
+    answered = {o.answers for o in ledger.outgoing("query")} if queries else set()
+    queries_new = dict(count=len(queries), answered=sum(1 for m in queries if m.id in answered),
+                       units="、".join(dict.fromkeys(m.unit for m in queries if m.unit)))
     max_msg = max_all
 
     # 2. what the office has to do
@@ -232,6 +236,7 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
                   approved=sum(1 for s in states if s.plan_status == UnitStatus.APPROVED))
     ctx = dict(campaign=campaign, office=config.office_name, today=today, counts=counts,
                since=last_day, new_filed=new_filed, new_other=new_other, automatic_new=automatic_new,
+               queries_new=queries_new,
                to_review=to_review, manual=manual, open_deadlines=open_deadlines, overdue=overdue,
                activities=activities, overdue_groups=overdue_groups, waiting=waiting, unmatched_new=unmatched_new,
                untrusted=untrusted, floods=floods,
