@@ -186,6 +186,7 @@ class ScannedDoc:
     source: str = "text"
     pages: int = 0
     seal_pages: tuple = ()
+    ocr_pages: tuple = ()
     kind: str = "pdf"
     readable: bool = True
     reason: str | None = None
@@ -219,6 +220,17 @@ def test_seal_on_the_last_page_or_every_page(campaign):
     every = seal_campaign(campaign, pages="every")
     r = check(every, ScannedDoc("开展情况.pdf", SUMMARY, source="ocr", pages=4, seal_pages=(1, 3)))
     assert "扫描件第2、4页未识别到" in r.findings[0].message
+
+
+def test_a_pdf_with_one_scanned_page_is_judged_on_that_page(campaign):
+    """A report typed in Word with its signature page scanned and stamped: pages 1–2 carry their
+    own text (no seal can show there), page 3 is the scan."""
+    every = seal_campaign(campaign, pages="every")
+    mixed = ScannedDoc("开展情况.pdf", SUMMARY, source="ocr", pages=3, ocr_pages=(3,))
+    assert "扫描件第3页未识别到" in check(every, mixed).findings[0].message
+    assert check(every, dataclasses.replace(mixed, seal_pages=(3,))).findings == ()
+    last_typed = ScannedDoc("开展情况.pdf", SUMMARY, source="ocr", pages=3, ocr_pages=(1,), seal_pages=(1,))
+    assert check(seal_campaign(campaign, pages="last"), last_typed).findings == ()
 
 
 def test_electronic_document_is_not_a_false_alarm(campaign):

@@ -97,6 +97,7 @@ class _Doc:
     pages: int = 0                        # pages of the document, when known
     seal_pages: tuple[int, ...] = ()      # 1-based pages on which documents/seal.py saw a red seal
     subject: str = ""                     # the mail's subject, when the document came by mail
+    scanned_pages: tuple[int, ...] = ()   # the pages read from images (a PDF may mix); empty: all
 
 
 def _compact(s: str) -> str:
@@ -572,14 +573,16 @@ class Seal(Rule):
                 return []
             return [self.finding(doc, severity=Severity.HINT, message=self.electronic_message)]
         n = doc.pages
+        # only scanned pages can show a seal: a page with its own text layer is judged like a .docx
+        scanned = [p for p in range(1, n + 1) if not doc.scanned_pages or p in doc.scanned_pages]
         if self.where == "any":
-            missing = [] if seals else list(range(1, n + 1))
+            missing = [] if seals else scanned
             lacking = not seals
         elif self.where == "last":
-            missing = [n] if n and n not in seals else []
+            missing = [n] if n and n in scanned and n not in seals else []
             lacking = bool(missing) or (not n and not seals)
         else:
-            missing = [p for p in range(1, n + 1) if p not in seals]
+            missing = [p for p in scanned if p not in seals]
             lacking = bool(missing) or (not n and not seals)
         if not lacking:
             return []
@@ -732,7 +735,7 @@ def empty_return_word(text: str, subject: str, campaign: Campaign, kind: str) ->
 
 def check_text(text: str, *, campaign: Campaign, roster: Roster | None, kind: str, unit: str | None,
                received: date | None, source: str = "text", pages: int = 0,
-               seal_pages: Iterable[int] = (), subject: str = "") -> CheckResult:
+               seal_pages: Iterable[int] = (), subject: str = "", scanned_pages: Iterable[int] = ()) -> CheckResult:
     """Facts and findings of one document's text, for a kind of submission. `source` "ocr" says
     the text was read from page images; `pages` and `seal_pages` (1-based, where a red seal was
     seen) are what the `seal` rule checks; `subject` (the mail's) may say 无内容报送 and names
@@ -757,9 +760,11 @@ def check_text(text: str, *, campaign: Campaign, roster: Roster | None, kind: st
     n = pages if isinstance(pages, int) and not isinstance(pages, bool) and 0 < pages < 100_000 else 0
     seals = tuple(sorted({p for p in (seal_pages if isinstance(seal_pages, (tuple, list, set, frozenset)) else ())
                           if isinstance(p, int) and not isinstance(p, bool) and 0 < p and (not n or p <= n)}))
+    scanned = tuple(sorted({p for p in (scanned_pages if isinstance(scanned_pages, (tuple, list, set, frozenset)) else ())
+                            if isinstance(p, int) and not isinstance(p, bool) and 0 < p and (not n or p <= n)}))
     doc = _Doc(NormText(text, drop_spaces=True), facts, campaign, roster, kind,
                known.name if known else unit, received, source if source in ("text", "ocr") else "text",
-               n, seals, subject or "")
+               n, seals, subject or "", scanned)
     findings: list[Finding] = []
     for r in rules:
         if kind in r.kinds:
@@ -780,7 +785,8 @@ def check_document(doc: Any, *, campaign: Campaign, roster: Roster | None, kind:
     # source, pages, seal_pages: what docread knows of a scan (absent on older DocTexts)
     return check_text(doc.text, campaign=campaign, roster=roster, kind=kind, unit=unit, received=received,
                       source=getattr(doc, "source", "text") or "text", pages=getattr(doc, "pages", 0) or 0,
-                      seal_pages=getattr(doc, "seal_pages", ()) or (), subject=subject)
+                      seal_pages=getattr(doc, "seal_pages", ()) or (), subject=subject,
+                      scanned_pages=getattr(doc, "ocr_pages", ()) or ())
 
 
 def guess_kind(file_name: str, text: str, campaign: Campaign) -> str:
