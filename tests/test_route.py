@@ -222,3 +222,13 @@ def test_inspect_explains_the_campaign(tmp_path, capsys):
     assert second["decision"]["campaign"] == REPORT and second["decision"]["status"] == "filed"
     assert main(["--config", cfg, "--today", "2022-11-22", "inspect", str(f)]) == 0
     assert "归入：待分拣" in capsys.readouterr().out
+
+
+def test_the_digest_lists_the_unsorted_mail_with_its_number(tmp_path):
+    app, jobs = _office(tmp_path, [
+        (_at(2022, 11, 21), _mail("报送材料", _at(2022, 11, 21), [("材料.docx", _docx("请查收。"))]))], "2022-11-22")
+    jobs.poll()
+    m, = app.ledger.messages(Status.UNSORTED)
+    _queued, text = jobs.digest(dry_run=True)
+    assert f"待分拣（编号 {m.id}）" in text and "mailbot assign" in text
+    app.close()

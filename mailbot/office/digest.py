@@ -162,10 +162,10 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
     waiting = [dict(sender=m.from_addr, subject=m.subject, received=md_time(m.received_at, config.timezone), unit=m.unit or "",
                     kind=_label(campaign, m.kind) if m.kind else "", reason=m.reason or "")
                for m in waiting_all[:LIST_CAP]]
-    unmatched_rows = [m for m in new_rows if m.status in (Status.UNMATCHED, Status.NOATTACH, Status.ERROR,
-                                                          Status.OVERSIZE, Status.UNPARSABLE)]
-    unmatched_new = [dict(sender=m.from_addr, subject=m.subject, received=md_time(m.received_at, config.timezone), reason=m.reason or "",
-                          label=Status(m.status).label)
+    unmatched_rows = [m for m in new_rows if m.status in (Status.UNSORTED, Status.UNMATCHED, Status.NOATTACH,
+                                                          Status.ERROR, Status.OVERSIZE, Status.UNPARSABLE)]
+    unmatched_new = [dict(id=m.id, sender=m.from_addr, subject=m.subject, received=md_time(m.received_at, config.timezone),
+                          reason=m.reason or "", label=Status(m.status).label)
                      for m in unmatched_rows[:LIST_CAP]]
     # held as possibly forged (one line each: the office phones the unit), and floods (one line per
     # sender and day, however many mails)
