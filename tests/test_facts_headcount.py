@@ -213,6 +213,7 @@ def test_headcount_through_ocr_look_alikes(text, want):
 
 @pytest.mark.parametrize("text, want", [
     ("9月9日，县水务局邀请社区居民、企业职工和护河志愿者等40余人参观净水厂。", 40),   # invitees, volunteers among them
+    ("9月9日，社区居民、企业职工和护河志愿者等40余人走进净水厂。", 40),            # no 邀请 (or a scan lost it)
     ("9月9日，县水务局邀请社区居民参观净水厂，现场安排工作人员、讲解员等10人。", None),  # staff, listed
 ])
 def test_a_total_after_a_list_of_invitees_counts_the_volunteers_in_it(text, want):

@@ -23,7 +23,7 @@ _STAFF = re.compile(r"工作人员|讲解员|志愿者|安保|医护|服务人�
                     r"(?:本|我|局机关|单位|我局|本局|我单位)(?:参加|参会|出席)(?:人数|人员)")
 
 
-_INVITED_LIST = re.compile(r"邀请|参加|参与|组织")
+_INVITED_LIST = re.compile(r"邀请|参加|参与|组织|代表|委员|群众|市民|居民|村民|学生|职工")
 _STAFF_LIST = re.compile(r"安排|配备|抽调|调配|派出")
 
 
