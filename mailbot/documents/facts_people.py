@@ -228,7 +228,7 @@ class PeopleFacts:
                 if ss - 1 - ls >= 8 and not _HEADING.match(t, ls):
                     ss = ps
             seg = t[ss:se]
-            if not re.search(r"参加|参与|邀请|群众|市民|代表|人数|名额|报名|规模|公众|嘉宾|限额|人员|对象|参观|出席|共|本次|活动", seg):
+            if not re.search(r"参加|参与|邀请|群众|市民|居民|村民|学生|代表|人数|名额|报名|规模|公众|嘉宾|限额|人员|对象|参观|走进|出席|共|本次|活动", seg):
                 continue
             sent = self.sents.around(m.start())
             if re.search(r"不得|要求|按照|根据|规定", seg):
