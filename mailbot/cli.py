@@ -335,7 +335,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             if o.get("decision"):
                 d = o["decision"]
                 if len(app.campaigns) > 1:
-                    _print(f"  归入：{app.campaigns[d['campaign']].title if d['campaign'] else '待分拣'}"
+                    _print(f"  归入：{app.campaigns[d['campaign']].title if d['campaign'] else Status.UNSORTED.label}"
                            f"（{d['campaign_reason']}）")
                 _print(f"  处理：{d['label']}{('：' + d['reason']) if d['reason'] else ''}（规则 {d['rule']}）")
             for a in o.get("attachments", []):

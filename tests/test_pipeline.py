@@ -90,7 +90,7 @@ def test_a_poison_mail_is_held_and_the_rest_filed(tmp_path, monkeypatch):
     from mailbot.office.workcalendar import WorkCalendar
     text = digest.build_digest(app.ledger, app.config, app.campaign, app.roster,
                                WorkCalendar.load(app.config.rules), app.today).text
-    assert "处理出错（待人工处理）：xjmzj@163.com" in text
+    assert f"处理出错（待人工处理）（编号 {held.id}）：xjmzj@163.com" in text
     app.close()
 
 

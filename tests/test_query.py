@@ -202,3 +202,23 @@ def test_a_reply_to_our_answer_is_not_a_new_query(tmp_path):
     last = max(app.ledger.messages(), key=lambda m: m.id)
     assert last.status == Status.NOATTACH and len(app.ledger.outgoing("query")) == 1
     app.close()
+
+
+def test_a_held_query_confirmed_later_is_answered_not_filed(tmp_path):
+    """A 查询 from a personal address naming the unit waits as 待确认; once the office adds the
+    address to units.csv it is answered as a 查询 — never filed as the unit's plan."""
+    qq = "3141592653@qq.com"
+    app, jobs = _office(tmp_path, [_plan_mail(), (_at(22), _mail("西吉县民政局查询进度", _at(22), sender=qq))])
+    jobs.poll()
+    held, = app.ledger.messages(Status.UNCONFIRMED)
+    roster = tmp_path / "rules" / "units.csv"
+    roster.write_text(roster.read_text(encoding="utf-8-sig").replace("xjmzj@163.com;", f"xjmzj@163.com;{qq};"),
+                      encoding="utf-8")
+    jobs.poll()
+    m = app.ledger.message(held.id)
+    assert (m.status, m.version, m.campaign) == (Status.QUERY, None, None)
+    assert app.ledger.next_version(UNIT, "plan") == 2          # the plan is still the only version
+    jobs.deliver()
+    answer, = _answers(tmp_path)
+    assert str(answer["To"]) == qq and "第 1 版" in _text(answer)
+    app.close()

@@ -501,6 +501,23 @@ def campaign_app(app: App, msg: Any) -> App:
     return app.for_campaign(msg.campaign if msg.campaign in app.campaigns else app.campaign.id)
 
 
+def _answered_as_query(app: App, msg: Any, mail: ParsedMail, who: Identity, verdict: authenticity.Verdict,
+                       report: PollReport | None) -> bool:
+    """A held mail now known to be a unit's 查询: recorded as one (answered within the day's
+    limit, as the poll would have), never filed as a submission. False for anything else."""
+    if not is_query(mail):
+        return False
+    decision = decide(incoming(app, mail, who, msg.received_at.astimezone(app.config.timezone), verdict))
+    if decision.status != Status.QUERY:
+        return False
+    with app.ledger.transaction():
+        app.ledger.update_message(msg.id, status=Status.QUERY, unit=who.unit, campaign=None, reason=decision.reason)
+        _record_verdict(app, msg.id, verdict)
+        if decision.reply == REPLY_QUERY and queue_query_reply(app, msg.id, mail) and report is not None:
+            report.acks_queued += 1
+    return True
+
+
 def confirm_waiting(app: App, report: PollReport | None = None) -> int:
     """待确认 mail whose sender the office has since added to units.csv: file and acknowledge it
     — unless its sender turns out not to be genuine, then it waits as 待核实."""
@@ -520,6 +537,8 @@ def confirm_waiting(app: App, report: PollReport | None = None) -> int:
                 with app.ledger.transaction():
                     app.ledger.update_message(msg.id, status=Status.UNTRUSTED, unit=who.unit or unit.name, reason=reason)
                     _record_verdict(app, msg.id, verdict)
+                continue
+            if _answered_as_query(capp, msg, mail, who, verdict, report):
                 continue
             file_held(capp, msg, raw, who, f"发件地址已加入单位名单，确认为{unit.name}", report)
         except HeldMailError as exc:
@@ -556,7 +575,9 @@ def recheck_pending(app: App, report: PollReport | None = None) -> int:
                 continue
             with app.ledger.transaction():
                 _record_verdict(app, msg.id, verdict)
-                if who.confirmed:
+                if who.confirmed and _answered_as_query(capp, msg, mail, who, verdict, report):
+                    pass
+                elif who.confirmed:
                     file_held(capp, msg, raw, who, "DNS 恢复后核对了发件人签名，已登记" +
                               (f"（{verdict.reason}）" if verdict.reason else ""), report)
                     filed += 1
