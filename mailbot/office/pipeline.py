@@ -92,9 +92,6 @@ def poll(app: App) -> PollReport:
                 crashpoint("committed")
                 if status in (Status.FILED, Status.SUPPLEMENT):
                     source.mark_filed(fetched.uid)
-        if ahead.worker_reads:
-            log.info("read ahead: %d mail(s) read by the worker, %d in-process", ahead.worker_reads,
-                     ahead.local_reads)
         report.confirmed = confirm_waiting(app, report)
         report.confirmed += recheck_pending(app, report)
         for mid in report.filed_later:  # held mail filed now: $Filed on it too, when it is in this mailbox

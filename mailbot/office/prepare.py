@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -210,12 +211,16 @@ class ReadAhead:
         self._pool: ProcessPoolExecutor | None = None
         self.worker_reads = 0
         self.local_reads = 0
+        self.waited = 0.0          # seconds the poll waited for the worker (the worker is the slower half)
 
     def __enter__(self) -> "ReadAhead":
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+        if self.worker_reads:
+            log.info("read ahead: %d mail(s) read by the worker, %d in-process; the poll waited %.2f s for it",
+                     self.worker_reads, self.local_reads, self.waited)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -259,7 +264,9 @@ class ReadAhead:
             return fetched, None
         if future is not None:
             try:
+                t0 = time.perf_counter()
                 reading = future.result()
+                self.waited += time.perf_counter() - t0
                 self.worker_reads += 1
                 return fetched, reading
             except Exception as exc:          # the worker died or failed on this mail: read it here
