@@ -42,6 +42,7 @@ class Incoming:
     max_per_unit: int = 10**9
     queries_today_for_unit: int = 0       # 查询 mails from this unit that arrived the same day, before this one
     max_queries_per_unit: int = 10**9
+    empty_return: str | None = None       # the kind's empty_return_words entry the mail says (无内容报送)
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,8 @@ def _no_files(m: Incoming) -> Decision | None:
     """A unit's mail without attachments is filed when its text is the submission (an
     adjustment reported in the mail, a download link); a short one naming a kind gets ONE reply
     asking for the file (not to replies: a question to us is for a person)."""
-    if m.mail.attachments or body_is_submission(m.mail, m.who):
-        return None
+    if m.mail.attachments or body_is_submission(m.mail, m.who) or m.empty_return:
+        return None                    # (“本月无内容报送” in a line is that period's whole return)
     if m.who.kind and not is_reply(m.mail.subject):
         return Decision(Status.NOATTACH, "邮件没有附件，正文也不像报送材料，未登记；已回复发件人请补发附件。", REPLY_NOFILE)
     return Decision(Status.NOATTACH, "邮件没有附件，正文也不像报送材料，未登记；如需登记或回复请人工处理。")

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from mailbot.mailin import authenticity
-from mailbot.documents import docread, docsandbox
+from mailbot.documents import check, docread, docsandbox
 from mailbot.mailout.acks import queue_ack, queue_missing_files_ack, queue_query_reply
 from mailbot.app import App
 from mailbot.office.decide import (FILED, LARGE_ATTACHMENT_REASON, REPLY_ACK, REPLY_NOFILE, REPLY_QUERY, Decision,
@@ -281,7 +281,9 @@ def incoming(app: App, mail: ParsedMail, who: Identity, received: datetime,
                     filed_today_for_unit=app.ledger.filed_on(day.isoformat(), unit=who.unit) if who.unit else 0,
                     max_per_sender=cfg.max_filed_per_sender_per_day, max_per_unit=cfg.max_filed_per_unit_per_day,
                     queries_today_for_unit=queries_on(app, day, who.unit) if who.unit and is_query(mail) else 0,
-                    max_queries_per_unit=cfg.max_queries_per_unit_per_day)
+                    max_queries_per_unit=cfg.max_queries_per_unit_per_day,
+                    empty_return=check.empty_return_word(own_text(mail.body_text), mail.subject, app.campaign, who.kind)
+                    if who.kind in app.campaign.kinds and not mail.attachments else None)
 
 
 def queries_on(app: App, day: date, unit: str) -> int:
@@ -391,7 +393,7 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
                           copied_findings=app.ledger.findings(dup),
                           file_outcomes={sha: r.outcome for sha, r in earlier.items()}, campaign=app.campaign.id)
     if results_by_file is None:
-        results_by_file = check_files(app, docs_by_file, kind, who.unit, received)
+        results_by_file = check_files(app, docs_by_file, kind, who.unit, received, mail.subject)
     sup = None
     if not any(docsandbox.refused(d) for docs in docs_by_file for d in docs):
         sup = supplement.classify(app.campaign, subject=mail.subject, file_names=[_display_name(a) for a in files_in],
@@ -417,7 +419,7 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
                           None, {}, supplement=sup, campaign=app.campaign.id)
     for a, path, docs, results in zip(files_in, paths, docs_by_file, results_by_file):
         stored.append(StoredFile(a, path, docs, results))
-    body_results = [check_doc(app, d, kind, who.unit, received) for d in body_docs]
+    body_results = [check_doc(app, d, kind, who.unit, received, mail.subject) for d in body_docs]
     checked = [(d, r) for f in stored for d, r in zip([d for d in f.docs if d.readable], f.results)]
     checked += list(zip(body_docs, body_results))
     results = [r for _d, r in checked]

@@ -95,12 +95,13 @@ def kind_of(app: App, who: Identity, mail: ParsedMail, docs_by_file: list[list[A
     return check.guess_kind(readable[0][0].filename or "", readable[0][1].text, app.campaign) if readable else "plan"
 
 
-def check_doc(app: App, doc: Any, kind: str, unit: str, received: datetime) -> Any:
-    """check.check_document, but a bug or an unforeseen document never stops the filing:
-    the submission is kept, acknowledged, and handed to a person."""
+def check_doc(app: App, doc: Any, kind: str, unit: str, received: datetime, subject: str = "") -> Any:
+    """check.check_document (SUBJECT: the mail's — 无内容报送, a return's period), but a bug or an
+    unforeseen document never stops the filing: the submission is kept, acknowledged, and
+    handed to a person."""
     try:
         return check.check_document(doc, campaign=app.campaign, roster=app.roster, kind=kind, unit=unit,
-                                    received=received.date())
+                                    received=received.date(), subject=subject)
     except Exception as exc:
         log.exception("check failed on %s", doc.name)
         return check.CheckResult(kind=kind, outcome=Outcome.HUMAN,
@@ -111,8 +112,8 @@ def check_doc(app: App, doc: Any, kind: str, unit: str, received: datetime) -> A
 
 
 def check_files(app: App, docs_by_file: list[list[Any]], kind: str, unit: str,
-                received: datetime) -> list[list[Any]]:
-    return [[check_doc(app, d, kind, unit, received) for d in docs if d.readable] for docs in docs_by_file]
+                received: datetime, subject: str = "") -> list[list[Any]]:
+    return [[check_doc(app, d, kind, unit, received, subject) for d in docs if d.readable] for docs in docs_by_file]
 
 
 def route_by_content(app: App, mail: ParsedMail, received: datetime, docs: list[list[Any]] | None = None) -> Route:
@@ -148,7 +149,7 @@ def read(app: App, raw: bytes, received: datetime) -> Reading:
         if way.campaign is not None:
             kind = kind_of(capp, who, mail, docs)
             reading.kind = kind
-            reading.results = check_files(capp, docs, kind, who.unit, received)
+            reading.results = check_files(capp, docs, kind, who.unit, received, mail.subject)
     return reading
 
 

@@ -1,0 +1,44 @@
+"""A monthly return of nothing: “西吉县民政局2023年1月政务公开信息无内容报送”, no attachment, a line
+of text. The poll files it as that month's return (not 无附件, no request for a file), its 回执
+says so, and the unit's January is 已提交（无内容）. Maildir in, outbox out."""
+from __future__ import annotations
+
+import email
+from datetime import date, datetime, timedelta, timezone
+from email import policy
+
+from mailbot.app import open_app
+from mailbot.defaults import init_folder
+from mailbot.demo import samples
+from mailbot.office import progress
+from mailbot.office.jobs import Jobs
+from mailbot.vocab import Status, UnitStatus
+
+TZ = timezone(timedelta(hours=8))
+UNIT, ADDR = "西吉县民政局", "xjmzj@163.com"
+
+
+def test_a_one_line_empty_return_is_that_months_return(tmp_path):
+    init_folder(tmp_path, demo_keys=True)
+    cfg = tmp_path / "config.ini"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("rules = open-day-2022.toml",
+                                                           "rules = monthly-return-2023.toml"), encoding="utf-8")
+    when = datetime(2023, 2, 6, 9, tzinfo=TZ)
+    b = samples.MailBuilder(from_addr=ADDR, to="xjxzwgkb@163.com", date=when, text="本月无内容报送。",
+                            subject="西吉县民政局2023年1月政务公开信息无内容报送")
+    samples.write_maildir(tmp_path / "var" / "maildir", [(when, b.build())])
+    app = open_app(cfg, "2023-02-07")
+    jobs = Jobs(app)
+    report = jobs.poll()
+    assert report.filed == 1 and report.held == {}
+    m, = app.ledger.messages(Status.FILED)
+    assert m.kind == "monthly"
+    periods = [p for p in progress.period_states(app.ledger, app.campaign, app.roster, "monthly", app.today)
+               if p.unit.name == UNIT]
+    assert [(p.due.period, p.status) for p in periods][:1] == [("2023-01", UnitStatus.EMPTY_RETURN)]
+    jobs.deliver()
+    sent = [email.message_from_bytes(p.read_bytes(), policy=policy.default)
+            for p in (tmp_path / "var" / "outbox").glob("*.eml")]
+    assert len(sent) == 1 and "请补发" not in str(sent[0]["Subject"])
+    assert "无内容" in sent[0].get_body(("plain",)).get_content()
+    app.close()
