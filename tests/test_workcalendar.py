@@ -84,3 +84,22 @@ def test_bad_override_file_is_a_chinese_error(tmp_path, body, needle):
     (tmp_path / "workdays.toml").write_text(body, encoding="utf-8")
     with pytest.raises(CalendarError, match=needle):
         WorkCalendar.load(tmp_path)
+
+
+def test_the_library_is_asked_once_a_day_and_overrides_still_win(monkeypatch, tmp_path):
+    """A day's 催报 walk the same weeks for every unit and deadline (add_workdays): the library's
+    answer is remembered per date (it validates every call), below the local overrides."""
+    from mailbot.office import workcalendar
+    assert workcalendar._library_knows(2022)
+    asked = []
+    real = workcalendar._cc.is_workday
+    monkeypatch.setattr(workcalendar._cc, "is_workday", lambda day: asked.append(day) or real(day))
+    workcalendar._library_workday.cache_clear()
+    cal = WorkCalendar()
+    for _ in range(50):
+        assert cal.add_workdays(D(2022, 9, 30), 1) == D(2022, 10, 8)
+    assert sorted(asked) == [D(2022, 10, n) for n in range(1, 9)]
+    (tmp_path / "workdays.toml").write_text("extra_holidays = [2022-10-08]\n", encoding="utf-8")
+    local = WorkCalendar.load(tmp_path)
+    assert not local.is_workday(D(2022, 10, 8)) and cal.is_workday(D(2022, 10, 8))
+    assert local.add_workdays(D(2022, 9, 30), 1) == D(2022, 10, 9)

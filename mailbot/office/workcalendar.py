@@ -45,6 +45,14 @@ def _library_knows(year: int) -> bool:
     return True
 
 
+@lru_cache(maxsize=4096)
+def _library_workday(day: date) -> bool:
+    """The library's answer for DAY (a year it knows), remembered: chinesecalendar validates its
+    argument on every call (~30 µs), and a day's reminders ask about the same few weeks for every
+    unit and deadline (add_workdays walks them day by day)."""
+    return bool(_cc.is_workday(day))
+
+
 class CalendarError(Exception):
     """A workdays.toml that cannot be used; the message is a Chinese sentence."""
 
@@ -107,7 +115,7 @@ class WorkCalendar:
         if day in self.extra_holidays:
             return False
         if self.use_library and _library_knows(day.year):
-            return bool(_cc.is_workday(day))
+            return _library_workday(day)
         return day.weekday() < 5
 
     def holiday_name(self, day: date) -> str | None:
