@@ -203,7 +203,7 @@ def export(ledger: Ledger, config: Config, campaign: Campaign, roster: Roster, o
     by_message = ledger.attachments_by_message()
 
     units = [u.name for u in roster.units] + outside
-    required = [k for k, kind in campaign.kinds.items() if kind.due is not None]
+    required = [k for k, kind in campaign.kinds.items() if kind.has_due]   # fixed, per unit, derived or recurring
     report = ExportReport(campaign=campaign, path=target, units=len(units))
     tmp = new_temp(target.parent, suffix=".zip")
     try:
