@@ -362,6 +362,19 @@ def test_schedule_and_progress(office):
     assert cells["已备案"][0] == 1 and cells["合计"][0] == len(office.roster.units)
 
 
+def test_a_collection_without_activities_has_no_schedule(office):
+    """The 日程 sheet lists activity days; a 年度报告 or monthly return has none — its accept window
+    (a monthly return's is a year) would be hundreds of empty, misleading rows."""
+    for name in ("annual-report-2022.toml", "monthly-return-2023.toml"):
+        camp = load_campaign(office.root / "rules" / name)
+        assert not camp.has_activity
+        path = office.root / f"跟踪表_{camp.id}.xlsx"
+        compile(office.ledger, camp, office.roster, office.config, date(2023, 2, 1), path=path, now=NOW,
+                scope=camp.id)
+        wb = openpyxl.load_workbook(path)
+        assert SCHEDULE not in wb.sheetnames and OVERVIEW in wb.sheetnames and RECORDS in wb.sheetnames
+
+
 # --- the hand-kept columns ------------------------------------------------------------------
 
 def test_edits_read_back_kept_and_reported_once(office):

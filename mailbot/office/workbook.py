@@ -138,8 +138,9 @@ def compile(ledger: Ledger, campaign: Campaign, roster: Roster, config: Config, 
         write_records(wb, styles, f"提交记录（每封邮件、每个附件一行，最新在前）　{stamp}", messages, attachments,
                  link, campaign, tz)
         write_findings(wb, styles, f"检查明细（每条检查意见一行）　{stamp}", finding_rows, current_ids, campaign, tz)
-        write_schedule(wb, styles, f"活动日程（{campaign.window_start:%Y-%m-%d} 至 {campaign.window_end:%Y-%m-%d}）"
-                              f"　{stamp}", campaign, roster, states, today, is_workday)
+        if campaign.has_activity:     # a collection without activities (年度报告, 月报) has no 日程
+            write_schedule(wb, styles, f"活动日程（{campaign.window_start:%Y-%m-%d} 至 {campaign.window_end:%Y-%m-%d}）"
+                                  f"　{stamp}", campaign, roster, states, today, is_workday)
         write_unmatched(wb, styles, f"未识别或待确认的邮件　{stamp}", messages, attachments, link, tz)
         write_progress(wb, styles, f"{campaign.title}进度　{stamp}", campaign, states, messages, today, tz)
         write_base(wb, base_rows)
