@@ -87,7 +87,7 @@ def test_export_has_the_latest_version_of_each_kind_the_workbook_and_an_index(of
         assert revised["sha256"] in recorded
         # a unit that sent nothing is listed as 未报送, once per kind that has a due date
         silent = [r for r in index if r["单位"] == "西吉县财政局"]
-        assert [(r["类型"], r["审核状态"]) for r in silent] == [("实施方案", "未报送"), ("开展情况", "未报送")]
+        assert [(r["类型"], r["审核状态"]) for r in silent] == [("实施方案", "未报送"), ("开展情况", "未报送"), ("反馈", "未报送")]
         assert {r["单位"] for r in index} == {u.name for u in app.roster.units}
         wb = openpyxl.load_workbook(io.BytesIO(zf.read("跟踪表.xlsx")), read_only=True)
         assert "总览" in wb.sheetnames
