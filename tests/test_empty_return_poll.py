@@ -42,3 +42,30 @@ def test_a_one_line_empty_return_is_that_months_return(tmp_path):
     assert len(sent) == 1 and "请补发" not in str(sent[0]["Subject"])
     assert "无内容" in sent[0].get_body(("plain",)).get_content()
     app.close()
+
+
+def test_a_monthly_return_is_chased_per_period_and_not_once_sent(tmp_path):
+    """January's return is due 2月10日 (a Friday): two working days before, every unit that has
+    not sent January's return gets a 催报 naming 2023年1月; the unit that sent 无内容 does not."""
+    from mailbot.office import remind
+    from mailbot.office.workcalendar import WorkCalendar
+    init_folder(tmp_path, demo_keys=True)
+    cfg = tmp_path / "config.ini"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("rules = open-day-2022.toml",
+                                                           "rules = monthly-return-2023.toml"), encoding="utf-8")
+    when = datetime(2023, 2, 6, 9, tzinfo=TZ)
+    b = samples.MailBuilder(from_addr=ADDR, to="xjxzwgkb@163.com", date=when, text="本月无内容报送。",
+                            subject="西吉县民政局2023年1月政务公开信息无内容报送")
+    samples.write_maildir(tmp_path / "var" / "maildir", [(when, b.build())])
+    app = open_app(cfg, "2023-02-08")
+    Jobs(app).poll()
+    cal = WorkCalendar.load(app.config.rules)
+    found = remind.plan_reminders(app.ledger, app.campaign, app.roster, cal, date(2023, 2, 8))
+    units = {r.unit.name for r in found}
+    assert UNIT not in units and len(units) == len([u for u in app.roster.units if u.name != UNIT])
+    r = found[0]
+    assert r.period_label == "2023年1月" and r.due == date(2023, 2, 10) and "2023年1月月度信息" in r.reason
+    assert remind.plan_reminders(app.ledger, app.campaign, app.roster, cal, date(2023, 2, 9)) == []   # no step
+    done = Jobs(app).queue_reminders(date(2023, 2, 8))
+    assert len(done) == len(units)
+    app.close()

@@ -34,7 +34,7 @@ from mailbot.campaign import Campaign, CampaignError, Roster, Unit
 from mailbot.cndate import cn_date_weekday, md_weekday
 from mailbot.config import Config
 from mailbot.store.ledger import Ledger
-from mailbot.office.progress import UnitState, unit_states
+from mailbot.office.progress import PeriodState, UnitState, period_states, unit_states
 from mailbot.table import render_table
 from mailbot.vocab import Kind, UnitStatus
 from mailbot.office.workcalendar import WorkCalendar
@@ -114,6 +114,7 @@ class Reminder:
     ref: str                  # reference number in the subject, e.g. CB20220823-10P
     campaign_id: str
     also: tuple["Reminder", ...] = ()   # the unit's other steps of the day, named in `reason`, not mailed
+    period_label: str = ""              # a recurring return's period (2023年3月), else empty
 
     @property
     def dedupe_key(self) -> str:
@@ -167,6 +168,33 @@ def _reason(state: UnitState, kind: str, label: str, due: date, step: str, overd
     return f"{label}{when}，尚未收到你单位报送的{label}。"
 
 
+def _period_reminder(policy: "Policy", campaign: Campaign, state: UnitState, kind: str, p: "PeriodState",
+                     cal: WorkCalendar, today: date, office_cc: Sequence[str], index: dict[str, int]
+                     ) -> "Reminder | None":
+    """Today's step for one period of a recurring return the unit has not sent, else None."""
+    if p.status.passing:
+        return None
+    due = p.due.due
+    for step, day, overdue in policy.steps(due, cal):
+        if day != today:
+            continue
+        k = campaign.kind(kind)
+        label = f"{p.due.label}{k.label}"
+        if step == "due":
+            when = "今天截止" if today == due else f"{md_weekday(due)}截止（今天是截止前最后一个工作日）"
+        elif overdue:
+            when = f"已于{md_weekday(due)}截止，已逾期 {cal.workdays_between(due, today)} 个工作日"
+        else:
+            when = f"将于{md_weekday(due)}截止"
+        cc = tuple(office_cc) if (policy.cc_office_from and overdue >= policy.cc_office_from) else ()
+        return Reminder(unit=state.unit, kind=kind, label=label, due=due, step=step, overdue=overdue, day=today,
+                        status=p.status, reason=f"{label}{when}，尚未收到你单位的{label}。",
+                        to=state.unit.emails, cc=tuple(a for a in cc if a.lower() not in state.unit.emails),
+                        ref=f"CB{today:%Y%m%d}-{index.get(state.unit.name, 0):02d}{_KIND_CODE.get(kind, kind[:1].upper())}",
+                        campaign_id=campaign.id, period_label=p.due.label)
+    return None
+
+
 def plan_reminders(ledger: Ledger, campaign: Campaign, roster: Roster, cal: WorkCalendar, today: date, *,
                    office_cc: Sequence[str] = (), states: list[UnitState] | None = None,
                    include_queued: bool = False) -> list[Reminder]:
@@ -177,11 +205,26 @@ def plan_reminders(ledger: Ledger, campaign: Campaign, roster: Roster, cal: Work
     if states is None:
         states = unit_states(ledger, campaign, roster, today)
     index = {u.name: i for i, u in enumerate(roster.units, start=1)}
+    # a recurring return (每月…): one deadline per period; the unit is chased for a period it has
+    # not sent (period_states), on that period's steps
+    periods: dict[tuple[str, str], list[PeriodState]] = {}
+    for kind in policy.kinds:
+        if campaign.kind(kind).every is not None:
+            for p in period_states(ledger, campaign, roster, kind, today, calendar=cal):
+                periods.setdefault((p.unit.name, kind), []).append(p)
     out: list[Reminder] = []
     for state in states:
         mine: list[Reminder] = []
         reminded = False          # one of the unit's steps of today is queued already
         for kind in policy.kinds:
+            if campaign.kind(kind).every is not None:
+                for p in periods.get((state.unit.name, kind), ()):
+                    r = _period_reminder(policy, campaign, state, kind, p, cal, today, office_cc, index)
+                    if r is not None:
+                        reminded = reminded or ledger.is_queued(r.dedupe_key)
+                        mine.append(r)
+                        break
+                continue
             due = state.deadlines.due_for(kind)
             if due is None:
                 continue
