@@ -96,17 +96,23 @@ def _on(d: date) -> str:
     return f"{cn_date(d)}（{weekday(d)}）"
 
 
-def deadlines(campaign: Campaign, activity: date | None) -> list[Deadline]:
-    """Each kind's deadline for a unit whose activity date is ACTIVITY (None: not fixed by the notice),
-    as progress.deadlines_for derives it, in words."""
-    dl = deadlines_for(campaign, activity)
+def deadlines(campaign: Campaign, activity: date | None, unit: str | None = None,
+              roster: Roster | None = None) -> list[Deadline]:
+    """Each kind's deadline for UNIT whose activity date is ACTIVITY (None: not fixed by the notice),
+    as progress.deadlines_for derives it (the unit's own date where the campaign fixes one), in
+    words; a recurring return as its rule (每月一期，于次月10日前报送)."""
+    dl = deadlines_for(campaign, activity, unit=unit, roster=roster)
     out: list[Deadline] = []
     feedback_window = next((k.days_after_activity for k in campaign.kinds.values()
                             if k.days_after_activity is not None and k.due is None), None)
     for key, kind in campaign.kinds.items():
         derived = dl.due_for(key)
-        if kind.due is not None:
+        if kind.every is not None:
+            out.append(Deadline(kind.label, kind.every.describe(), None))
+        elif kind.due is not None or kind.due_by_unit:
             due = derived or kind.due
+            if due is None:
+                continue
             text = f"{_on(due)}前报送"
             if activity is None and derived == kind.due and key == "summary" and feedback_window is not None:
                 text += f"（活动在此之后举办的，于活动结束后 {feedback_window} 天内报送）"
@@ -146,7 +152,7 @@ def render(templates: compose.Templates, config: Config, campaign: Campaign, ros
     ctx: dict[str, Any] = dict(
         unit=unit.name, campaign=campaign, subject=words.subject, paragraphs=words.paragraphs,
         activity=activity, announce_due=announce_due, window_start=campaign.window_start,
-        window_end=campaign.window_end, deadlines=deadlines(campaign, activity), forms=forms,
+        window_end=campaign.window_end, deadlines=deadlines(campaign, activity, unit.name, roster), forms=forms,
         mailbox=mailbox_of(config), office=config.office_name,
         example_label=campaign.kind(words.forms[0]).label if words.forms else next(iter(campaign.kinds.values())).label)
     return templates.render("announce", **ctx)    # shipped wording when the folder predates announce
