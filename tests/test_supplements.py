@@ -191,3 +191,30 @@ def test_workbook_and_digest_show_the_supplement(tmp_path):
     _queued, text = jobs.digest(dry_run=True)
     assert "西吉县民政局 实施方案补充材料 第1版" in text and "不算新版本" in text
     app.close()
+
+
+def test_a_revised_annual_report_is_its_next_version_and_a_signature_page_a_supplement(tmp_path):
+    """A 年度报告 carries none of an activity's facts (dates, headcount, theme): the unit's complete
+    revision after a report missing section 五 is version 2 — not a 补充材料 that leaves the report
+    需修改 and the unit chased for a revision it sent; a 签字盖章页 is still a supplement."""
+    from reportdocs import report_docx
+    init_folder(tmp_path, demo_keys=True)
+    cfg = tmp_path / "config.ini"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("rules = open-day-2022.toml", "rules = annual-report-2022.toml"),
+                   encoding="utf-8")
+    at = lambda d, h=10: datetime(2023, 1, d, h, 0, tzinfo=TZ)
+    samples.write_maildir(tmp_path / "var" / "maildir", [
+        (at(9), _mail("民政局2022年政府信息公开工作年度报告", at(9), [("民政局年报.docx", report_docx(UNIT, omit_section=5))])),
+        (at(10), _mail("回复：民政局年报", at(10), [("民政局年报（改）.docx", report_docx(UNIT))])),
+        (at(11), _mail("民政局年报签字盖章页", at(11), [("签字盖章页.docx", _text_docx("西吉县民政局（盖章）", "2023年1月11日"))])),
+    ])
+    app = open_app(cfg, "2023-01-12")
+    Jobs(app).poll()
+    first, second, third = sorted(app.ledger.messages(Status.FILED, Status.SUPPLEMENT), key=lambda m: m.id)
+    assert (first.version, first.outcome.label) == (1, "需修改")
+    assert (second.status, second.version, second.supplement_of) == (Status.FILED, 2, None)
+    assert second.outcome.label == "待审核"
+    assert (third.status, third.supplement_of) == (Status.SUPPLEMENT, second.id)
+    state = progress.unit_state(app.ledger, app.campaign, app.roster, UNIT, date(2023, 1, 12))
+    assert state.passing("report")
+    app.close()

@@ -12,6 +12,9 @@ submission already in. So does `classify`, from what the mail itself shows:
 * or, without those words, every document was read and none carries any such fact — a
   document with none of a plan's facts is not a plan. Photos (images with no text) count as
   read; a document that could not be read at all decides nothing (it may be the plan itself).
+  These facts are an activity's (the open-day model, `Campaign.has_activity`): a 年度报告 or a
+  monthly return carries none of them, so in a collection without activities only the words
+  make a supplement — a complete revised report is its next version.
 
 The words live in the campaign file (`[supplements]`), so an office changes them there.
 """
@@ -81,7 +84,7 @@ def classify(campaign: Campaign, *, subject: str, file_names: Sequence[str], doc
     if word is not None and strongest <= WEAK and not (unread and not counts):
         return Supplement(target, f"主题或文件名含“{word}”，文件中没有{campaign.kind(target.kind).label}的主要内容，"
                                   f"作为{what}的补充材料存档，不算新版本，不改变审核结果")
-    if word is None and counts and not unread and strongest == 0:
+    if word is None and counts and not unread and strongest == 0 and campaign.has_activity:
         return Supplement(target, f"文件中读不到活动日期、人数、主题、联系人等内容，不是新的{campaign.kind(target.kind).label}，"
                                   f"作为{what}的补充材料存档，不算新版本，不改变审核结果")
     return None
