@@ -247,3 +247,47 @@ def test_replay_2022_day_by_day(w):
     keys = [r.dedupe_key.rsplit(":", 3)[1:] for r in rows if r.unit == "西吉县民政局"]
     assert not any(k[0] == "plan" for k in keys)
     assert [k[2] for k in keys if k[0] == "summary"] == ["before-3", "before-1"]
+
+
+def test_a_second_run_of_the_day_chases_no_unit_twice_across_campaigns(tmp_path):
+    """Two collections chase the 乡村振兴局 on 9-20: the open day's 开展情况 is due that day, a report
+    was due the day before. The morning's one 催报 is the overdue report's; the unit sends its
+    report after lunch; a second run that day (`mailbot remind` by hand, a daemon restarted) must
+    not now send the open day's — one 催报 per unit per day, whatever came in since."""
+    from datetime import datetime, timedelta, timezone
+    from mailbot.app import open_app
+    from mailbot.defaults import init_folder
+    from mailbot.demo import samples
+    from mailbot.office.jobs import Jobs
+    from reportdocs import report_docx
+    init_folder(tmp_path, demo_keys=True)
+    rules = tmp_path / "rules"
+    text = (rules / "annual-report-2022.toml").read_text(encoding="utf-8")
+    (rules / "report-test.toml").write_text(text.replace("due = 2023-01-31", "due = 2022-09-19").replace(
+        "accept_from = 2022-12-15", "accept_from = 2022-08-01"), encoding="utf-8")
+    cfg = tmp_path / "config.ini"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("rules = open-day-2022.toml",
+                                                          "rules = open-day-2022.toml, report-test.toml"), encoding="utf-8")
+    tz = timezone(timedelta(hours=8))
+    unit, addr = "西吉县乡村振兴局", "xjxczxj@163.com"
+
+    def mail(subject, when, name, data):
+        return when, samples.MailBuilder(from_addr=addr, to="xjxzwgkb@163.com", subject=subject,
+                                         date=when).attach(name, data).build()
+
+    maildir = tmp_path / "var" / "maildir"
+    samples.write_maildir(maildir, [mail("乡村振兴局政府开放日活动实施方案", datetime(2022, 8, 20, 10, tzinfo=tz),
+                                         "实施方案.docx", samples.plan_docx(unit, activity=D(2022, 9, 5)))])
+    app = open_app(cfg, "2022-09-20")
+    jobs, day = Jobs(app), D(2022, 9, 20)
+    jobs.poll()
+    morning = [r for r in jobs.queue_reminders(day) if r.unit.name == unit]
+    assert [(r.campaign_id, r.kind, r.overdue) for r in morning] == [("2022-政府信息公开年报", "report", 1)]
+    samples.write_maildir(maildir, [mail("乡村振兴局2022年政府信息公开工作年度报告", datetime(2022, 9, 20, 15, tzinfo=tz),
+                                         "年度报告.docx", report_docx(unit))])
+    assert jobs.poll().filed == 1
+    assert jobs.queue_reminders(day) == []
+    assert [o.unit for o in app.ledger.outgoing("reminder")].count(unit) == 1
+    again, _text = jobs.remind(dry_run=True)              # nor does the dry run list it
+    assert unit not in {r.unit.name for r in again}
+    app.close()

@@ -199,12 +199,16 @@ class Jobs:
         """[(campaign, its reminders of DAY)] over every campaign, one mail per unit per day."""
         from mailbot.office import remind
         app, cal = self.app, self.calendar()
-        plans = {}
+        from mailbot.office.progress import unit_states
+        plans, reminded = {}, set()
         for view in app.each_campaign():
-            for r in remind.plan_reminders(app.ledger, view.campaign, app.roster, cal, day,
+            states = unit_states(app.ledger, view.campaign, app.roster, day)
+            for r in remind.plan_reminders(app.ledger, view.campaign, app.roster, cal, day, states=states,
                                            office_cc=app.config.digest_to, include_queued=True):
                 plans[id(r)] = (view.campaign, r)
-        keep = {id(r) for r in remind.one_per_unit(app.ledger, [r for _c, r in plans.values()])}
+            # a unit reminded earlier today (by any campaign) gets nothing more, whatever it sent since
+            reminded |= remind.units_reminded(app.ledger, view.campaign, app.roster, cal, day, states=states)
+        keep = {id(r) for r in remind.one_per_unit(app.ledger, [r for _c, r in plans.values()], reminded)}
         return [(c, [r for c2, r in plans.values() if c2 is c and id(r) in keep]) for c in app.campaigns.values()]
 
     def queue_reminders(self, day: date) -> list:

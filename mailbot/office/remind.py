@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, Sequence
+from typing import Any, Collection, Sequence
 
 from mailbot.mailout import compose
 from mailbot.campaign import Campaign, CampaignError, Roster, Unit
@@ -323,16 +323,43 @@ def run_remind(ledger: Ledger, config: Config, campaign: Campaign, roster: Roste
     return done, format_reminders(done, today, cal, dry_run=False)
 
 
-def one_per_unit(ledger: Ledger, plans: Sequence[Reminder]) -> list[Reminder]:
+def units_reminded(ledger: Ledger, campaign: Campaign, roster: Roster, cal: WorkCalendar, today: date, *,
+                   states: list[UnitState] | None = None) -> set[str]:
+    """Units one of whose steps of TODAY in CAMPAIGN is queued already, whatever their state now:
+    a unit that sent the material after this morning's 催报 has had its mail today, and a second
+    run of the day (`mailbot remind` by hand, a daemon restarted) must not chase it for another
+    deadline or another campaign."""
+    if not cal.is_workday(today):
+        return set()
+    policy = Policy.from_campaign(campaign)
+    if states is None:
+        states = unit_states(ledger, campaign, roster, today)
+    dues: dict[str, list[tuple[str, date]]] = {}
+    for kind in policy.kinds:
+        if campaign.kind(kind).every is not None:
+            for p in period_states(ledger, campaign, roster, kind, today, calendar=cal):
+                dues.setdefault(p.unit.name, []).append((kind, p.due.due))
+    for state in states:
+        for kind in policy.kinds:
+            due = state.deadlines.due_for(kind) if campaign.kind(kind).every is None else None
+            if due is not None:
+                dues.setdefault(state.unit.name, []).append((kind, due))
+    return {unit for unit, pairs in dues.items()
+            if any(day == today and ledger.is_queued(_key(campaign.id, unit, kind, due, step))
+                   for kind, due in pairs for step, day, _n in policy.steps(due, cal))}
+
+
+def one_per_unit(ledger: Ledger, plans: Sequence[Reminder], reminded: Collection[str] = ()) -> list[Reminder]:
     """Several campaigns' reminders of one day (each planned with include_queued=True): at most
-    one mail per unit — none for a unit one of whose reminders of the day is queued already,
-    else its most urgent (overdue first, then the earliest due date)."""
+    one mail per unit — none for a unit one of whose reminders of the day is queued already (its
+    name in REMINDED, from `units_reminded` over every campaign), else its most urgent (overdue
+    first, then the earliest due date)."""
     by_unit: dict[str, list[Reminder]] = {}
     for r in plans:
         by_unit.setdefault(r.unit.name, []).append(r)
     out = []
-    for items in by_unit.values():
-        if any(ledger.is_queued(r.dedupe_key) for r in items):
+    for unit, items in by_unit.items():
+        if unit in reminded or any(ledger.is_queued(r.dedupe_key) for r in items):
             continue
         out.append(min(items, key=lambda r: (-r.overdue, r.due)))
     return out
@@ -348,4 +375,4 @@ def planned_volume(ledger: Ledger, config: Config, reminders: Sequence[Reminder]
 
 
 __all__ = ["Policy", "Reminder", "plan_reminders", "queue_reminders", "format_reminders", "run_remind",
-           "render", "planned_volume", "one_per_unit"]
+           "render", "planned_volume", "one_per_unit", "units_reminded"]
