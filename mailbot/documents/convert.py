@@ -11,8 +11,7 @@ import threading
 from pathlib import Path
 
 from mailbot.documents import childenv, ooxml, zipsafe
-from mailbot.documents.doctext import (MiB, REASON_CORRUPT, REASON_NO_WRITER, Ctx, DocText, doc_text,
-                                       kill_group)
+from mailbot.documents.doctext import MiB, REASON_CORRUPT, REASON_NO_WRITER, Ctx, DocText, doc_text
 
 log = logging.getLogger(__name__)
 
@@ -113,21 +112,15 @@ class Converter:
                        "--convert-to", filt, "--outdir", outdir, src]
                 if self.isolate_network and _can_unshare():
                     cmd = [shutil.which("unshare") or "unshare", "-rn", "--"] + cmd
-                proc = childenv.popen(cmd, home=home, extra_env={"SAL_USE_VCLPLUGIN": "svp"},
-                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, cwd=work)
                 try:
-                    _out, err = proc.communicate(timeout=timeout_s)
-                except subprocess.TimeoutExpired:
-                    kill_group(proc.pid)
-                    proc.communicate()
+                    returncode, _out, err = childenv.run(cmd, home=home, extra_env={"SAL_USE_VCLPLUGIN": "svp"},
+                                                         timeout=timeout_s, cwd=work)
+                except TimeoutError:
                     raise ConversionError(f"文档转换超时（超过 {timeout_s:g} 秒），需人工审核") from None
-                finally:
-                    kill_group(proc.pid)  # stragglers left in the group
                 result = os.path.join(outdir, "input." + target)
                 size = os.path.getsize(result) if os.path.isfile(result) else 0
                 if size == 0:
-                    log.info("soffice rc=%s produced no output: %s", proc.returncode,
+                    log.info("soffice rc=%s produced no output: %s", returncode,
                              err.decode("utf-8", "replace")[-500:])
                     if lacks_writer(exe):       # then every document fails, damaged or not
                         raise ConversionError(REASON_NO_WRITER)

@@ -6,9 +6,7 @@ re-exports the public names.
 """
 from __future__ import annotations
 
-import os
 import re
-import signal
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
@@ -247,9 +245,3 @@ def clean_text(text: str) -> str:
 def visible_chars(text: str) -> int:
     return sum(map(len, text.split()))
 
-
-def kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, OSError):
-        pass

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from mailbot.documents import childenv
-from mailbot.documents.doctext import kill_group
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -99,20 +98,12 @@ class Tesseract:
         cmd += args
         # One OCR thread: the machine's other core keeps serving the poll, and OpenMP's
         # spinning threads cost more CPU than they save on a page this size.
-        proc = childenv.popen(cmd, home=self.home, extra_env={"OMP_THREAD_LIMIT": "1"},
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            out, err = proc.communicate(buf.getvalue(), timeout=max(0.01, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            kill_group(proc.pid)
-            proc.communicate()
-            raise TimeoutError from None
-        finally:
-            kill_group(proc.pid)
-        if proc.returncode != 0:
+        returncode, out, err = childenv.run(cmd, home=self.home, extra_env={"OMP_THREAD_LIMIT": "1"},
+                                            data=buf.getvalue(), timeout=deadline - time.monotonic())
+        if returncode != 0:
             if osd:                            # no orientation found (too little text): not an error
                 return ""
-            raise OcrError(f"文字识别程序出错（退出码 {proc.returncode}）："
+            raise OcrError(f"文字识别程序出错（退出码 {returncode}）："
                            + err.decode("utf-8", "replace").strip()[-200:])
         return out.decode("utf-8", "replace")
 

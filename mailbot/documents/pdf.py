@@ -15,7 +15,7 @@ from mailbot.documents import childenv, render, scan
 from mailbot.documents.doctext import (MiB, REASON_CORRUPT, REASON_ENCRYPTED, REASON_OCR_MISSING, REASON_OCR_TIME,
                                        REASON_PDF_GARBLED, REASON_RENDER, REASON_SCAN, WARN_PDF_PAGES,
                                        WARN_PDF_TRUNCATED, WARN_TRUNCATED, Ctx, DocText, clean_text, doc_text,
-                                       kill_group, visible_chars)
+                                       visible_chars)
 
 _PDF_WORKER = r"""
 import io, json, sys
@@ -102,13 +102,10 @@ def read_pdf(data: bytes, name: str, ctx: Ctx) -> DocText:
     timeout_s = ctx.seconds_left(limits.pdf_timeout_s)
     cmd = [sys.executable, "-I", "-c", _PDF_WORKER, str(limits.pdf_memory_mb * MiB),
            str(limits.max_pdf_pages), str(max_chars)]
-    proc = childenv.popen(cmd, home=tempfile.gettempdir(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL)
     try:
-        out, _ = proc.communicate(data, timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        kill_group(proc.pid)
-        proc.communicate()
+        _rc, out, _ = childenv.run(cmd, home=tempfile.gettempdir(), data=data, timeout=timeout_s,
+                                   stderr=subprocess.DEVNULL)
+    except TimeoutError:
         return doc_text(name, "pdf", reason=f"PDF 读取超时（超过 {timeout_s:g} 秒），需人工审核")
     try:
         res = json.loads(out.decode("utf-8"))

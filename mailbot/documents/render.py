@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import io
 import shutil
-import subprocess
 import tempfile
 
 from mailbot.documents import childenv
-from mailbot.documents.doctext import kill_group
 
 __all__ = ["RenderError", "render_page", "missing", "PACKAGE"]
 
@@ -54,19 +52,9 @@ def render_page(pdf_path: str, page: int, *, size_pt: tuple[float, float] | None
     # PPM, not PNG: pdftoppm's PNG compression costs ~0.7 s a page, the raw bitmap ~0.05 s.
     cmd = [exe, "-r", str(res), "-f", str(page), "-l", str(page), "-singlefile",
            "-x", "0", "-y", "0", "-W", str(max_side), "-H", str(max_side), pdf_path]
-    home = tempfile.gettempdir()
-    proc = childenv.popen(cmd, home=home, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE)
-    try:
-        out, err = proc.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        kill_group(proc.pid)
-        proc.communicate()
-        raise TimeoutError from None
-    finally:
-        kill_group(proc.pid)
-    if proc.returncode != 0 or not out:
-        raise RenderError(f"pdftoppm 退出码 {proc.returncode}")
+    returncode, out, _err = childenv.run(cmd, home=tempfile.gettempdir(), timeout=timeout_s)
+    if returncode != 0 or not out:
+        raise RenderError(f"pdftoppm 退出码 {returncode}")
     if len(out) > _MAX_OUTPUT:                              # cannot happen with -W/-H: belt and braces
         raise RenderError("页面图像过大")
     try:
