@@ -26,7 +26,8 @@ from mailbot.campaign import Campaign, Roster
 from mailbot.cndate import md, md_time, weekday
 from mailbot.config import Config
 from mailbot.store.ledger import Ledger
-from mailbot.office.progress import UnitState, unit_states
+from mailbot.app import workbook_for
+from mailbot.office.progress import UnitState, period_states, unit_states
 from mailbot.vocab import Outcome, Severity, Status, UnitStatus
 from mailbot.office.workcalendar import WorkCalendar
 
@@ -121,7 +122,9 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
                                    hints=[f"{f.item}：{f.text}" for f in ledger.findings(sub.id)][:5]))
 
     # 3. open deadlines and who is missing; 5. overdue
-    kinds = [k for k in ("plan", "summary", "feedback") if k in campaign.kinds]
+    # every kind with one due date per unit (实施方案, 开展情况, 反馈; 年度报告 …); a recurring
+    # return's periods are in the headline (_headline)
+    kinds = [k for k, kd in campaign.kinds.items() if kd.every is None and kd.has_due]
     groups: dict[tuple[str, date], list[dict]] = {}
     overdue = []
     for s in states:
@@ -221,9 +224,10 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
             else:
                 attachments.append((f"{wb.stem}-{today.isoformat()}{wb.suffix}", wb.read_bytes(), XLSX))
                 workbook_note = f"附件为截至今日的跟踪表（{wb.name}）。"
-        if wb.resolve() != Path(config.workbook).resolve():
+        own = workbook_for(Path(config.workbook), campaign.id, primary=part != "other")   # this campaign's
+        if wb.resolve() != own.resolve():
             # workbook.compile writes a dated copy when Excel/WPS holds the file open
-            workbook_note += (f"注意：{Path(config.workbook).name} 正被 Excel/WPS 打开，无法更新，"
+            workbook_note += (f"注意：{own.name} 正被 Excel/WPS 打开，无法更新，"
                               f"本次写入了副本 {wb.name}。请关闭该文件，下次会恢复写入原文件。")
 
     submitted_plans = sum(1 for s in states if s.plan is not None)
@@ -243,7 +247,9 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
                unmatched_total=unmatched_total, failed=failed, retrying=retrying, queued=queued,
                last_poll=last_poll, errors=errors, coverage=coverage, archive_check=archive_check,
                warnings=warnings, workbook_note=workbook_note,
-               workday=cal.is_workday(today), day_label=cal.describe(today), plan_statuses=_tally(states))
+               workday=cal.is_workday(today), day_label=cal.describe(today), plan_statuses=_tally(states),
+               part=part, headline=None if campaign.has_activity else _headline(ledger, campaign, roster, states,
+                                                                                 today, cal))
     if part == "other":     # the mailbox-wide sections are in the first campaign's part
         for key in ("untrusted", "floods", "failed", "errors", "warnings"):
             ctx[key] = []
@@ -252,6 +258,32 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
     subject, text, html = templates.render("digest", **ctx)
     return Digest(day=today, subject=subject, text=text, html=html, attachments=tuple(attachments),
                   counts=counts, message_watermark=max_msg, event_watermark=int(max_event), context=ctx)
+
+
+def _headline(ledger: Ledger, campaign: Campaign, roster: Roster, states: list[UnitState], today: date,
+              cal: WorkCalendar) -> str:
+    """The first line about a collection without activities (年度报告, 月报): each kind's count of
+    units that sent it and their states — for a recurring return, the period being collected."""
+    lines = []
+    for key, kind in campaign.kinds.items():
+        if kind.every is None:
+            if not kind.has_due:
+                continue
+            found = Counter(s.status_for(key) for s in states)
+            label = kind.label
+        else:
+            periods = period_states(ledger, campaign, roster, key, today, calendar=cal)
+            if not periods:
+                continue
+            dues = sorted({p.due.due for p in periods})
+            current = next((d for d in dues if d >= today), dues[-1])
+            chosen = [p for p in periods if p.due.due == current]
+            found = Counter(p.status for p in chosen)
+            label = f"{chosen[0].due.label}{kind.label}"
+        sent = sum(n for st, n in found.items() if st not in (UnitStatus.NOT_SUBMITTED, UnitStatus.OVERDUE))
+        lines.append(f"{label}报送：共 {len(states)} 个单位，已报 {sent} 家" +
+                     "".join(f"；{st.label} {found[st]}" for st in UnitStatus if found[st]) + "。")
+    return "\n".join(lines)
 
 
 def _tally(states: list[UnitState]) -> list[tuple[str, int]]:
