@@ -18,7 +18,8 @@ TZ = timezone(timedelta(hours=8))
 UNIT, ADDR = "西吉县民政局", "xjmzj@163.com"
 
 
-def test_a_one_line_empty_return_is_that_months_return(tmp_path):
+def _office_with_an_empty_return(tmp_path, today: str):
+    """The monthly-return campaign alone; in the mailbox, 民政局's “January: nothing” mail."""
     init_folder(tmp_path, demo_keys=True)
     cfg = tmp_path / "config.ini"
     cfg.write_text(cfg.read_text(encoding="utf-8").replace("rules = open-day-2022.toml",
@@ -27,7 +28,11 @@ def test_a_one_line_empty_return_is_that_months_return(tmp_path):
     b = samples.MailBuilder(from_addr=ADDR, to="xjxzwgkb@163.com", date=when, text="本月无内容报送。",
                             subject="西吉县民政局2023年1月政务公开信息无内容报送")
     samples.write_maildir(tmp_path / "var" / "maildir", [(when, b.build())])
-    app = open_app(cfg, "2023-02-07")
+    return open_app(cfg, today)
+
+
+def test_a_one_line_empty_return_is_that_months_return(tmp_path):
+    app = _office_with_an_empty_return(tmp_path, "2023-02-07")
     jobs = Jobs(app)
     report = jobs.poll()
     assert report.filed == 1 and report.held == {}
@@ -49,15 +54,7 @@ def test_a_monthly_return_is_chased_per_period_and_not_once_sent(tmp_path):
     not sent January's return gets a 催报 naming 2023年1月; the unit that sent 无内容 does not."""
     from mailbot.office import remind
     from mailbot.office.workcalendar import WorkCalendar
-    init_folder(tmp_path, demo_keys=True)
-    cfg = tmp_path / "config.ini"
-    cfg.write_text(cfg.read_text(encoding="utf-8").replace("rules = open-day-2022.toml",
-                                                           "rules = monthly-return-2023.toml"), encoding="utf-8")
-    when = datetime(2023, 2, 6, 9, tzinfo=TZ)
-    b = samples.MailBuilder(from_addr=ADDR, to="xjxzwgkb@163.com", date=when, text="本月无内容报送。",
-                            subject="西吉县民政局2023年1月政务公开信息无内容报送")
-    samples.write_maildir(tmp_path / "var" / "maildir", [(when, b.build())])
-    app = open_app(cfg, "2023-02-08")
+    app = _office_with_an_empty_return(tmp_path, "2023-02-08")
     Jobs(app).poll()
     cal = WorkCalendar.load(app.config.rules)
     found = remind.plan_reminders(app.ledger, app.campaign, app.roster, cal, date(2023, 2, 8))
