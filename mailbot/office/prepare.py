@@ -7,7 +7,7 @@ for a trusted mail naming a unit its documents read (in the document sandbox) an
 Nothing here writes the archive or the ledger, so its result may be computed early, in another
 process, and thrown away.
 
-``ReadAhead`` runs ``read`` in one forked worker process for the next few fetched mails, so
+``ReadAhead`` runs ``read`` in forked worker processes (two) for the next few fetched mails, so
 that parsing, the DKIM check, reading and checking the documents of mail N+1… (CPU) overlap
 with archiving, committing and acknowledging mail N (fsync waits, SQLite, MIME building) —
 the two halves of an ingest take about the same time, and there are two cores on the office's
@@ -42,8 +42,12 @@ from mailbot.vocab import Outcome, Severity
 
 log = logging.getLogger("mailbot.poll")
 
-DEPTH = 4               # mails handed to the worker ahead of the one being filed
-MIN_MAILS = 2           # the worker starts at the second new mail of a poll (one mail: in-process)
+DEPTH = 4               # mails handed to the workers ahead of the one being filed
+MIN_MAILS = 2           # the workers start at the second new mail of a poll (one mail: in-process)
+# Two workers, each with its own document sandbox: one worker alternates between its own CPU
+# (DKIM, parse, facts) and waiting for its sandbox (the .docx walk); two keep both cores busy
+# (200 mails on this 2-core machine: 14.6–18.1 ms/mail with one, 12.8–13.4 with two).
+WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
 @dataclass
@@ -231,7 +235,7 @@ class ReadAhead:
     def _start(self) -> bool:
         if self._pool is None and self.enabled and _fork_safe():
             try:
-                self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                self._pool = ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("fork"),
                                                  initializer=_init_worker, initargs=(self.app, os.getpid()))
             except (OSError, ValueError) as exc:
                 log.warning("read-ahead worker not started (%s): reading in-process", exc)
