@@ -154,3 +154,20 @@ def test_index_cells_from_mail_never_become_formulas():
     text = index_csv([row])[3:].decode("utf-8")
     [_, cells] = list(csv.reader(io.StringIO(text)))
     assert cells[-1].startswith("'=") and cells[0] == "西吉县民政局"
+
+
+def test_the_export_of_another_collection_carries_its_own_workbook(tmp_path):
+    """With several collections, `export` of the second one ships 跟踪表_<id>.xlsx — that
+    collection's workbook — not the first one's 跟踪表.xlsx."""
+    init_folder(tmp_path, demo_keys=True)
+    cfg = tmp_path / "config.ini"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(
+        "rules = open-day-2022.toml", "rules = open-day-2022.toml, annual-report-2022.toml"), encoding="utf-8")
+    app = open_app(cfg, "2023-02-01")
+    report = Jobs(app).export("annual-report-2022", tmp_path / "年报.zip")
+    with zipfile.ZipFile(report.path) as z:
+        names = z.namelist()
+        title = openpyxl.load_workbook(io.BytesIO(z.read("跟踪表_2022-政府信息公开年报.xlsx"))).properties.title
+    assert "跟踪表.xlsx" not in names and report.workbook == "跟踪表_2022-政府信息公开年报.xlsx"
+    assert title == "2022年政府信息公开工作年度报告跟踪表"
+    app.close()

@@ -313,7 +313,8 @@ class Jobs:
         from mailbot.office.export import default_name, export
         app = self.app
         campaign = self.campaign_named(name)
-        wb = self.workbook(force=True)
+        mine = next(j for j in self.each() if j.app.campaign.id == campaign.id)
+        wb = mine._workbook_one(force=True)          # that campaign's workbook, not the first one's
         target = Path(out) if out is not None else app.config.base / default_name(campaign, app.today)
         if target.is_dir():
             target = target / default_name(campaign, app.today)
