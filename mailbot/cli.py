@@ -157,17 +157,25 @@ def cmd_status(app: App, args: argparse.Namespace) -> int:
 
 def _other_campaign_status(app: App, render_table) -> str:
     """A collection without the open day's plan/announcement model: each kind's status, version
-    and due date per unit (a recurring kind: its latest period)."""
+    and due date per unit (a recurring kind: the period being collected — the next one due —
+    then each earlier period the unit still owes)."""
     from mailbot.office.progress import period_states, unit_states
+    from mailbot.office.workcalendar import WorkCalendar
     c = app.campaign
     single = [k for k in c.kinds.values() if k.every is None and k.has_due]
     recurring = [k for k in c.kinds.values() if k.every is not None]
     head = ["单位"] + [h for k in single for h in (f"{k.label}状态", "版本", "截止")] + \
-        [f"{k.label}（最近一期）" for k in recurring]
+        [f"{k.label}（当前一期；未报的往期）" for k in recurring]
     latest: dict[tuple[str, str], str] = {}
+    cal = WorkCalendar.load(app.config.rules) if recurring else None
     for k in recurring:
-        for p in period_states(app.ledger, c, app.roster, k.key, app.today):
-            latest[(p.unit.name, k.key)] = f"{p.due.label} {p.status}"
+        mine: dict[str, list] = {}
+        for p in period_states(app.ledger, c, app.roster, k.key, app.today, calendar=cal):
+            mine.setdefault(p.unit.name, []).append(p)
+        for unit, periods in mine.items():
+            current = next((p for p in periods if p.due.due >= app.today), periods[-1])
+            owed = [p for p in reversed(periods) if p.due.due < current.due.due and not p.status.passing]
+            latest[(unit, k.key)] = "；".join(f"{p.due.label} {p.status}" for p in [current, *owed])
     rows = []
     for s in unit_states(app.ledger, c, app.roster, app.today):
         row = [s.unit.name]

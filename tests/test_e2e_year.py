@@ -385,7 +385,10 @@ def test_a_year_of_three_collections_in_one_mailbox(tmp_path, dovecot, smtp_serv
     # --- `mailbot status`: a table per collection ---------------------------------------------
     for title in titles.values():
         assert title in status
-    assert "年度报告状态" in status and "月度信息（最近一期）" in status
+    assert "年度报告状态" in status and "月度信息（当前一期；未报的往期）" in status
+    assert "2023年2月 待审核" in _status_line(status, MONTHLY_TITLE, "西吉县民政局")       # sent 3-02, due 3-10
+    assert "2023年2月 已提交（无内容）" in _status_line(status, MONTHLY_TITLE, "西吉县财政局")
+    assert "2023年2月 未提交；2023年1月 逾期未提交" in _status_line(status, MONTHLY_TITLE, "西吉县水务局")
     app.close()
 
 
@@ -420,6 +423,35 @@ def _monthly_mails(app) -> list[Mail]:
               text="县政务公开办：\r\n    我局2月份没有需要报送的信息，本月无内容报送。\r\n西吉县财政局\r\n",
               tag="monthly-empty"),
     ]
+
+
+MONTHLY_TITLE = "2023年政务公开信息月度报送"
+
+
+def _status_line(status: str, title: str, unit: str) -> str:
+    """UNIT's row in the table of the collection TITLE in `mailbot status`'s output."""
+    table = status.split(title, 1)[1].split("\n\n", 1)[0]
+    return next(line for line in table.splitlines() if line.startswith(unit + " "))
+
+
+def test_status_shows_the_period_being_collected_and_the_periods_still_owed(tmp_path, capsys):
+    """On 3-03 the monthly return being collected is February's (due 3-10), not March's (just
+    begun); a unit that never sent January's is shown owing it."""
+    from mailbot.cli import main
+    init_folder(tmp_path, demo_keys=True)
+    cfg = tmp_path / "config.ini"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("\nrules = open-day-2022.toml\n", f"\nrules = {RULES}\n"),
+                   encoding="utf-8")
+    app = open_app(cfg, "2023-03-03")
+    samples.write_maildir(tmp_path / "var" / "maildir", [(m.arrival, m.raw) for m in _monthly_mails(app)])
+    Jobs(app).poll()
+    app.close()
+    assert main(["--config", str(cfg), "--today", "2023-03-03", "status"]) == 0
+    out = capsys.readouterr().out
+    assert _status_line(out, MONTHLY_TITLE, "西吉县民政局").split()[1:] == ["2023年2月", "待审核"]
+    assert "2023年2月 已提交（无内容）" in _status_line(out, MONTHLY_TITLE, "西吉县财政局")
+    assert _status_line(out, MONTHLY_TITLE, "西吉县水务局").split(None, 1)[1].strip() == \
+        "2023年2月 未提交；2023年1月 逾期未提交"
 
 
 def y_sent(y: Year, day: date, prefix: str) -> list:
