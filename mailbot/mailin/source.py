@@ -356,14 +356,17 @@ class ImapSource:
         kw = self.filed_keyword.encode()
         return not self.read_only and (b"\\*" in flags or kw in flags)
 
-    def mark_filed(self, uid: int) -> bool:
-        """Add the filed keyword (never \\Seen, never delete). Returns whether it
-        was set; False when the server does not allow custom keywords."""
+    def mark_filed(self, uid: "int | list[int]") -> bool:
+        """Add the filed keyword (never \\Seen, never delete) to UID, or to each of a list in one
+        STORE. Returns whether it was set; False when the server does not allow custom keywords."""
+        uids = [int(u) for u in (uid if isinstance(uid, list) else [uid])]
+        if not uids:
+            return False
         client = self._need()
         if not self.can_mark():
             return False
         try:
-            client.add_flags([int(uid)], [self.filed_keyword], silent=True)
+            client.add_flags(uids, [self.filed_keyword], silent=True)
         except Exception as exc:
             raise self._fail(exc, "STORE") from None
         return True
@@ -526,7 +529,7 @@ class MaildirSource:
             when = datetime.fromtimestamp(st.st_mtime, tz=timezone.utc).astimezone()
             yield Fetched(uid, key, when, st.st_size if raw is None else len(raw), raw)
 
-    def mark_filed(self, uid: int) -> bool:
+    def mark_filed(self, uid: "int | list[int]") -> bool:
         """No-op: the Maildir is never modified (the ledger remembers)."""
         return False
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import time
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -71,6 +72,60 @@ def crashpoint(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+BATCH_MAILS = 16        # mails whose ledger rows share one commit (one WAL fsync) …
+BATCH_SECONDS = 1.0     # … or fewer, when the first of them was filed this long ago
+
+
+class _Batch:
+    """Several mails' ledger transactions joined into one commit, then $Filed on those filed.
+
+    Each mail's files are fsynced before its rows are written (as ever); the rows of up to
+    BATCH_MAILS mails commit together, and only then are their $Filed keywords set — so nothing
+    is marked before it is on disk. A crash before the commit loses the batch's rows, not its
+    files: the next poll files those mails again to the same names (the archive never replaces,
+    identical bytes are the same file). An exception rolls the open batch back and propagates."""
+
+    def __init__(self, ledger: Any, source: Any):
+        self.ledger, self.source = ledger, source
+        self._txn = None
+        self._started = 0.0
+        self._filed: list[int] = []
+        self._count = 0
+
+    def __enter__(self) -> "_Batch":
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if exc is None:
+            self.commit()
+        elif self._txn is not None:
+            txn, self._txn = self._txn, None
+            txn.__exit__(kind, exc, tb)           # ROLLBACK
+
+    def open(self) -> None:
+        """Before a mail is filed: its transaction joins the open batch (or starts one)."""
+        if self._txn is None:
+            self._txn = self.ledger.transaction()
+            self._txn.__enter__()
+            self._started = time.monotonic()
+
+    def done(self, uid: int, filed: bool) -> None:
+        """A mail's rows are written (inside the batch): commit when the batch is full or old."""
+        self._count += 1
+        if filed:
+            self._filed.append(uid)
+        if self._count >= BATCH_MAILS or time.monotonic() - self._started >= BATCH_SECONDS:
+            self.commit()
+
+    def commit(self) -> None:
+        if self._txn is not None:
+            txn, self._txn = self._txn, None
+            txn.__exit__(None, None, None)        # COMMIT
+        filed, self._filed, self._count = self._filed, [], 0
+        if filed:
+            self.source.mark_filed(filed)
+
+
 def poll(app: App) -> PollReport:
     """Fetch and file new mail once. Raises SourceError when the mailbox cannot be reached."""
     report = PollReport()
@@ -79,19 +134,19 @@ def poll(app: App) -> PollReport:
     with job_lock(cfg.ledger, "poll"), source:
         uidvalidity = source.uidvalidity()
         after = app.ledger.source_position(source.name, uidvalidity)
-        if after and app.ledger.filed_at(source.name, uidvalidity, after):
-            source.mark_filed(after)    # a crash between the commit and the keyword left it unmarked
-        with ReadAhead(app) as ahead:
+        if after:   # a crash between a commit and its keywords left the last batch unmarked
+            source.mark_filed(app.ledger.last_filed_uids(source.name, uidvalidity, BATCH_MAILS))
+        with ReadAhead(app) as ahead, _Batch(app.ledger, source) as batch:
             for fetched, reading in ahead.readings(source.new_messages(after, cfg.max_message_bytes)):
                 report.fetched += 1
+                batch.open()
                 if app.ledger.seen(source.name, uidvalidity, fetched.uid):
                     with app.ledger.transaction():
                         app.ledger.set_source_position(source.name, uidvalidity, fetched.uid)
                     continue
                 status = file_message(app, source.name, uidvalidity, fetched, report, reading)
                 crashpoint("committed")
-                if status in (Status.FILED, Status.SUPPLEMENT):
-                    source.mark_filed(fetched.uid)
+                batch.done(fetched.uid, status in (Status.FILED, Status.SUPPLEMENT))
         report.confirmed = confirm_waiting(app, report)
         report.confirmed += recheck_pending(app, report)
         for mid in report.filed_later:  # held mail filed now: $Filed on it too, when it is in this mailbox

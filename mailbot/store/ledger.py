@@ -458,6 +458,13 @@ class Ledger:
                               "WHERE m.source=? AND m.uidvalidity=? AND m.uid=?", (source, uidvalidity, uid)).fetchone()
         return row is not None and row[0] == "filed"
 
+    def last_filed_uids(self, source: str, uidvalidity: int, n: int) -> list[int]:
+        """UIDs among the last N recorded at this position whose mail was filed or attached as a
+        supplement (they carry $Filed): after a crash between a commit and the keywords."""
+        rows = self._rows("SELECT uid, status FROM messages WHERE source=? AND uidvalidity=? ORDER BY uid DESC LIMIT ?",
+                          (source, uidvalidity, int(n)))
+        return sorted(r[0] for r in rows if r[1] in (Status.FILED, Status.SUPPLEMENT))
+
     def same_mail_before(self, source: str, uidvalidity: int, sha256: str) -> Message | None:
         """The same bytes recorded from this source under an earlier UIDVALIDITY: after the
         server renumbers a mailbox, every old mail comes back under a new UID."""
@@ -593,9 +600,14 @@ class Ledger:
                               campaign: str | None = None) -> int | None:
         """An earlier filed message of this unit and kind (and campaign) carrying exactly these files."""
         want = sorted(digests)
-        for r in self._rows("SELECT id FROM messages WHERE unit=? AND kind=? AND status='filed' "
-                            "AND duplicate_of IS NULL AND (? IS NULL OR campaign IS NULL OR campaign=?) ORDER BY id",
-                            (unit, kind, campaign, campaign)):
+        if not want:
+            return None
+        # candidates: the messages holding the first of these files (attachments_sha), not every
+        # earlier message of the unit — a poll's cost must not grow with the unit's history
+        for r in self._rows("SELECT DISTINCT m.id FROM attachments a JOIN messages m ON m.id = a.message "
+                            "WHERE a.sha256=? AND m.unit=? AND m.kind=? AND m.status='filed' "
+                            "AND m.duplicate_of IS NULL AND (? IS NULL OR m.campaign IS NULL OR m.campaign=?) "
+                            "ORDER BY m.id", (want[0], unit, kind, campaign, campaign)):
             have = sorted(a.sha256 for a in self.attachments(r["id"]))
             if have and have == want:
                 return r["id"]
