@@ -60,9 +60,9 @@ def _table(doc, rows: list[list[str]]) -> None:
     width = max(len(r) for r in rows)
     t = doc.add_table(rows=len(rows), cols=width)
     t.style = "Table Grid"
-    for i, row in enumerate(rows):
-        for j, value in enumerate(row):
-            t.cell(i, j).text = value
+    for row, values in zip(t.rows, rows):         # row by row: table.cell() rebuilds the grid each call
+        for cell, value in zip(row.cells, values):
+            cell.text = value
 
 
 def _active_table(rnd: random.Random) -> list[list[str]]:
