@@ -7,7 +7,9 @@ assign, export, status).
 
 Each day's mail is delivered to Dovecot with its own arrival time; days with neither a working
 day's jobs nor an arrival are skipped (nothing would happen on them), as is the quiet stretch
-between the open day's last 催报 and the report's kickoff.
+between the open day's last 催报 (11-03) and the report's first day (12-15). The shipped rules
+never have two collections chasing one unit on the same day (the report's last 催报 is 2-07, the
+January return's first 2-08): the test checks any such day it meets, and test_remind builds one.
 
 Proves, over the year: every filed mail lands in its own collection's archive folder and is
 numbered in its own collection's versions; exactly one 回执 per filed mail, threaded to it (none
@@ -15,9 +17,10 @@ while a mail waits 待分拣, one after `mailbot assign`); the 回执 of a repor
 names it; a reply to our kickoff mail goes to the kickoff's collection on threading alone; a
 "本月无内容报送" mail with no file is that month's return; never more than one 催报 to a unit on
 one day, even when the office runs `mailbot remind` by hand after the daemon's round; one
-每日汇总 each working day with a part per collection, none on other days; `mailbot export`
-lists every unit (未报送 for those that sent nothing) with each latest file byte-identical;
-`mailbot status` prints a table per collection.
+每日汇总 each working day with a part per collection (the report's listing who has not sent it),
+none on other days; `mailbot export` lists every unit (未报送 for those that sent nothing) with
+each latest file byte-identical and the report's own workbook; `mailbot status` prints a table
+per collection, a monthly return's period being collected and the periods still owed.
 """
 from __future__ import annotations
 
