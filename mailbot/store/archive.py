@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from mailbot.store.fsutil import TEMP_PREFIX, fsync_dir, fsync_file, link_no_replace, write_temp
+from mailbot.store.fsutil import TEMP_PREFIX, fsync_dir, link_no_replace, write_temp, write_temp_open
 from mailbot.store.modes import make_dirs
 from mailbot.store.names import MAX_FILE_BYTES, numbered, sanitise
 
@@ -79,14 +79,15 @@ class Archive:
                 exc.filename = str(self.root.joinpath(*PurePosixPath(folder).parts))
             raise
 
-    def _fsync_all(self, paths: list[Path]) -> None:
-        if len(paths) <= 1:
-            for p in paths:
-                fsync_file(p)
+    def _fsync_all(self, fds: list[int]) -> None:
+        """fsync the open temp files (several at once: the file system commits them together)."""
+        if len(fds) <= 1:
+            for fd in fds:
+                os.fsync(fd)
             return
         if self._syncer is None:
             self._syncer = ThreadPoolExecutor(max_workers=4, thread_name_prefix="archive-fsync")
-        for future in [self._syncer.submit(fsync_file, p) for p in paths]:
+        for future in [self._syncer.submit(os.fsync, fd) for fd in fds]:
             future.result()
 
     def _store(self, folder: str, files: list[tuple[str, bytes]]) -> list[str]:
@@ -102,14 +103,21 @@ class Archive:
         entries = {e.casefold(): e for e in os.listdir(target_dir) if not e.startswith(TEMP_PREFIX)}
         names = [sanitise(name, max_bytes=MAX_FILE_BYTES) for name, _ in files]
         temps: list[Path | None] = [None] * len(files)
+        fds: list[int] = []
         rels: list[str] = []
         linked = False
         try:
             for k, ((_, data), name) in enumerate(zip(files, names)):
                 have = entries.get(name.casefold())
                 if have is None or not _same_bytes(target_dir / have, data):
-                    temps[k] = write_temp(target_dir, data, sync=False)
-            self._fsync_all([t for t in temps if t is not None])
+                    temps[k], fd = write_temp_open(target_dir, data)
+                    fds.append(fd)
+            try:
+                self._fsync_all(fds)
+            finally:
+                fds, opened = [], fds
+                for fd in opened:
+                    os.close(fd)
             for k, ((_, data), name) in enumerate(zip(files, names)):
                 n = 1
                 while True:
@@ -138,9 +146,11 @@ class Archive:
             if linked:
                 fsync_dir(target_dir)
         finally:
+            for fd in fds:                   # a write failed before the fsync: close what is open
+                os.close(fd)
             for tmp in temps:
-                if tmp is not None and tmp.exists():
-                    tmp.unlink()
+                if tmp is not None:
+                    tmp.unlink(missing_ok=True)
         return rels
 
 

@@ -16,31 +16,54 @@ from mailbot.store.modes import FILE_MODE
 TEMP_PREFIX = ".part-"
 
 
-def new_temp(folder: Path | str, *, prefix: str = TEMP_PREFIX, suffix: str = "") -> Path:
-    """A new, empty, private file in FOLDER (for a writer that wants a path, e.g. openpyxl)."""
+def _open_temp(folder: Path | str, prefix: str, suffix: str) -> tuple[Path, int]:
     while True:
         tmp = Path(folder) / f"{prefix}{os.getpid()}-{os.urandom(6).hex()}{suffix}"
         try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), FILE_MODE))
-            return tmp
+            return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), FILE_MODE)
         except FileExistsError:
             continue
+
+
+def new_temp(folder: Path | str, *, prefix: str = TEMP_PREFIX, suffix: str = "") -> Path:
+    """A new, empty, private file in FOLDER (for a writer that wants a path, e.g. openpyxl)."""
+    tmp, fd = _open_temp(folder, prefix, suffix)
+    os.close(fd)
+    return tmp
+
+
+def write_temp_open(folder: Path | str, data: bytes, *, prefix: str = TEMP_PREFIX) -> tuple[Path, int]:
+    """DATA in a new private temp file in FOLDER, not yet fsynced: (path, its still open fd).
+    The caller fsyncs the fd (several files together), closes it and names the file — one
+    open a file instead of three (opening costs ~0.7 ms on a busy virtual disk)."""
+    tmp, fd = _open_temp(folder, prefix, "")
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except BaseException:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp, fd
 
 
 def write_temp(folder: Path | str, data: bytes, *, prefix: str = TEMP_PREFIX, suffix: str = "",
                sync: bool = True) -> Path:
     """DATA in a new private temp file in FOLDER, flushed to disk; the caller names it.
     sync=False: the caller fsyncs it (several together) before naming it."""
-    tmp = new_temp(folder, prefix=prefix, suffix=suffix)
+    tmp, fd = _open_temp(folder, prefix, suffix)
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            if sync:
-                fh.flush()
-                os.fsync(fh.fileno())
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        if sync:
+            os.fsync(fd)
     except BaseException:
+        os.close(fd)
         tmp.unlink(missing_ok=True)
         raise
+    os.close(fd)
     return tmp
 
 
@@ -102,5 +125,5 @@ def fsync_dir(folder: Path | str) -> None:
         os.close(fd)
 
 
-__all__ = ["TEMP_PREFIX", "new_temp", "write_temp", "fsync_file", "link_no_replace", "move_into_place",
+__all__ = ["TEMP_PREFIX", "new_temp", "write_temp", "write_temp_open", "fsync_file", "link_no_replace", "move_into_place",
            "atomic_write", "fsync_dir"]

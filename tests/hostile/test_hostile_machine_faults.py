@@ -42,13 +42,16 @@ spec = os.environ.get("FAULT", "")
 if spec.startswith("archive:"):                 # archive:<ERRNO>:<writes that still succeed>
     import mailbot.store.archive as archive
     _, name, good = spec.split(":")
-    real, left = archive.write_temp, [int(good)]
-    def _write_temp(folder, data, **kw):
-        if left[0] <= 0:
-            raise OSError(getattr(errno, name), os.strerror(getattr(errno, name)))
-        left[0] -= 1
-        return real(folder, data, **kw)
-    archive.write_temp = _write_temp
+    left = [int(good)]
+    def failing(real):
+        def write(folder, data, **kw):
+            if left[0] <= 0:
+                raise OSError(getattr(errno, name), os.strerror(getattr(errno, name)))
+            left[0] -= 1
+            return real(folder, data, **kw)
+        return write
+    archive.write_temp = failing(archive.write_temp)              # the archive's two ways to write
+    archive.write_temp_open = failing(archive.write_temp_open)
 elif spec == "ledger-full-at-send":            # the disk fills while the queue is drained
     from mailbot.store.ledger import Ledger
     def mark_sent(self, oid):
@@ -223,17 +226,16 @@ def test_daemon_survives_a_full_disk_and_converges(tmp_path, reference, monkeypa
     from mailbot.store import archive
     office = Office(tmp_path / "office")
     app, d = _daemon(office)
-    real = archive.write_temp
-
     def full(folder, data, **kw):
         raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(archive, "write_temp", full)
-    d.poll_step()
+    with monkeypatch.context() as m:
+        m.setattr(archive, "write_temp", full)
+        m.setattr(archive, "write_temp_open", full)
+        d.poll_step()
     assert d.poll_failures == 1 and d.poll_interval() == 2 * app.config.poll_minutes     # backs off
     error = [e.text for e in app.ledger.events() if e.job == "poll" and e.level == "error"][-1]
     assert "磁盘已满" in error and str(office.archive) in error                     # the digest will say so
-    monkeypatch.setattr(archive, "write_temp", real)
-    d.poll_step()
+    d.poll_step()                                                                   # space again
     assert d.poll_failures == 0
     app.close()
     assert office.snapshot() == reference
