@@ -43,11 +43,12 @@ from openpyxl import Workbook
 
 from mailbot.campaign import Campaign, Roster
 from mailbot.config import Config
-from mailbot.office.progress import unit_states
+from mailbot.office.progress import period_states, unit_states
+from mailbot.vocab import Severity
 from mailbot.office.workbook_readback import HandValues, clerk_edits, keep_hand_columns, read_back
 from mailbot.office.workbook_sheets import (REVIEW_COL, Linker, effective_review, write_base, write_findings,
-                                            write_overview, write_progress, write_records, write_schedule,
-                                            write_unmatched)
+                                            write_overview, write_overview_by_kind, write_progress, write_records,
+                                            write_schedule, write_unmatched)
 from mailbot.office.workbook_style import Styles
 from mailbot.store.fsutil import fsync_file, move_into_place, new_temp
 from mailbot.store.ledger import Ledger
@@ -133,8 +134,21 @@ def compile(ledger: Ledger, campaign: Campaign, roster: Roster, config: Config, 
         wb.properties.creator = "mailbot"
         styles = Styles(wb)
         link = Linker(Path(config.archive), folder)
-        base_rows = write_overview(wb, styles, f"{campaign.title}跟踪表　{config.office_name}　{stamp}",
-                              campaign, states, hand, pending, tz)
+        head = f"{campaign.title}跟踪表　{config.office_name}　{stamp}"
+        if campaign.has_activity:
+            base_rows = write_overview(wb, styles, head, campaign, states, hand, pending, tz)
+        else:                          # 年度报告, 月报: a column group per kind, the periods of a return
+            periods: dict[tuple[str, str], list] = {}
+            for k in campaign.kinds.values():
+                if k.every is not None:
+                    for p in period_states(ledger, campaign, roster, k.key, today):
+                        periods.setdefault((p.unit.name, k.key), []).append(p)
+            problems = {s.unit.name: [f"{f.item}：{f.text}" for k in campaign.kinds.values()
+                                      if k.every is None and k.has_due and (m := s.submission_for(k.key)) is not None
+                                      for f in ledger.findings(m.id) if f.severity == Severity.ERROR]
+                        for s in states}
+            base_rows = write_overview_by_kind(wb, styles, head, campaign, states, hand, pending, tz, periods,
+                                               problems)
         write_records(wb, styles, f"提交记录（每封邮件、每个附件一行，最新在前）　{stamp}", messages, attachments,
                  link, campaign, tz)
         write_findings(wb, styles, f"检查明细（每条检查意见一行）　{stamp}", finding_rows, current_ids, campaign, tz)

@@ -199,6 +199,50 @@ def write_overview(wb, styles, title, campaign, states, hand, pending, tz):
     return base_rows
 
 
+def write_overview_by_kind(wb, styles, title, campaign, states, hand, pending, tz, periods, problems):
+    """总览 of a collection without the open day's activity model (年度报告, 月报): per unit each
+    kind's status, submission time, version and due date (a recurring kind: its periods so far,
+    the latest first), the problems, 催报 sent, and the office's own 纸质版 / 备注 columns (read
+    back like the open day's). PERIODS: {(unit, kind): [PeriodState…]} for recurring kinds;
+    PROBLEMS: {unit: ["item：text", …]}, the errors of its current submissions."""
+    single = [k for k in campaign.kinds.values() if k.every is None and k.has_due]
+    recurring = [k for k in campaign.kinds.values() if k.every is not None]
+    cols = [Col("单位", cap=30)]
+    for k in single:
+        cols += [Col(f"{k.label}状态", "center", cap=12), Col(f"{k.label}提交时间", "datetime"),
+                 Col(f"{k.label}版本", "center", cap=10), Col(f"{k.label}截止", "date")]
+    for k in recurring:
+        cols += [Col(f"{k.label}（各期）", "wrap", cap=40, min=20)]
+    cols += [Col("问题", "wrap", cap=36, min=16), Col(PAPER_COL, "center", cap=8), Col(NOTE_COL, "wrap", cap=24, min=16),
+             Col("催报次数", "int"), Col("联系人", cap=10), Col("电话", cap=16)]
+    t = Table(wb, styles, OVERVIEW, cols, title)
+    base_rows = []
+    for s in states:
+        name = s.unit.name
+
+        def hk(col: str, shown: str) -> tuple[str, str]:
+            if (name, col) in pending:
+                return pending[(name, col)]
+            return shown, shown
+
+        paper, paper_base = hk(PAPER_COL, hand.get((name, PAPER_COL), ""))
+        note, note_base = hk(NOTE_COL, hand.get((name, NOTE_COL), ""))
+        base_rows.append([name, "", paper_base, note_base])
+        row: list[Any] = [name]
+        for k in single:
+            status, sub = s.status_for(k.key), s.submission_for(k.key)
+            row += [V(status, fill=_fill(status)), _local(sub.received_at, tz) if sub else None,
+                    f"第{sub.version}版" if sub and sub.version else None, s.deadlines.due_for(k.key)]
+        for k in recurring:
+            lines = [f"{p.due.label}：{p.status}" for p in reversed(periods.get((name, k.key), []))]
+            row.append("\n".join(lines) or None)
+        row += ["\n".join(problems.get(name, ())) or None, V(paper or None, fill="input"), V(note or None, fill="input"),
+                s.reminders_sent, s.unit.contact or None, s.unit.phone or None]
+        t.add(row)
+    t.write(freeze="B3")
+    return base_rows
+
+
 def write_records(wb, styles, title, messages, attachments, link, campaign, tz):
     cols = [Col("时间", "datetime"), Col("单位", cap=26), Col("类型", "center", cap=8), Col("版本", "int"),
             Col("发件人", cap=30), Col("主题", "wrap", cap=36), Col("文件名", "link", cap=36), Col("大小", "size", cap=12),
