@@ -224,8 +224,10 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
             else:
                 attachments.append((f"{wb.stem}-{today.isoformat()}{wb.suffix}", wb.read_bytes(), XLSX))
                 workbook_note = f"附件为截至今日的跟踪表（{wb.name}）。"
-        own = workbook_for(Path(config.workbook), campaign.id, primary=part != "other")   # this campaign's
-        if wb.resolve() != own.resolve():
+        # this campaign's workbook: [paths] workbook (the first campaign) or 跟踪表_<id>.xlsx
+        names = [workbook_for(Path(config.workbook), campaign.id, primary=p) for p in (True, False)]
+        own = names[0] if part is None or wb.name == names[0].name else names[1]
+        if wb.resolve() not in {n.resolve() for n in names}:
             # workbook.compile writes a dated copy when Excel/WPS holds the file open
             workbook_note += (f"注意：{own.name} 正被 Excel/WPS 打开，无法更新，"
                               f"本次写入了副本 {wb.name}。请关闭该文件，下次会恢复写入原文件。")
@@ -327,7 +329,8 @@ def build_all(ledger: Ledger, config: Config, campaigns: list[Campaign], roster:
 
 def queue_digest(ledger: Ledger, config: Config, campaign: Campaign | list[Campaign], roster: Roster,
                  cal: WorkCalendar, today: date, *, workbook: Path | str | None | list = None,
-                 templates: compose.Templates | None = None, force: bool = False, now: datetime | None = None) -> bool:
+                 templates: compose.Templates | None = None, force: bool = False, now: datetime | None = None,
+                 key_ids: list[str] | None = None) -> bool:
     """Queue today's digest once (working days only unless force). True when newly queued."""
     if not force and not cal.is_workday(today):
         log.info("digest skipped: %s is not a working day", today)
@@ -337,7 +340,9 @@ def queue_digest(ledger: Ledger, config: Config, campaign: Campaign | list[Campa
         return False
     campaigns = list(campaign) if isinstance(campaign, list) else [campaign]
     workbooks = list(workbook) if isinstance(workbook, list) else [workbook]
-    key = f"digest:{'+'.join(c.id for c in campaigns)}:{today.isoformat()}"
+    # one a day whatever campaigns it covers (KEY_IDS: every configured one, when the caller
+    # covers only those collecting today)
+    key = f"digest:{'+'.join(key_ids or [c.id for c in campaigns])}:{today.isoformat()}"
     if ledger.is_queued(key):
         return False
     d = build_all(ledger, config, campaigns, roster, cal, today, workbooks=workbooks, templates=templates, now=now)

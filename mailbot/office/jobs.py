@@ -232,17 +232,27 @@ class Jobs:
         if day is not None:
             app.today = day
         results = None if dry_run else self.workbooks()
-        return digest.run_digest(app.ledger, app.config, list(app.campaigns.values()), app.roster, app.today,
-                                 dry_run=dry_run, workbook=[r.path for r in results] if results else None,
+        active = self._collecting(app.today)
+        return digest.run_digest(app.ledger, app.config, [c for c, _ in active], app.roster, app.today,
+                                 dry_run=dry_run, workbook=[results[i].path for _, i in active] if results else None,
                                  templates=app.templates, cal=self.calendar())
+
+    def _collecting(self, day: date) -> list:
+        """[(campaign, its index)] of the campaigns collecting on DAY (route.collecting) — the
+        digest covers those; the first campaign when none is."""
+        from mailbot.office.route import collecting
+        every = list(self.app.campaigns.values())
+        return [(c, i) for i, c in enumerate(every) if collecting(c, day)] or [(every[0], 0)]
 
     def queue_digest(self, day: date) -> bool:
         from mailbot.office import digest
         app = self.app
         app.today = day
         results = self.workbooks()
-        return digest.queue_digest(app.ledger, app.config, list(app.campaigns.values()), app.roster, self.calendar(),
-                                   day, templates=app.templates, workbook=[r.path for r in results])
+        active = self._collecting(day)
+        return digest.queue_digest(app.ledger, app.config, [c for c, _ in active], app.roster, self.calendar(),
+                                   day, templates=app.templates, workbook=[results[i].path for _, i in active],
+                                   key_ids=list(app.campaigns))
 
     def review(self, unit: str, decision: str, reason: str | None, via: str = "命令行"):
         from mailbot.office import review
