@@ -32,11 +32,12 @@ def new_temp(folder: Path | str, *, prefix: str = TEMP_PREFIX, suffix: str = "")
     return tmp
 
 
-def write_temp_open(folder: Path | str, data: bytes, *, prefix: str = TEMP_PREFIX) -> tuple[Path, int]:
+def write_temp_open(folder: Path | str, data: bytes, *, prefix: str = TEMP_PREFIX,
+                    suffix: str = "") -> tuple[Path, int]:
     """DATA in a new private temp file in FOLDER, not yet fsynced: (path, its still open fd).
     The caller fsyncs the fd (several files together), closes it and names the file — one
     open a file instead of three (opening costs ~0.7 ms on a busy virtual disk)."""
-    tmp, fd = _open_temp(folder, prefix, "")
+    tmp, fd = _open_temp(folder, prefix, suffix)
     try:
         view = memoryview(data)
         while view:
@@ -52,18 +53,15 @@ def write_temp(folder: Path | str, data: bytes, *, prefix: str = TEMP_PREFIX, su
                sync: bool = True) -> Path:
     """DATA in a new private temp file in FOLDER, flushed to disk; the caller names it.
     sync=False: the caller fsyncs it (several together) before naming it."""
-    tmp, fd = _open_temp(folder, prefix, suffix)
+    tmp, fd = write_temp_open(folder, data, prefix=prefix, suffix=suffix)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
         if sync:
             os.fsync(fd)
     except BaseException:
-        os.close(fd)
         tmp.unlink(missing_ok=True)
         raise
-    os.close(fd)
+    finally:
+        os.close(fd)
     return tmp
 
 
