@@ -66,3 +66,23 @@ def test_a_monthly_return_is_chased_per_period_and_not_once_sent(tmp_path):
     done = Jobs(app).queue_reminders(date(2023, 2, 8))
     assert len(done) == len(units)
     app.close()
+
+
+def test_versions_count_per_period(tmp_path):
+    """January's return, then February's: each is 第1版 of its month; a second February one is 第2版."""
+    init_folder(tmp_path, demo_keys=True)
+    cfg = tmp_path / "config.ini"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("rules = open-day-2022.toml",
+                                                           "rules = monthly-return-2023.toml"), encoding="utf-8")
+    mails = []
+    for when, subject in ((datetime(2023, 2, 6, 9, tzinfo=TZ), "西吉县民政局2023年1月政务公开信息"),
+                          (datetime(2023, 3, 6, 9, tzinfo=TZ), "西吉县民政局2023年2月政务公开信息"),
+                          (datetime(2023, 3, 7, 9, tzinfo=TZ), "西吉县民政局2023年2月政务公开信息（更正）")):
+        b = samples.MailBuilder(from_addr=ADDR, to="xjxzwgkb@163.com", date=when, subject=subject)
+        b.attach(f"{subject}.docx", samples.plan_docx(UNIT, activity=date(2023, 1, 20), theme=subject))
+        mails.append((when, b.build()))
+    samples.write_maildir(tmp_path / "var" / "maildir", mails)
+    app = open_app(cfg, "2023-03-08")
+    Jobs(app).poll()
+    assert [m.version for m in app.ledger.messages(Status.FILED)] == [1, 1, 2]
+    app.close()

@@ -461,7 +461,7 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
         prefix = f"{day}_v{target.version or 1}补充"
         folder = f"{who.unit}/{app.campaign.kind(kind).label}"
     else:
-        version = app.ledger.next_version(who.unit, kind, app.campaign.id)
+        version = _next_version(app, who.unit, kind, received, mail.subject)
         prefix = f"{day}_v{version}"
     used: dict[str, tuple[str, str]] = {}
     names = [_unique(attachment_name(prefix, _display_name(a)), a.sha256, used) for a in files_in]
@@ -490,6 +490,18 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
         outcome = Outcome.worst([outcome, Outcome.HUMAN])    # over a budget or hostile: a person reads the rest
     return Submission(who.unit, kind, version, dup, raw_path, stored, outcome, facts, body_results,
                       campaign=app.campaign.id)
+
+
+def _next_version(app: App, unit: str, kind: str, received: datetime, subject: str) -> int:
+    """The unit's next version of KIND — of that period, for a recurring return (2月's first
+    return is its 第1版, whatever January had)."""
+    camp = app.campaign
+    if camp.kind(kind).every is None:
+        return app.ledger.next_version(unit, kind, camp.id)
+    period = camp.period_of(kind, received.date(), subject)
+    same = [m for m in app.ledger.current_submissions([unit], campaign=camp.id) if m.kind == kind
+            and camp.period_of(kind, m.received_at.date(), m.subject) == period]
+    return max((m.version or 0 for m in same), default=0) + 1
 
 
 def _display_name(a: Attachment) -> str:
