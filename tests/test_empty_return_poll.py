@@ -86,3 +86,36 @@ def test_versions_count_per_period(tmp_path):
     Jobs(app).poll()
     assert [m.version for m in app.ledger.messages(Status.FILED)] == [1, 1, 2]
     app.close()
+
+
+def test_the_monthly_export_has_every_month(tmp_path):
+    """January's nothing-to-report and February's return are both in the export, each under its
+    month; a unit that sent neither is 未报送 for each month."""
+    import csv
+    import io
+    import zipfile
+    init_folder(tmp_path, demo_keys=True)
+    cfg = tmp_path / "config.ini"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("rules = open-day-2022.toml",
+                                                           "rules = monthly-return-2023.toml"), encoding="utf-8")
+    jan = datetime(2023, 2, 6, 9, tzinfo=TZ)
+    feb = datetime(2023, 3, 6, 9, tzinfo=TZ)
+    empty = samples.MailBuilder(from_addr=ADDR, to="xjxzwgkb@163.com", date=jan, text="本月无内容报送。",
+                                subject="西吉县民政局2023年1月政务公开信息无内容报送").build()
+    real = samples.MailBuilder(from_addr=ADDR, to="xjxzwgkb@163.com", date=feb, subject="西吉县民政局2023年2月政务公开信息")
+    real.attach("2月政务公开信息.docx", samples.plan_docx(UNIT, activity=date(2023, 2, 20), theme="二月信息"))
+    samples.write_maildir(tmp_path / "var" / "maildir", [(jan, empty), (feb, real.build())])
+    app = open_app(cfg, "2023-03-08")
+    jobs = Jobs(app)
+    jobs.poll()
+    report = jobs.export("2023-政务信息月报", tmp_path / "out.zip")
+    with zipfile.ZipFile(report.path) as z:
+        names = z.namelist()
+        rows = list(csv.DictReader(io.StringIO(z.read("index.csv").decode("utf-8-sig"))))
+    mine = {r["类型"]: r for r in rows if r["单位"] == UNIT}
+    assert set(mine) == {"月度信息（2023年1月）", "月度信息（2023年2月）"}
+    assert all(mine[k]["审核状态"] != "未报送" for k in mine)
+    assert any(n.startswith(f"{UNIT}_月度信息（2023年2月）_v1") for n in names)
+    other = [r for r in rows if r["单位"] == "西吉县财政局"]
+    assert [r["审核状态"] for r in other] == ["未报送", "未报送"]
+    app.close()

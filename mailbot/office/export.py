@@ -24,6 +24,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from mailbot.campaign import Campaign, Roster
 from mailbot.config import Config
@@ -166,6 +167,20 @@ def _files_of(msg: Message, attachments: list[AttachmentRecord]) -> list[tuple[s
     return []
 
 
+def _slots(campaign: Campaign, today: date) -> list[tuple[str, Any, str, str]]:
+    """(kind key, kind, period key, label) of what each unit owes: a kind once; a recurring
+    return once per period ended before TODAY (月度信息（2023年1月）): the month under way has
+    no return yet."""
+    out: list[tuple[str, Any, str, str]] = []
+    for key, kind in campaign.kinds.items():
+        if kind.every is None:
+            out.append((key, kind, "", kind.label))
+        else:
+            out += [(key, kind, d.period or "", f"{kind.label}（{d.label}）") for d in campaign.due_for(key, None, today)
+                    if d.end is None or d.end < today]
+    return out
+
+
 def export(ledger: Ledger, config: Config, campaign: Campaign, roster: Roster, out: Path, *,
            workbook: Path | None = None, now: datetime | None = None) -> ExportReport:
     """Write the export of CAMPAIGN to OUT (see the module docstring); returns what went in."""
@@ -192,7 +207,10 @@ def export(ledger: Ledger, config: Config, campaign: Campaign, roster: Roster, o
         name = u.name if u is not None else m.unit
         if u is None and name not in outside:
             outside.append(name)
-        key = (name, m.kind)
+        # a recurring return: the latest of each period (the one its subject names, else the last
+        # month ended before it came), so every month is exported, not only the last one
+        due = campaign.period_of(m.kind, m.received_at.date(), m.subject) if m.kind in campaign.kinds else None
+        key = (name, m.kind, due.period if due is not None else "")
         best = latest.get(key)
         if best is None or (m.version or 0, m.received_at, m.id) > (best.version or 0, best.received_at, best.id):
             latest[key] = m
@@ -211,26 +229,26 @@ def export(ledger: Ledger, config: Config, campaign: Campaign, roster: Roster, o
             z = _Zip(zf)
             for unit in units:
                 submitted = False
-                for key, kind in campaign.kinds.items():
-                    m = latest.get((unit, key))
+                for key, kind, period, what in _slots(campaign, now.date()):
+                    m = latest.get((unit, key, period))
                     if m is None:
                         if key in required:
-                            report.rows.append(IndexRow(unit, kind.label, "", "", NOT_SUBMITTED, "", "", ""))
+                            report.rows.append(IndexRow(unit, what, "", "", NOT_SUBMITTED, "", "", ""))
                         continue
                     submitted = True
                     received = _local(m.received_at, config)
                     status = decided.get(m.id) or (UnitStatus.of(m.outcome).label if m.outcome else UnitStatus.SUBMITTED)
-                    stem = sanitise(f"{unit}_{kind.label}_v{m.version or 1}")
+                    stem = sanitise(f"{unit}_{what}_v{m.version or 1}")
                     for rel, sha, original in _files_of(m, by_message.get(m.id, [])):
                         data, why = _read_checked(base, rel, sha)
                         if data is None:
-                            report.refused.append(f"{rel}（{unit} {kind.label} 第{m.version or 1}版：{why}）")
-                            report.rows.append(IndexRow(unit, kind.label, str(m.version or 1), f"{received:%Y-%m-%d %H:%M}",
+                            report.refused.append(f"{rel}（{unit} {what} 第{m.version or 1}版：{why}）")
+                            report.rows.append(IndexRow(unit, what, str(m.version or 1), f"{received:%Y-%m-%d %H:%M}",
                                                         why or BAD_FILE, sha, "", original))
                             continue
                         name = z.add(stem + _ext(rel), data, received)
                         report.files += 1
-                        report.rows.append(IndexRow(unit, kind.label, str(m.version or 1), f"{received:%Y-%m-%d %H:%M}",
+                        report.rows.append(IndexRow(unit, what, str(m.version or 1), f"{received:%Y-%m-%d %H:%M}",
                                                     str(status), sha, name, original))
                 report.submitted_units += submitted
             if workbook is not None and Path(workbook).is_file():
