@@ -30,6 +30,10 @@ def doctor(config_path: str, today: str | None, say: Callable[[str], None]) -> b
             say(f"! [{section}] 写有明文 password：请改用 password_env 指向环境变量，并从文件中删除密码。")
     for c in app.campaigns.values():
         line(True, f"规则文件 {c.source.name}：{c.title}，{len(c.kinds)} 类报送，{len(c.checks)} 条检查规则")
+    stale = _stale_templates(cfg.templates, app.campaigns.values())
+    if stale:
+        say(f"! templates 中以下模板是旧版本，写死了“政府开放日”，用于其他收集（{'、'.join(stale[1])}）时邮件会写错："
+            f"{'、'.join(stale[0])}。如未改动过，可删除这些文件（mailbot 会改用自带的新模板）；改动过的请对照自带模板修改。")
     if len(app.campaigns) > 1:
         unnamed = [c.title for c in app.campaigns.values() if not (c.raw.get("campaign") or {}).get("keywords")]
         if unnamed:
@@ -120,3 +124,26 @@ def doctor(config_path: str, today: str | None, say: Callable[[str], None]) -> b
 
 
 
+
+
+def _stale_templates(folder, campaigns) -> tuple[list[str], list[str]] | None:
+    """Templates of the office's folder written before mail words came from the campaign files
+    (`mailbot init` of an older mailbot): they hard-code 政府开放日 where the shipped ones do not.
+    ([file names], [titles of campaigns they would misname]) when a configured campaign is not
+    an open day; else None."""
+    from pathlib import Path
+    from mailbot.defaults import default_dir
+    others = [c.title for c in campaigns if "开放日" not in c.title]
+    if not others:
+        return None
+    shipped = default_dir("templates")
+    old = []
+    for f in sorted(Path(folder).glob("*.j2")):
+        mine = shipped / f.name
+        try:
+            text = f.read_text(encoding="utf-8")
+            if "政府开放日" in text and (not mine.is_file() or "政府开放日" not in mine.read_text(encoding="utf-8")):
+                old.append(f.name)
+        except (OSError, UnicodeDecodeError):
+            continue
+    return (old, others) if old else None

@@ -150,6 +150,27 @@ def test_doctor_shows_the_doc_conversion(tmp_path, monkeypatch, works):
         assert not ok and lines[-1] == "有 ✗ 项需要处理。"
 
 
+def test_doctor_names_templates_that_still_say_the_open_day(tmp_path, monkeypatch):
+    """A folder made by an older `mailbot init` keeps templates that hard-code 政府开放日; with a
+    年度报告 collection configured, doctor names them (and says a deleted one falls back to the
+    shipped template); the shipped ones alone give no warning."""
+    from mailbot.doctor import doctor
+    monkeypatch.setattr(docprobe, "probe_doc_conversion", lambda converter=None: docprobe.Probe(True, "ok"))
+    init_folder(tmp_path)
+    cfg = tmp_path / "config.ini"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(
+        "rules = open-day-2022.toml", "rules = open-day-2022.toml, annual-report-2022.toml"), encoding="utf-8")
+    lines: list[str] = []
+    doctor(str(cfg), "2023-01-05", lines.append)
+    assert not [x for x in lines if "旧版本" in x]
+    old = tmp_path / "templates" / "reminder.txt.j2"
+    old.write_text(old.read_text(encoding="utf-8") + "\n请按时报送“政府开放日”材料。\n", encoding="utf-8")
+    lines.clear()
+    doctor(str(cfg), "2023-01-05", lines.append)
+    warn, = [x for x in lines if "旧版本" in x]
+    assert "reminder.txt.j2" in warn and "2022年政府信息公开工作年度报告" in warn and "删除" in warn
+
+
 # --- tests that need a missing package skip, naming it ------------------------------------------
 
 def _pytest(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
