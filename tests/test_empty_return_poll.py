@@ -119,3 +119,17 @@ def test_the_monthly_export_has_every_month(tmp_path):
     other = [r for r in rows if r["单位"] == "西吉县财政局"]
     assert [r["审核状态"] for r in other] == ["未报送", "未报送"]
     app.close()
+
+
+def test_the_digest_names_who_owes_the_month(tmp_path):
+    """On 2月8日 January's return is due 2月10日: the digest lists the units that have not sent it
+    (not the 民政局, whose “nothing this month” came on 2月6日)."""
+    app = _office_with_an_empty_return(tmp_path, "2023-02-08")
+    jobs = Jobs(app)
+    jobs.poll()
+    _queued, text = jobs.digest(dry_run=True)
+    line = next(ln for ln in text.splitlines() if "2023年1月月度信息" in ln and "截止" in ln)
+    assert "2月10日" in line
+    following = text.split(line, 1)[1].split("\n\n")[0]
+    assert "西吉县财政局" in line + following and UNIT not in line + following
+    app.close()

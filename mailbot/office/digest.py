@@ -137,7 +137,24 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
                 groups.setdefault((kind, due), []).append(dict(unit=s.name, status=status))
             elif due < today:
                 overdue.append(dict(unit=s.name, kind=kind, due_date=due, status=status))
-    open_deadlines = [dict(label=_label(campaign, k), due=md(d), weekday=weekday(d),
+    # a recurring return: each period ended and not sent, by its due date — who is missing it
+    labels: dict[tuple[str, date], str] = {}
+    for key, kd in campaign.kinds.items():
+        if kd.every is None:
+            continue
+        for p in period_states(ledger, campaign, roster, key, today, calendar=cal):
+            if p.status.passing or p.due.end is None or p.due.end >= today:
+                continue
+            labels[(key, p.due.due)] = f"{p.due.label}{kd.label}"
+            if today <= p.due.due <= today + timedelta(days=OPEN_HORIZON_DAYS):
+                groups.setdefault((key, p.due.due), []).append(dict(unit=p.unit.name, status=p.status))
+            elif p.due.due < today:
+                overdue.append(dict(unit=p.unit.name, kind=key, due_date=p.due.due, status=p.status))
+    kinds = kinds + [k for k, kd in campaign.kinds.items() if kd.every is not None]
+
+    def _label_of(k: str, d: date) -> str:
+        return labels.get((k, d)) or _label(campaign, k)
+    open_deadlines = [dict(label=_label_of(k, d), due=md(d), weekday=weekday(d),
                            left=cal.workdays_between(today, d), units=units,
                            names="、".join(u["unit"] + ("" if u["status"] == UnitStatus.NOT_SUBMITTED else f"（{u['status']}）")
                                           for u in units))
@@ -146,7 +163,7 @@ def build_digest(ledger: Ledger, config: Config, campaign: Campaign, roster: Ros
     late_groups: dict[tuple[str, date], list[dict]] = {}
     for o in overdue:
         late_groups.setdefault((o["kind"], o["due_date"]), []).append(o)
-    overdue_groups = [dict(label=_label(campaign, k), due=md(d), late=cal.workdays_between(d, today), units=units,
+    overdue_groups = [dict(label=_label_of(k, d), due=md(d), late=cal.workdays_between(d, today), units=units,
                            names="、".join(u["unit"] + ("" if u["status"] == UnitStatus.OVERDUE else f"（{u['status']}）")
                                           for u in units))
                       for (k, d), units in sorted(late_groups.items(), key=lambda p: (p[0][1], kinds.index(p[0][0])))]
