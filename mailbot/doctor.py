@@ -32,7 +32,7 @@ def doctor(config_path: str, today: str | None, say: Callable[[str], None]) -> b
         line(True, f"规则文件 {c.source.name}：{c.title}，{len(c.kinds)} 类报送，{len(c.checks)} 条检查规则")
     stale = _stale_templates(cfg.templates, app.campaigns.values())
     if stale:
-        say(f"! templates 中以下模板是旧版本，写死了“政府开放日”，用于其他收集（{'、'.join(stale[1])}）时邮件会写错："
+        say(f"! templates 中以下模板是旧版本，写死了开放日活动的名称，用于其他收集（{'、'.join(stale[1])}）时邮件会写错："
             f"{'、'.join(stale[0])}。如未改动过，可删除这些文件（mailbot 会改用自带的新模板）；改动过的请对照自带模板修改。")
     if len(app.campaigns) > 1:
         unnamed = [c.title for c in app.campaigns.values() if not (c.raw.get("campaign") or {}).get("keywords")]
@@ -126,6 +126,10 @@ def doctor(config_path: str, today: str | None, say: Callable[[str], None]) -> b
 
 
 
+# the words templates held before mail wording came from the campaign files (an older `mailbot init`)
+LEGACY_TEMPLATE_WORD = "政府开放日"
+
+
 def _stale_templates(folder, campaigns) -> tuple[list[str], list[str]] | None:
     """Templates of the office's folder written before mail words came from the campaign files
     (`mailbot init` of an older mailbot): they hard-code 政府开放日 where the shipped ones do not.
@@ -133,6 +137,7 @@ def _stale_templates(folder, campaigns) -> tuple[list[str], list[str]] | None:
     an open day; else None."""
     from pathlib import Path
     from mailbot.defaults import default_dir
+    legacy = LEGACY_TEMPLATE_WORD
     others = [c.title for c in campaigns if "开放日" not in c.title]
     if not others:
         return None
@@ -142,7 +147,7 @@ def _stale_templates(folder, campaigns) -> tuple[list[str], list[str]] | None:
         mine = shipped / f.name
         try:
             text = f.read_text(encoding="utf-8")
-            if "政府开放日" in text and (not mine.is_file() or "政府开放日" not in mine.read_text(encoding="utf-8")):
+            if legacy in text and (not mine.is_file() or legacy not in mine.read_text(encoding="utf-8")):
                 old.append(f.name)
         except (OSError, UnicodeDecodeError):
             continue

@@ -443,7 +443,8 @@ def _string_literals(path: Path) -> list[tuple[int, str]]:
 
 
 # the self-test document's text must equal what mailbot/documents/selftest.doc holds (a binary file)
-ALLOWED = {("documents/docprobe.py", "mailbot 自检文档：西吉县“政府开放日”实施方案")}
+ALLOWED = {("documents/docprobe.py", "mailbot 自检文档：西吉县“政府开放日”实施方案"),
+           ("doctor.py", "政府开放日")}      # what doctor looks for in an older mailbot's templates
 
 
 def test_templates_and_code_name_no_campaign():
