@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from mailbot.store.archive import Archive
+from mailbot.store.archive import Archive, Staging
 from mailbot.campaign import Campaign, Roster, load_campaign, load_roster
 from mailbot.mailout.compose import Templates
 from mailbot.config import Config, ConfigError, load_config
@@ -43,7 +43,7 @@ class App:
         if cid == base.campaign.id:
             return replace(base, today=self.today, roster=self.roster)
         camp = self.campaigns[cid]
-        return replace(base, campaign=camp, archive=Archive(base.config.archive, camp.id), primary=base,
+        return replace(base, campaign=camp, archive=Archive(base.config.archive, camp.id, base.archive.staging), primary=base,
                        today=self.today, roster=self.roster,
                        config=replace(base.config, workbook=workbook_for(base.config.workbook, camp.id, primary=False)))
 
@@ -93,7 +93,7 @@ def open_app(config_path: str | Path, today: str | None = None) -> App:
     ledger = Ledger(config.ledger)
     ledger.adopt_legacy_rows(campaign.id)     # once: rows from before campaigns were recorded
     return App(config=config, campaign=campaign, roster=roster, ledger=ledger,
-               archive=Archive(config.archive, campaign.id), templates=Templates(config.templates),
+               archive=Archive(config.archive, campaign.id, Staging(ledger)), templates=Templates(config.templates),
                today=pretended or datetime.now(config.timezone).date(), pretend=pretend, campaigns=campaigns)
 
 

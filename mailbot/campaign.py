@@ -317,6 +317,7 @@ class Roster:
                     names.append((key, u))
         names.sort(key=lambda p: -len(p[0]))
         self._names = names
+        self._by_name: dict[str, Unit | None] = {}     # by_name's answers (the roster never changes)
 
     def name_key(self, name: str) -> str:
         """西吉县民政局, 县民政局, 民政局 → 民政局; also drops 和 so 人力资源和社会保障局 = 人力资源社会保障局."""
@@ -331,11 +332,13 @@ class Roster:
         return self._by_email.get((address or "").strip().lower())
 
     def by_name(self, name: str) -> Unit | None:
+        if name in self._by_name:
+            return self._by_name[name]
         key = self.name_key(name)
-        for k, u in self._names:
-            if k == key:
-                return u
-        return None
+        unit = next((u for k, u in self._names if k == key), None)
+        if len(self._by_name) < 4096:
+            self._by_name[name] = unit
+        return unit
 
     def find_in_text(self, text: str) -> Unit | None:
         """The unit whose name or alias appears in free text (subject, file name)."""

@@ -36,6 +36,8 @@ from typing import Callable
 import dkim
 import dkim.util
 
+from mailbot.mailin.mimetree import header_block
+
 PASS, NONE, FAIL, PENDING = "pass", "none", "fail", "pending"
 MAX_SIGNATURES = 5            # DNS lookups per mail are bounded
 
@@ -324,7 +326,7 @@ def check_dkim(raw: bytes, from_domain: str, dnsfunc: DnsFunc, timeout: float) -
 def raw_headers(raw: bytes) -> list[tuple[str, str]]:
     """Top-level headers in order, values undecoded (8-bit bytes kept as surrogates)."""
     try:
-        msg = BytesHeaderParser(policy=email_policy.compat32).parsebytes(raw[:512 * 1024])
+        msg = BytesHeaderParser(policy=email_policy.compat32).parsebytes(header_block(raw[:512 * 1024]))
         return [(str(k), str(v)) for k, v in msg.raw_items()]
     except Exception:
         return []

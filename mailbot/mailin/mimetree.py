@@ -72,6 +72,13 @@ def header_end(raw: bytes, start: int, end: int) -> int:
     return end
 
 
+def header_block(raw: bytes) -> bytes:
+    """RAW's top-level header lines, as a header-only parse reads them. The stdlib's
+    BytesHeaderParser still splits the whole body into lines to throw them away (a 70 KB mail:
+    0.6 ms); given this it sees the same headers for the cost of the headers."""
+    return raw[:header_end(raw, 0, len(raw))]
+
+
 def _split_multipart(raw: bytes, start: int, end: int, boundary: str) -> list[tuple[int, int]] | None:
     try:
         sep = b"--" + boundary.encode("ascii", "surrogateescape")

@@ -24,6 +24,7 @@ import jinja2
 
 from mailbot import cndate
 from mailbot.config import Config
+from mailbot.mailin.mimetree import header_block
 from mailbot.store.ledger import Ledger
 
 _WIRE = compat32.clone(linesep="\r\n")
@@ -138,7 +139,7 @@ def _part(part: MIMEBase) -> MIMEBase:
 
 def _check_headers(raw: bytes, meant: list[str]) -> None:
     """Parse what we built back: exactly the headers we set, nothing smuggled in by a value."""
-    got = [k for k, _ in BytesHeaderParser().parsebytes(raw).items()]
+    got = [k for k, _ in BytesHeaderParser().parsebytes(header_block(raw)).items()]
     if [k.lower() for k in got] != [k.lower() for k in meant]:
         raise HeaderInjection(f"headers {got} differ from {meant}")
 

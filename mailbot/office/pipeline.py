@@ -79,11 +79,12 @@ BATCH_SECONDS = 1.0     # … or fewer, when the first of them was filed this lo
 class _Batch:
     """Several mails' ledger transactions joined into one commit, then $Filed on those filed.
 
-    Each mail's files are fsynced before its rows are written (as ever); the rows of up to
-    BATCH_MAILS mails commit together, and only then are their $Filed keywords set — so nothing
-    is marked before it is on disk. A crash before the commit loses the batch's rows, not its
-    files: the next poll files those mails again to the same names (the archive never replaces,
-    identical bytes are the same file). An exception rolls the open batch back and propagates."""
+    The rows of up to BATCH_MAILS mails commit together; just before, their archive files are
+    fsynced together and named (archive.Staging), and only after it are their $Filed keywords
+    set — so nothing is marked before it is on disk. A crash before the commit loses the
+    batch's rows, not any named file: the next poll files those mails again to the same names
+    (the archive never replaces, identical bytes are the same file). An exception rolls the
+    open batch back (its files' temps removed) and propagates."""
 
     def __init__(self, ledger: Any, source: Any):
         self.ledger, self.source = ledger, source

@@ -181,7 +181,7 @@ def unit_states(ledger: Ledger, campaign: Campaign, roster: Roster, today: date,
     names = None
     if only is not None:
         # the unit as the ledger spells it: usually only.name, but a renamed 单位 keeps old rows
-        names = [n for n in ledger.filed_unit_names(campaign.id) if n == only.name or roster.by_name(n) is only] \
+        names = [n for n in ledger.filed_unit_names() if n == only.name or roster.by_name(n) is only] \
             or [only.name]
     for m in ledger.current_submissions(names, campaign=campaign.id):
         u = roster.by_name(m.unit) if m.unit else None
@@ -218,8 +218,9 @@ def unit_states(ledger: Ledger, campaign: Campaign, roster: Roster, today: date,
         mine = by_unit.get(unit.name, {})
         plan = _latest([m for k in PLAN_KINDS for m in mine.get(k, ())])
 
-        dated = [m for k in PLAN_KINDS for m in mine.get(k, ()) if first_activity_date(m.facts) is not None]
-        source_msg = _latest(dated)
+        # the newest plan or adjustment that names a date (older ones' facts are never decoded)
+        plans = sorted((m for k in PLAN_KINDS for m in mine.get(k, ())), key=lambda m: (m.received_at, m.id))
+        source_msg = next((m for m in reversed(plans) if first_activity_date(m.facts) is not None), None)
         if source_msg is not None:
             activity = first_activity_date(source_msg.facts)
             activity_source = DateSource.ADJUSTMENT if source_msg.kind == Kind.ADJUSTMENT else DateSource.PLAN

@@ -6,6 +6,12 @@ is fsynced. Names are deterministic (see names.py), so replaying a mail after a 
 its own files again. A name already taken (compared case-insensitively, as on an office PC)
 by different bytes is refused: the old file stays untouched, the new bytes go to `name(2)…`,
 and the collision is kept in `Archive.collisions` for the caller to record.
+
+Inside a ledger transaction the fsync, the link and the folder's fsync wait for the commit
+(`Staging`): the ledger runs them just before COMMIT, so the rows naming a file never commit
+before the file is on disk, and the poll's batch of mails costs one journal flush for all
+its files instead of two per mail. The name is chosen (and reserved) at once; a rollback
+removes the temps. Outside a transaction a store is on disk when it returns.
 """
 from __future__ import annotations
 
@@ -14,8 +20,9 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any, Iterable
 
-from mailbot.store.fsutil import TEMP_PREFIX, fsync_dir, link_no_replace, write_temp, write_temp_open
+from mailbot.store.fsutil import TEMP_PREFIX, fsync_dir, link_no_replace, write_temp_open
 from mailbot.store.modes import make_dirs
 from mailbot.store.names import MAX_FILE_BYTES, numbered, sanitise
 
@@ -42,12 +49,104 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@dataclass
+class _Staged:
+    temp: Path
+    fd: int | None        # open until fsynced (one open a file), None once closed
+    sha256: str
+
+
+class Staging:
+    """Archive files written in an open ledger transaction, not yet durable; `flush` fsyncs
+    them together, links each to its name and fsyncs their folders. Shared by the Archive of
+    every campaign of one App (they may write the same folders within one transaction)."""
+
+    MAX_OPEN = 64         # temp files held open for the joint fsync; beyond, flush early (always safe)
+
+    def __init__(self, ledger: Any = None):
+        self.ledger = ledger
+        self.files: dict[Path, _Staged] = {}      # target path → its temp
+        self._hooked = False
+        self._syncer: ThreadPoolExecutor | None = None
+
+    def deferring(self) -> bool:
+        return self.ledger is not None and self.ledger.in_transaction
+
+    def temps(self) -> set[Path]:
+        return {st.temp for st in self.files.values()}
+
+    def taken_in(self, folder: Path) -> dict[str, str]:
+        """Names staged in FOLDER, by their casefold."""
+        return {t.name.casefold(): t.name for t in self.files if t.parent == folder}
+
+    def add(self, target: Path, temp: Path, fd: int, digest: str) -> None:
+        self.files[target] = _Staged(temp, fd, digest)
+        if self.deferring() and not self._hooked:
+            self.ledger.before_commit(self.flush, self.discard)
+            self._hooked = True
+        if sum(st.fd is not None for st in self.files.values()) > self.MAX_OPEN:
+            self.flush()
+
+    def flush(self) -> None:
+        """Every staged file durable under its name, its folder fsynced; the temps removed. A
+        name someone else created meanwhile raises FileExistsError (nothing is replaced; the
+        transaction rolls back and the next poll chooses again)."""
+        self._hooked = False
+        if not self.files:
+            return
+        staged, self.files = self.files, {}
+        try:
+            self._fsync_all([st.fd for st in staged.values() if st.fd is not None])
+            for st in staged.values():
+                if st.fd is not None:
+                    os.close(st.fd)
+                    st.fd = None
+            for target, st in staged.items():
+                link_no_replace(st.temp, target)
+            folders = list(dict.fromkeys(t.parent for t in staged))
+            self._each(fsync_dir, folders)
+        finally:
+            _drop(staged.values())
+
+    def forget(self, targets: Iterable[Path]) -> None:
+        """Unstage TARGETS (a store that failed half-way), removing their temps."""
+        _drop([st for t in targets if (st := self.files.pop(t, None)) is not None])
+
+    def discard(self) -> None:
+        """The transaction rolled back: the temps go, no name was given."""
+        self._hooked = False
+        staged, self.files = self.files, {}
+        _drop(staged.values())
+
+    def _fsync_all(self, fds: list[int]) -> None:
+        """fsync several files at once: the file system commits them in one journal flush."""
+        self._each(os.fsync, fds)
+
+    def _each(self, fn: Any, items: list) -> None:
+        if len(items) <= 1:
+            for item in items:
+                fn(item)
+            return
+        if self._syncer is None:
+            self._syncer = ThreadPoolExecutor(max_workers=8, thread_name_prefix="archive-fsync")
+        for future in [self._syncer.submit(fn, item) for item in items]:
+            future.result()
+
+
+def _drop(staged: Iterable[_Staged]) -> None:
+    for st in staged:
+        if st.fd is not None:
+            os.close(st.fd)
+            st.fd = None
+        st.temp.unlink(missing_ok=True)
+
+
 class Archive:
-    def __init__(self, root: Path, campaign_id: str):
+    def __init__(self, root: Path, campaign_id: str, staging: Staging | None = None):
         self.base = Path(root)
         self.root = (self.base / sanitise(campaign_id)).resolve()
         self.collisions: list[Collision] = []
-        self._syncer: ThreadPoolExecutor | None = None
+        self.staging = staging or Staging()
 
     def path(self, rel: str) -> Path:
         return self.root / rel
@@ -69,26 +168,17 @@ class Archive:
         return self.store_all(folder, [(name, data)])[0]
 
     def store_all(self, folder: str, files: list[tuple[str, bytes]]) -> list[str]:
-        """`store` for several files of one folder (a mail's attachments and its raw copy): the
-        temp files are fsynced together — the file system commits them in one journal flush —
-        and the folder once, after every name is linked. All on disk when this returns."""
+        """`store` for several files of one folder (a mail's attachments and its raw copy). On
+        disk when this returns — or, inside a ledger transaction, before it commits."""
         try:
-            return self._store(folder, files)
+            rels = self._store(folder, files)
+            if not self.staging.deferring():
+                self.staging.flush()
+            return rels
         except OSError as exc:
             if exc.filename is None:      # a write or fsync that failed half-way names no file
                 exc.filename = str(self.root.joinpath(*PurePosixPath(folder).parts))
             raise
-
-    def _fsync_all(self, fds: list[int]) -> None:
-        """fsync the open temp files (several at once: the file system commits them together)."""
-        if len(fds) <= 1:
-            for fd in fds:
-                os.fsync(fd)
-            return
-        if self._syncer is None:
-            self._syncer = ThreadPoolExecutor(max_workers=4, thread_name_prefix="archive-fsync")
-        for future in [self._syncer.submit(os.fsync, fd) for fd in fds]:
-            future.result()
 
     def _store(self, folder: str, files: list[tuple[str, bytes]]) -> list[str]:
         parts = [sanitise(p) for p in PurePosixPath(folder).parts]
@@ -98,60 +188,51 @@ class Archive:
         make_dirs(target_dir)
         # a write killed half-way left its temp file; the replay writes here again (one writer:
         # every store happens under the poll lock), so the archive ends as if never interrupted
+        mine = self.staging.temps()
         for stale in target_dir.glob(f"{TEMP_PREFIX}*"):
-            stale.unlink(missing_ok=True)
+            if stale not in mine:
+                stale.unlink(missing_ok=True)
         entries = {e.casefold(): e for e in os.listdir(target_dir) if not e.startswith(TEMP_PREFIX)}
-        names = [sanitise(name, max_bytes=MAX_FILE_BYTES) for name, _ in files]
-        temps: list[Path | None] = [None] * len(files)
-        fds: list[int] = []
+        entries |= self.staging.taken_in(target_dir)
         rels: list[str] = []
-        linked = False
+        added: list[Path] = []
         try:
-            for k, ((_, data), name) in enumerate(zip(files, names)):
-                have = entries.get(name.casefold())
-                if have is None or not _same_bytes(target_dir / have, data):
-                    temps[k], fd = write_temp_open(target_dir, data)
-                    fds.append(fd)
-            try:
-                self._fsync_all(fds)
-            finally:
-                fds, opened = [], fds
-                for fd in opened:
-                    os.close(fd)
-            for k, ((_, data), name) in enumerate(zip(files, names)):
-                n = 1
-                while True:
-                    candidate = numbered(name, n)
-                    have = entries.get(candidate.casefold())
-                    if have is not None:
-                        if _same_bytes(target_dir / have, data):
-                            chosen = have
-                            break
-                        n += 1
-                        continue
-                    if temps[k] is None:         # expected an identical file: it was not (raced)
-                        temps[k] = write_temp(target_dir, data)
-                    try:
-                        link_no_replace(temps[k], target_dir / candidate)
-                    except FileExistsError:      # created since we listed the folder: look again
-                        entries[candidate.casefold()] = candidate
-                        continue
-                    entries[candidate.casefold()] = candidate
-                    chosen, linked = candidate, True
-                    break
-                rel = self.rel_to_base("/".join([*parts, chosen]))
-                if n > 1:
-                    self.collisions.append(Collision(self.rel_to_base("/".join([*parts, name])), rel))
-                rels.append(rel)
-            if linked:
-                fsync_dir(target_dir)
-        finally:
-            for fd in fds:                   # a write failed before the fsync: close what is open
-                os.close(fd)
-            for tmp in temps:
-                if tmp is not None:
-                    tmp.unlink(missing_ok=True)
+            self._choose(parts, target_dir, files, entries, rels, added)
+        except BaseException:
+            self.staging.forget(added)        # this store failed: none of its files stays staged
+            raise
         return rels
+
+    def _choose(self, parts: list[str], target_dir: Path, files: list[tuple[str, bytes]],
+                entries: dict[str, str], rels: list[str], added: list[Path]) -> None:
+        for name, data in files:
+            name = sanitise(name, max_bytes=MAX_FILE_BYTES)
+            digest = sha256(data)
+            n = 1
+            while True:
+                candidate = numbered(name, n)
+                have = entries.get(candidate.casefold())
+                if have is None:
+                    temp, fd = write_temp_open(target_dir, data)
+                    added.append(target_dir / candidate)
+                    self.staging.add(target_dir / candidate, temp, fd, digest)
+                    entries[candidate.casefold()] = chosen = candidate
+                    break
+                if self._holds(target_dir / have, data, digest):
+                    chosen = have
+                    break
+                n += 1
+            rel = self.rel_to_base("/".join([*parts, chosen]))
+            if n > 1:
+                self.collisions.append(Collision(self.rel_to_base("/".join([*parts, name])), rel))
+            rels.append(rel)
+
+    def _holds(self, path: Path, data: bytes, digest: str) -> bool:
+        """Whether PATH (on disk, or staged in this transaction) holds exactly DATA."""
+        staged = self.staging.files.get(path)
+        if staged is not None:
+            return staged.sha256 == digest
+        return _same_bytes(path, data)
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:

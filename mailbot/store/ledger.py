@@ -11,10 +11,11 @@ import re
 import sqlite3
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from functools import cached_property
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from mailbot.store.modes import private_file
 from mailbot.redact import redact
@@ -165,11 +166,19 @@ class Message:
     version: int | None
     duplicate_of: int | None
     outcome: Outcome | None
-    facts: dict[str, Any]
-    problems: list[str]
-    raw_path: str | None
+    facts_json: str = field(repr=False)           # decoded on first use: most reads never look
+    problems_json: str = field(repr=False)
+    raw_path: str | None = None
     supplement_of: int | None = None
     campaign: str | None = None
+
+    @cached_property
+    def facts(self) -> dict[str, Any]:
+        return json.loads(self.facts_json or "{}")
+
+    @cached_property
+    def problems(self) -> list[str]:
+        return json.loads(self.problems_json or "[]")
 
     @classmethod
     def from_row(cls, r: sqlite3.Row) -> "Message":
@@ -180,8 +189,7 @@ class Message:
                    status=Status(r["status"]), reason=r["reason"], unit=r["unit"], kind=r["kind"],
                    version=r["version"], duplicate_of=r["duplicate_of"],
                    outcome=Outcome(r["outcome"]) if r["outcome"] else None,
-                   facts=json.loads(r["facts_json"] or "{}"),
-                   problems=json.loads(r["problems_json"] or "[]"), raw_path=r["raw_path"],
+                   facts_json=r["facts_json"], problems_json=r["problems_json"], raw_path=r["raw_path"],
                    supplement_of=r["supplement_of"], campaign=r["campaign"])
 
 
@@ -375,6 +383,9 @@ class Ledger:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self._depth = 0
+        self._hooks: list[tuple[Callable[[], None], Callable[[], None]]] = []   # before_commit
+        self._filed_names: set[str] | None = None     # filed_unit_names, kept between calls
+        self._filed_names_version = -1
         self._migrate()
 
     def _wal(self) -> None:
@@ -412,6 +423,16 @@ class Ledger:
             for stmt in _counting_triggers():
                 self.db.execute(stmt)
 
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    def before_commit(self, flush: Callable[[], None], discard: Callable[[], None]) -> None:
+        """FLUSH runs just before the open transaction commits (an exception from it rolls the
+        transaction back instead), DISCARD after it rolls back: the archive's files of the
+        transaction are on disk before the rows that name them (archive.Staging)."""
+        self._hooks.append((flush, discard))
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction; nested uses join the outer one."""
@@ -420,14 +441,21 @@ class Ledger:
         self._depth += 1
         try:
             yield self.db
+            if self._depth == 1:
+                for flush, _discard in list(self._hooks):
+                    flush()
         except BaseException:
             self._depth -= 1
             if self._depth == 0:
                 self.db.execute("ROLLBACK")
+                hooks, self._hooks = self._hooks, []
+                for _flush, discard in hooks:
+                    discard()
             raise
         else:
             self._depth -= 1
             if self._depth == 0:
+                self._hooks = []
                 self.db.execute("COMMIT")
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
@@ -483,6 +511,8 @@ class Ledger:
         cols = ",".join(row)
         cur = self.db.execute(f"INSERT INTO messages ({cols}) VALUES ({','.join('?' * len(row))})",
                               tuple(row.values()))
+        if self._filed_names is not None and row.get("status") == Status.FILED and row.get("unit"):
+            self._filed_names.add(row["unit"])
         return int(cur.lastrowid)
 
     def update_message(self, mid: int, **fields: Any) -> None:
@@ -491,6 +521,8 @@ class Ledger:
                 fields[f"{key}_json"] = json.dumps(fields.pop(key), ensure_ascii=False)
         sets = ",".join(f"{k}=?" for k in fields)
         self.db.execute(f"UPDATE messages SET {sets} WHERE id=?", (*fields.values(), mid))
+        if "status" in fields or "unit" in fields:
+            self._filed_names = None
 
     def message(self, mid: int) -> Message:
         return Message.from_row(self.db.execute("SELECT * FROM messages WHERE id=?", (mid,)).fetchone())
@@ -527,10 +559,17 @@ class Ledger:
             params += tuple(units)
         return [Message.from_row(r) for r in self._rows(sql + " ORDER BY received_at, id", params)]
 
-    def filed_unit_names(self, campaign: str | None = None) -> list[str]:
-        """Every unit name filed mail was recorded under (a renamed unit keeps its old rows)."""
-        return [r[0] for r in self._rows("SELECT DISTINCT unit FROM messages WHERE status=? AND unit IS NOT NULL "
-                                         "AND (? IS NULL OR campaign IS NULL OR campaign=?)", (Status.FILED, campaign, campaign))]
+    def filed_unit_names(self) -> frozenset[str]:
+        """Every unit name filed mail was recorded under, in any campaign (a renamed unit keeps
+        its old rows). Asked for every 回执, so kept in memory: read again after another program
+        committed (PRAGMA data_version) or this one changed a message's unit or status. A name
+        recorded by a transaction later rolled back may linger; callers read the rows anyway."""
+        version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        if self._filed_names is None or version != self._filed_names_version:
+            self._filed_names = {r[0] for r in self._rows(
+                "SELECT DISTINCT unit FROM messages WHERE status=? AND unit IS NOT NULL", (Status.FILED,))}
+            self._filed_names_version = version
+        return frozenset(self._filed_names)
 
     def mail_records(self, campaign: str | None = None, *, unrouted: bool = True) -> list[MailRecord]:
         """Every message, newest first, without its facts (the workbook's 提交记录); with CAMPAIGN,

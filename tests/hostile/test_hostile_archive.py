@@ -144,19 +144,47 @@ def test_store_compares_names_as_an_office_pc_does(tmp_path):
 
 
 def test_a_file_created_during_the_write_is_not_replaced(tmp_path, monkeypatch):
-    """Another writer creates the name between our listing and our link: ours goes elsewhere."""
+    """Another program creates the name between our listing and our link: its file stays, the
+    store fails with the name (the poll stops and files the mail next time), and the next
+    store puts ours beside it."""
     arc = Archive(tmp_path, "c")
     real_link = os.link
 
     def racing_link(src, dst):
-        if Path(dst).name == "2022-08-24_v1_方案.docx":
+        if Path(dst).name == "2022-08-24_v1_方案.docx" and not Path(dst).exists():
             Path(dst).write_bytes(b"the other writer's file")
         return real_link(src, dst)
     monkeypatch.setattr(archive_mod.os, "link", racing_link)
-    rel = arc.store("u/k", "2022-08-24_v1_方案.docx", b"ours")
-    assert rel == "c/u/k/2022-08-24_v1_方案(2).docx" and (tmp_path / rel).read_bytes() == b"ours"
+    with pytest.raises(FileExistsError):
+        arc.store("u/k", "2022-08-24_v1_方案.docx", b"ours")
     assert (tmp_path / "c/u/k/2022-08-24_v1_方案.docx").read_bytes() == b"the other writer's file"
     assert not list((tmp_path / "c/u/k").glob(".part-*"))
+    rel = arc.store("u/k", "2022-08-24_v1_方案.docx", b"ours")
+    assert rel == "c/u/k/2022-08-24_v1_方案(2).docx" and (tmp_path / rel).read_bytes() == b"ours"
+
+
+def test_in_a_transaction_files_are_named_at_commit_and_gone_on_rollback(tmp_path):
+    """Inside a ledger transaction a store reserves its name at once (a second store sees it)
+    but the file gets its name only when the transaction commits; a rollback leaves nothing."""
+    from mailbot.store.archive import Staging
+    from mailbot.store.ledger import Ledger
+    led = Ledger(tmp_path / "l.sqlite3")
+    arc = Archive(tmp_path / "a", "c", Staging(led))
+    folder = tmp_path / "a" / "c" / "u"
+    with led.transaction():
+        first = arc.store("u", "2022-08-24_v1_a.txt", b"one")
+        assert arc.store("u", "2022-08-24_v1_A.TXT", b"one") == first           # identical, staged: reused
+        other = arc.store("u", "2022-08-24_v1_a.txt", b"two")
+        assert other.endswith("a(2).txt") and arc.take_collisions()
+        assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".part-")) == []
+        assert len(list(folder.glob(".part-*"))) == 2
+    assert (tmp_path / "a" / first).read_bytes() == b"one" and (tmp_path / "a" / other).read_bytes() == b"two"
+    assert not list(folder.glob(".part-*"))
+    with pytest.raises(RuntimeError):
+        with led.transaction():
+            arc.store("u", "2022-08-24_v2_b.txt", b"three")
+            raise RuntimeError("the mail's rows failed")
+    assert sorted(p.name for p in folder.iterdir()) == ["2022-08-24_v1_a(2).txt", "2022-08-24_v1_a.txt"]
 
 
 def test_store_cleans_an_interrupted_write_and_stays_inside(tmp_path):

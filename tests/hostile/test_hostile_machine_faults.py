@@ -50,8 +50,7 @@ if spec.startswith("archive:"):                 # archive:<ERRNO>:<writes that s
             left[0] -= 1
             return real(folder, data, **kw)
         return write
-    archive.write_temp = failing(archive.write_temp)              # the archive's two ways to write
-    archive.write_temp_open = failing(archive.write_temp_open)
+    archive.write_temp_open = failing(archive.write_temp_open)    # the archive's one way to write
 elif spec == "ledger-full-at-send":            # the disk fills while the queue is drained
     from mailbot.store.ledger import Ledger
     def mark_sent(self, oid):
@@ -229,7 +228,6 @@ def test_daemon_survives_a_full_disk_and_converges(tmp_path, reference, monkeypa
     def full(folder, data, **kw):
         raise OSError(errno.ENOSPC, "No space left on device")
     with monkeypatch.context() as m:
-        m.setattr(archive, "write_temp", full)
         m.setattr(archive, "write_temp_open", full)
         d.poll_step()
     assert d.poll_failures == 1 and d.poll_interval() == 2 * app.config.poll_minutes     # backs off
