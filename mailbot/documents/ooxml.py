@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import io
 import posixpath
 import re
 import zipfile
@@ -484,8 +485,51 @@ class _PartResult:
     broken: bool = False
 
 
+WHOLE_PART = 2 * MiB     # a part declared this small is parsed in one go (half the cost of iterparse)
+_TOP_SET = frozenset(_TOP_TAGS)
+
+
 def _walk_part(stream: zipsafe.CappedStream, limits: Limits, budget: _Budget,
-               make_walker: Callable[[_Tags], _Walker]) -> tuple[_PartResult, _Walker | None]:
+               make_walker: Callable[[_Tags], _Walker], size: int | None = None) -> tuple[_PartResult, _Walker | None]:
+    """One WordprocessingML part's blocks, in order. A part of at most WHOLE_PART bytes (SIZE,
+    as the zip declares it) is read whole and parsed at once; a bigger one — or one that does
+    not parse, for the streaming path to salvage what it can — is streamed block by block."""
+    if size is None or size > WHOLE_PART:
+        return _stream_part(stream, limits, budget, make_walker)
+    chunks = []
+    while chunk := stream.read():
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    try:
+        root = etree.fromstring(data, _safe_parser())
+    except etree.XMLSyntaxError:
+        again = zipsafe.CappedStream(io.BytesIO(data), limits.max_xml_bytes)
+        again.capped = stream.capped
+        return _stream_part(again, limits, budget, make_walker)
+    if root.getroottree().docinfo.internalDTD is not None:
+        raise Refused(REASON_DTD)
+    res = _PartResult(capped=stream.capped)
+    tags = _TAGS.get(etree.QName(root).namespace)
+    if tags is None:
+        return res, None
+    walker = make_walker(tags)
+    skip_notes = ("separator", "continuationSeparator", "continuationNotice")
+    try:
+        for cont in root.iter(*tags.containers):
+            if cont.get(tags.a_type) in skip_notes:
+                continue
+            for el in cont:
+                if el.tag in _TOP_SET:
+                    lines: list[str] = []
+                    walker.block(el, 0, lines)
+                    budget.take(lines, res.lines)
+    except Stop:
+        pass
+    return res, walker
+
+
+def _stream_part(stream: zipsafe.CappedStream, limits: Limits, budget: _Budget,
+                 make_walker: Callable[[_Tags], _Walker]) -> tuple[_PartResult, _Walker | None]:
     """Stream one WordprocessingML part, emitting each top-level block as it ends."""
     res = _PartResult()
     walker: _Walker | None = None
@@ -620,7 +664,7 @@ def read_ooxml(zf: zipfile.ZipFile, name: str, kind: str, info: dict, ctx: Ctx, 
             flags["too_deep"] |= w.too_deep
             flags["drawings"] += w.drawings
 
-    body_res, body_walker = _walk_part(stream(main_info), limits, budget, make_walker)
+    body_res, body_walker = _walk_part(stream(main_info), limits, budget, make_walker, main_info.file_size)
     collect(body_walker)
     if body_res.capped:
         warnings.append(WARN_XML_CAPPED)
@@ -635,7 +679,7 @@ def read_ooxml(zf: zipfile.ZipFile, name: str, kind: str, info: dict, ctx: Ctx, 
         if inf is None or budget.left <= 0:
             return []
         try:
-            res, w = _walk_part(stream(inf), limits, budget, make_walker)
+            res, w = _walk_part(stream(inf), limits, budget, make_walker, inf.file_size)
         except Refused as e:
             if e.reason == REASON_DTD:
                 raise

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 
 from mailbot.app import App
 from mailbot.mailout import limits
-from mailbot.store.locks import job_lock
+from mailbot.store.locks import Busy, job_lock
 from mailbot.mailout.send import (PermanentFailure, ProviderLimit, QUOTA, SPAM, SendError, SmtpSender,
                                   TemporaryFailure, open_sender)
 
@@ -54,6 +54,13 @@ class DeliveryReport:
     def summary(self) -> str:
         return self.counts() + (f"发信暂停：{self.paused}" if self.paused else "")
 
+    def after(self, earlier: "DeliveryReport") -> "DeliveryReport":
+        """This run's report with the mail an EARLIER run (the poll's sending) already handled."""
+        return DeliveryReport(sent=earlier.sent + self.sent, retrying=earlier.retrying + self.retrying,
+                              failed=earlier.failed + self.failed, held=self.held,
+                              expired=earlier.expired + self.expired, paused=self.paused or earlier.paused,
+                              errors=earlier.errors + self.errors)
+
     def counts(self) -> str:
         text = f"发出邮件 {self.sent} 封"
         if self.retrying:
@@ -70,31 +77,80 @@ class DeliveryReport:
 
 
 def deliver(app: App, now: datetime | None = None) -> DeliveryReport:
-    with job_lock(app.config.ledger, "send"):    # never two senders on one queue, so one connection
-        return _deliver(app, now or datetime.now().astimezone())
+    with Session(app) as session:
+        session.step(now)
+    return session.report
 
 
-def _deliver(app: App, now: datetime) -> DeliveryReport:
-    from mailbot.office.pipeline import crashpoint
-    report = DeliveryReport()
-    rows = app.ledger.due_outgoing(now)
-    if not rows:
-        return report
-    cfg = app.config
-    sender = open_sender(cfg.smtp, cfg.base, cfg.password("smtp") if not cfg.smtp.get("backend") else None,
-                         per_minute=cfg.send_per_minute)
-    limited = isinstance(sender, SmtpSender)      # the outbox folder has no provider behind it
-    rows = _drop_expired(app, rows, now, report)
-    pause = limits.current_pause(app.ledger) if limited else None
-    if pause is not None and pause.active(now):
-        report.paused = pause.text
-        report.held = len(rows)
-        sender.close()
-        return report
-    budget = limits.Budget.from_ledger(app.ledger, cfg, now) if limited else None
-    held: Counter = Counter()
-    new_pause = None
-    try:
+class Session:
+    """Drains the queue, once (`deliver`) or step by step over one connection: the poll sends
+    each batch's 回执 right after the batch commits, while the next mails are being read. Holds
+    the send lock (never two senders on one queue, so one connection); with ``wait=False`` a
+    session whose lock another program holds sends nothing and leaves the queue to it. One
+    ledger event for the whole session."""
+
+    def __init__(self, app: App, *, wait: bool = True):
+        self.app, self.wait = app, wait
+        self.report = DeliveryReport()
+        self.active = False
+        self._sender = None
+        self._budget: limits.Budget | None = None
+        self._budget_day = None
+        self._held: Counter = Counter()
+        self._pause: limits.Pause | None = None
+        self._lock = None
+        self._now = datetime.now().astimezone()
+
+    def __enter__(self) -> "Session":
+        self._lock = job_lock(self.app.config.ledger, "send", 600.0 if self.wait else 0.0)
+        try:
+            self._lock.__enter__()
+        except Busy:
+            if self.wait:
+                raise
+            self._lock = None
+            return self
+        self.active = True
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            if self._sender is not None:
+                self._sender.close()
+            if self.active and exc_info[0] is None:
+                self._record()
+        finally:
+            self.active = False
+            if self._lock is not None:
+                lock, self._lock = self._lock, None
+                lock.__exit__(None, None, None)
+
+    def step(self, now: datetime | None = None) -> None:
+        """Send what is due now, within the provider's limits (module docstring)."""
+        if not self.active:
+            return
+        from mailbot.office.pipeline import crashpoint
+        app, report, cfg = self.app, self.report, self.app.config
+        now = self._now = now or datetime.now().astimezone()
+        rows = app.ledger.due_outgoing(now)
+        report.held = 0
+        if not rows:
+            return
+        if self._sender is None:
+            self._sender = open_sender(cfg.smtp, cfg.base, cfg.password("smtp") if not cfg.smtp.get("backend") else None,
+                                       per_minute=cfg.send_per_minute)
+        sender = self._sender
+        limited = isinstance(sender, SmtpSender)      # the outbox folder has no provider behind it
+        rows = _drop_expired(app, rows, now, report)
+        pause = limits.current_pause(app.ledger) if limited else None
+        if pause is not None and pause.active(now):
+            report.paused = pause.text
+            report.held = len(rows)
+            return
+        day = limits.local_day(now, cfg.timezone)
+        if limited and (self._budget is None or day != self._budget_day):   # a poll may run past midnight
+            self._budget, self._budget_day = limits.Budget.from_ledger(app.ledger, cfg, now), day
+        budget = self._budget
         for i, row in enumerate(limits.in_order(rows)):
             if budget is not None:
                 verdict = budget.admit(row.purpose, len(row.recipients), now)
@@ -104,19 +160,19 @@ def _deliver(app: App, now: datetime) -> DeliveryReport:
                              budget.in_window(now), len(rows) - i)
                     break
                 if verdict == "day":               # this priority's share of today is spent
-                    held[row.purpose] += 1
+                    self._held[row.purpose] += 1
                     report.held += 1
                     continue
             try:
                 sender.send(row.sender, row.recipients, row.raw)
             except ProviderLimit as exc:
-                new_pause = _pause(app, exc, now, budget)
+                self._pause = _pause(app, exc, now, budget)
                 # in now's offset: the queue compares next_attempt_at as text
-                app.ledger.mark_retry(row.id, new_pause.text, new_pause.until_at.astimezone(now.tzinfo))
+                app.ledger.mark_retry(row.id, self._pause.text, self._pause.until_at.astimezone(now.tzinfo))
                 report.retrying += 1
                 report.held += len(rows) - i - 1
-                report.paused = new_pause.text
-                report.errors.append(f"{row.subject}：{new_pause.text}")
+                report.paused = self._pause.text
+                report.errors.append(f"{row.subject}：{self._pause.text}")
                 break                               # every mail waits: the account is limited
             except PermanentFailure as exc:
                 app.ledger.mark_failed(row.id, str(exc))
@@ -124,9 +180,9 @@ def _deliver(app: App, now: datetime) -> DeliveryReport:
                 report.errors.append(f"{row.subject}：{exc}")
                 log.warning("send failed permanently id=%s: %s", row.id, exc.smtp_text or exc)
                 if exc.limit == SPAM and limited:   # never resent; and the account cools down
-                    new_pause = _pause(app, exc, now, budget)
+                    self._pause = _pause(app, exc, now, budget)
                     report.held += len(rows) - i - 1
-                    report.paused = new_pause.text
+                    report.paused = self._pause.text
                     break
                 continue
             except TemporaryFailure as exc:
@@ -155,21 +211,21 @@ def _deliver(app: App, now: datetime) -> DeliveryReport:
                 budget.spend(len(row.recipients), now)
                 if report.sent == 1:
                     limits.got_through(app.ledger)
-    finally:
-        sender.close()
-    if held and budget is not None:
-        limits.note_budget_once(app.ledger, cfg, now, budget, held)
-    if report.sent or report.failed or report.retrying or report.expired:
-        if report.failed or (new_pause is not None and new_pause.kind == QUOTA) \
-                or (report.retrying and new_pause is None):
-            level = "error"
-        elif new_pause is not None or report.expired:
-            level = "warning"
-        else:
-            level = "ok"
-        detail = new_pause.text if new_pause is not None else f"（{report.errors[0]}）" if report.errors else ""
-        app.ledger.event("send", level, report.counts() + detail)
-    return report
+
+    def _record(self) -> None:
+        app, report, new_pause = self.app, self.report, self._pause
+        if self._held and self._budget is not None:
+            limits.note_budget_once(app.ledger, app.config, self._now, self._budget, self._held)
+        if report.sent or report.failed or report.retrying or report.expired:
+            if report.failed or (new_pause is not None and new_pause.kind == QUOTA) \
+                    or (report.retrying and new_pause is None):
+                level = "error"
+            elif new_pause is not None or report.expired:
+                level = "warning"
+            else:
+                level = "ok"
+            detail = new_pause.text if new_pause is not None else f"（{report.errors[0]}）" if report.errors else ""
+            app.ledger.event("send", level, report.counts() + detail)
 
 
 def _pause(app: App, exc: SendError, now: datetime, budget: limits.Budget | None) -> limits.Pause:

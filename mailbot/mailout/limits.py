@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
@@ -86,6 +86,7 @@ class Budget:
     reserve: int
     used_today: int
     window: list[tuple[datetime, int]]
+    _counted: tuple[int, datetime | None, int] = field(default=(0, None, 0), repr=False, compare=False)
 
     @classmethod
     def from_ledger(cls, ledger: Ledger, config: Config, now: datetime) -> "Budget":
@@ -106,7 +107,13 @@ class Budget:
         return self.per_day - self.reserve
 
     def in_window(self, now: datetime) -> int:
-        return sum(n for at, n in self.window if at > now - WINDOW)
+        cut = now - WINDOW
+        counted, at_cut, total = self._counted     # a run asks with one NOW: add only what was spent since
+        if at_cut != cut or counted > len(self.window):
+            counted, total = 0, 0
+        total += sum(n for at, n in self.window[counted:] if at > cut)
+        self._counted = (len(self.window), cut, total)
+        return total
 
     def admit(self, purpose: str, recipients: int, now: datetime) -> str | None:
         used = self.in_window(now)

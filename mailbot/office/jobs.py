@@ -64,6 +64,7 @@ class Jobs:
     def __init__(self, app: App):
         self.app = app
         self._calendar = None
+        self._sent_while_polling = None      # the DeliveryReport of the last poll's sending, until deliver()
 
     # --- shared pieces ------------------------------------------------------------------
     def calendar(self):
@@ -134,18 +135,34 @@ class Jobs:
         reloading the roster. `real_day`: a long-running process moves `today` with the clock."""
         from mailbot.store.faults import carry_over
         from mailbot.office.pipeline import poll
+        from mailbot.mailout.deliver import Session
         app = self.app
         if real_day and not app.pretend:
             app.today = datetime.now(app.config.timezone).date()
         self.sync_workbook()
         app.reload_roster()            # the office may have added an address to units.csv
-        report = poll(app)
+        # each batch's 回执 go out as soon as it is committed, while the next mails are read (unless
+        # another program is sending: then the queue is its, and `deliver` afterwards)
+        with Session(app, wait=False) as sending:
+            report = poll(app, after_commit=lambda: self._send_step(sending))
+        self._sent_while_polling = sending.report
         carry_over(app.ledger, app.config.ledger)   # a fault remembered beside the ledger: now an event
         return report
 
+    @staticmethod
+    def _send_step(sending) -> None:
+        try:
+            sending.step()
+        except Exception:              # never the poll's failure: `deliver` tries again and reports it
+            log.exception("sending during the poll failed; the queue is sent afterwards")
+            sending.active = False
+
     def deliver(self):
+        """Send what is queued and due; the report counts the mail the last poll already sent."""
         from mailbot.mailout.deliver import deliver
-        return deliver(self.app)
+        report = deliver(self.app)
+        early, self._sent_while_polling = self._sent_while_polling, None
+        return report.after(early) if early is not None else report
 
     def workbook(self, *, force: bool = False):
         """Compile every campaign's workbook when the ledger or the day changed since its last

@@ -13,7 +13,7 @@ import signal
 import time
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from mailbot.mailin import authenticity
 from mailbot.documents import check, docread, docsandbox
@@ -86,8 +86,8 @@ class _Batch:
     (the archive never replaces, identical bytes are the same file). An exception rolls the
     open batch back (its files' temps removed) and propagates."""
 
-    def __init__(self, ledger: Any, source: Any):
-        self.ledger, self.source = ledger, source
+    def __init__(self, ledger: Any, source: Any, after_commit: Callable[[], None] | None = None):
+        self.ledger, self.source, self.after_commit = ledger, source, after_commit
         self._txn = None
         self._started = 0.0
         self._filed: list[int] = []
@@ -125,10 +125,13 @@ class _Batch:
         filed, self._filed, self._count = self._filed, [], 0
         if filed:
             self.source.mark_filed(filed)
+        if self.after_commit is not None:
+            self.after_commit()
 
 
-def poll(app: App) -> PollReport:
-    """Fetch and file new mail once. Raises SourceError when the mailbox cannot be reached."""
+def poll(app: App, *, after_commit: Callable[[], None] | None = None) -> PollReport:
+    """Fetch and file new mail once. Raises SourceError when the mailbox cannot be reached.
+    AFTER_COMMIT runs after each batch of mail is committed and marked (the 回执 go out then)."""
     report = PollReport()
     cfg = app.config
     source = open_source(cfg.imap, cfg.base, cfg.password("imap") if not cfg.imap.get("backend") else None)
@@ -137,7 +140,7 @@ def poll(app: App) -> PollReport:
         after = app.ledger.source_position(source.name, uidvalidity)
         if after:   # a crash between a commit and its keywords left the last batch unmarked
             source.mark_filed(app.ledger.last_filed_uids(source.name, uidvalidity, BATCH_MAILS))
-        with ReadAhead(app) as ahead, _Batch(app.ledger, source) as batch:
+        with ReadAhead(app) as ahead, _Batch(app.ledger, source, after_commit) as batch:
             for fetched, reading in ahead.readings(source.new_messages(after, cfg.max_message_bytes)):
                 report.fetched += 1
                 batch.open()
@@ -178,10 +181,11 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
         return Status.OVERSIZE
     raw = fetched.raw
     app.archive.take_collisions()      # left over from a mail that failed half-way: found again below
-    earlier = app.ledger.same_mail_before(source, uidvalidity, _sha(raw))
+    base["sha256"] = digest = _sha(raw)
+    earlier = app.ledger.same_mail_before(source, uidvalidity, digest)
     if earlier is not None:
         with app.ledger.transaction():
-            app.ledger.add_message(**base, sha256=earlier.sha256, message_id=earlier.message_id,
+            app.ledger.add_message(**(base | {"sha256": earlier.sha256}), message_id=earlier.message_id,
                                    subject=earlier.subject, from_addr=earlier.from_addr,
                                    from_name=earlier.from_name, status=Status.RESYNCED, duplicate_of=earlier.id,
                                    reason=f"邮箱已重新编号（UIDVALIDITY 变化），这封邮件此前已于"
@@ -217,7 +221,7 @@ def file_message(app: App, source: str, uidvalidity: int, fetched: Fetched, repo
         return _hold(app, base, header, raw, mail, who, error, report)
     crashpoint("archived")
     with app.ledger.transaction():
-        mid = app.ledger.add_message(**(base | header | submission.message_fields()), sha256=_sha(raw),
+        mid = app.ledger.add_message(**(base | header | submission.message_fields()),
                                      problems=list(mail.problems))
         submission.record(app, mid)
         _record_verdict(app, mid, verdict)
@@ -290,7 +294,7 @@ def _hold(app: App, base: dict[str, Any], header: dict[str, Any], raw: bytes, ma
     problems += [w for a in (mail.attachments if mail else ()) if (w := hidden_characters_warning(a.filename))]
     crashpoint("archived")
     with app.ledger.transaction():
-        mid = app.ledger.add_message(**base, **header, sha256=_sha(raw), status=status, reason=reason,
+        mid = app.ledger.add_message(**base, **header, status=status, reason=reason,
                                      unit=who.unit, kind=who.kind, raw_path=raw_path, problems=problems)
         _record_collisions(app)
         for seq, (a, path) in enumerate(held_files, start=1):
@@ -454,7 +458,7 @@ def prepare_submission(app: App, mail: ParsedMail, who: Identity, received: date
     if not any(docsandbox.refused(d) for docs in docs_by_file for d in docs):
         sup = supplement.classify(app.campaign, subject=mail.subject, file_names=[_display_name(a) for a in files_in],
                                   docs_by_file=docs_by_file, results_by_file=results_by_file,
-                                  current=app.ledger.current_submissions([who.unit], campaign=app.campaign.id),
+                                  current=lambda: app.ledger.current_submissions([who.unit], campaign=app.campaign.id),
                                   named_kind=who.kind)
     if sup is not None:
         # kept beside the submission it belongs to, named after it; not checked, no version

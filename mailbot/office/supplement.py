@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from mailbot.campaign import Campaign
 from mailbot.store.ledger import Message
@@ -53,17 +53,13 @@ def fact_count(facts: dict[str, Any]) -> int:
 
 
 def classify(campaign: Campaign, *, subject: str, file_names: Sequence[str], docs_by_file: Sequence[Sequence[Any]],
-             results_by_file: Sequence[Sequence[Any]], current: Sequence[Message],
+             results_by_file: Sequence[Sequence[Any]], current: Callable[[], Sequence[Message]],
              named_kind: str | None) -> Supplement | None:
-    """A Supplement when the mail belongs to one of CURRENT (the unit's current submissions,
-    in arrival order), else None (see the module docstring)."""
+    """A Supplement when the mail belongs to one of CURRENT() (the unit's current submissions,
+    in arrival order; asked only when the mail looks like a supplement), else None (see the
+    module docstring)."""
     if not file_names:
         return None
-    family = (PLAN_KINDS if named_kind in PLAN_KINDS else (named_kind,)) if named_kind else None
-    candidates = [m for m in current if family is None or m.kind in family]
-    if not candidates:
-        return None
-    target = max(candidates, key=lambda m: (m.received_at, m.id))
     words, revision = campaign.supplement_words, campaign.revision_words
     named = " ".join([subject or "", *(PurePosixPath(n or "").stem for n in file_names)])
     word = next((w for w in words if w in named), None)
@@ -80,11 +76,19 @@ def classify(campaign: Campaign, *, subject: str, file_names: Sequence[str], doc
         elif not readable:
             unread = True
     strongest = max(counts, default=0)
-    what = f"{campaign.kind(target.kind).label}第{target.version or 1}版"
-    if word is not None and strongest <= WEAK and not (unread and not counts):
-        return Supplement(target, f"主题或文件名含“{word}”，文件中没有{campaign.kind(target.kind).label}的主要内容，"
+    by_word = word is not None and strongest <= WEAK and not (unread and not counts)
+    by_content = word is None and bool(counts) and not unread and strongest == 0 and campaign.has_activity
+    if not (by_word or by_content):
+        return None
+    family = (PLAN_KINDS if named_kind in PLAN_KINDS else (named_kind,)) if named_kind else None
+    candidates = [m for m in current() if family is None or m.kind in family]
+    if not candidates:
+        return None
+    target = max(candidates, key=lambda m: (m.received_at, m.id))
+    label = campaign.kind(target.kind).label
+    what = f"{label}第{target.version or 1}版"
+    if by_word:
+        return Supplement(target, f"主题或文件名含“{word}”，文件中没有{label}的主要内容，"
                                   f"作为{what}的补充材料存档，不算新版本，不改变审核结果")
-    if word is None and counts and not unread and strongest == 0 and campaign.has_activity:
-        return Supplement(target, f"文件中读不到活动日期、人数、主题、联系人等内容，不是新的{campaign.kind(target.kind).label}，"
-                                  f"作为{what}的补充材料存档，不算新版本，不改变审核结果")
-    return None
+    return Supplement(target, f"文件中读不到活动日期、人数、主题、联系人等内容，不是新的{label}，"
+                              f"作为{what}的补充材料存档，不算新版本，不改变审核结果")

@@ -53,7 +53,10 @@ def sha256(data: bytes) -> str:
 class _Staged:
     temp: Path
     fd: int | None        # open until fsynced (one open a file), None once closed
-    sha256: str
+
+    def holds(self, data: bytes) -> bool:
+        """Whether the temp file holds exactly DATA (a second store of a staged name: rare)."""
+        return _same_bytes(self.temp, data)
 
 
 class Staging:
@@ -79,8 +82,8 @@ class Staging:
         """Names staged in FOLDER, by their casefold."""
         return {t.name.casefold(): t.name for t in self.files if t.parent == folder}
 
-    def add(self, target: Path, temp: Path, fd: int, digest: str) -> None:
-        self.files[target] = _Staged(temp, fd, digest)
+    def add(self, target: Path, temp: Path, fd: int) -> None:
+        self.files[target] = _Staged(temp, fd)
         if self.deferring() and not self._hooked:
             self.ledger.before_commit(self.flush, self.discard)
             self._hooked = True
@@ -207,7 +210,6 @@ class Archive:
                 entries: dict[str, str], rels: list[str], added: list[Path]) -> None:
         for name, data in files:
             name = sanitise(name, max_bytes=MAX_FILE_BYTES)
-            digest = sha256(data)
             n = 1
             while True:
                 candidate = numbered(name, n)
@@ -215,10 +217,10 @@ class Archive:
                 if have is None:
                     temp, fd = write_temp_open(target_dir, data)
                     added.append(target_dir / candidate)
-                    self.staging.add(target_dir / candidate, temp, fd, digest)
+                    self.staging.add(target_dir / candidate, temp, fd)
                     entries[candidate.casefold()] = chosen = candidate
                     break
-                if self._holds(target_dir / have, data, digest):
+                if self._holds(target_dir / have, data):
                     chosen = have
                     break
                 n += 1
@@ -227,12 +229,10 @@ class Archive:
                 self.collisions.append(Collision(self.rel_to_base("/".join([*parts, name])), rel))
             rels.append(rel)
 
-    def _holds(self, path: Path, data: bytes, digest: str) -> bool:
+    def _holds(self, path: Path, data: bytes) -> bool:
         """Whether PATH (on disk, or staged in this transaction) holds exactly DATA."""
         staged = self.staging.files.get(path)
-        if staged is not None:
-            return staged.sha256 == digest
-        return _same_bytes(path, data)
+        return staged.holds(data) if staged is not None else _same_bytes(path, data)
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:

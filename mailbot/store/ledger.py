@@ -83,6 +83,7 @@ CREATE TABLE IF NOT EXISTS outgoing (
 CREATE INDEX IF NOT EXISTS outgoing_status ON outgoing (status);
 CREATE INDEX IF NOT EXISTS outgoing_mid ON outgoing (message_id);          -- a reply's campaign (route.py)
 CREATE INDEX IF NOT EXISTS outgoing_sent ON outgoing (status, sent_at);   -- the day's sending budget
+CREATE INDEX IF NOT EXISTS outgoing_to ON outgoing (recipients, purpose);  -- the reply-storm cap (acks_to_sender_on)
 CREATE TABLE IF NOT EXISTS reviews (
     id INTEGER PRIMARY KEY,
     unit TEXT NOT NULL, kind TEXT NOT NULL, message INTEGER REFERENCES messages(id),
