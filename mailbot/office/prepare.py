@@ -42,7 +42,9 @@ from mailbot.vocab import Outcome, Severity
 
 log = logging.getLogger("mailbot.poll")
 
-DEPTH = 4               # mails handed to the workers ahead of the one being filed
+DEPTH = 12              # mails handed to the workers ahead of the one being filed (4 let the workers
+                        # run dry while the poll committed a batch and sent its 回执: 12.2 → 11.0 s a 1,000)
+AHEAD_BYTES = 32 << 20  # … and at most this much mail in flight
 MIN_MAILS = 2           # the workers start at the second new mail of a poll (one mail: in-process)
 # Two workers, each with its own document sandbox: one worker alternates between its own CPU
 # (DKIM, parse, facts) and waiting for its sandbox (the .docx walk); two keep both cores busy
@@ -247,7 +249,7 @@ class ReadAhead:
 
     def readings(self, fetched_mail: Iterable[Fetched]) -> Iterator[tuple[Fetched, Reading | None]]:
         pending: deque[tuple[Fetched, Future | None]] = deque()
-        seen = 0
+        seen = in_flight = 0
         for fetched in fetched_mail:
             seen += 1
             future = None
@@ -259,8 +261,11 @@ class ReadAhead:
                     self.close()
                     self.enabled = False
             pending.append((fetched, future))
-            while len(pending) > DEPTH or (pending and pending[0][1] is None):
-                yield self._take(*pending.popleft())
+            in_flight += len(fetched.raw or b"")
+            while len(pending) > DEPTH or in_flight > AHEAD_BYTES or (pending and pending[0][1] is None):
+                done = pending.popleft()
+                in_flight -= len(done[0].raw or b"")
+                yield self._take(*done)
         while pending:
             yield self._take(*pending.popleft())
 

@@ -723,9 +723,20 @@ class Ledger:
             "ORDER BY id", (now.isoformat(timespec="seconds"),))]
 
     def mark_sent(self, oid: int) -> None:
-        with self.transaction():
-            self.db.execute("UPDATE outgoing SET status='sent', sent_at=?, attempts=attempts+1, "
-                            "last_error=NULL WHERE id=?", (now_iso(), oid))
+        """Committed at once, so a crash resends at most the mail in flight; but without its own
+        fsync of the WAL (synchronous=NORMAL: kept through a crash of mailbot, the next durable
+        commit flushes it) — after a power cut the mails of the last moments may go again, with
+        their Message-IDs. One fsync less a mail sent (~0.9 ms; a thousand 回执, 0.9 s)."""
+        light = self._depth == 0
+        if light:
+            self.db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            with self.transaction():
+                self.db.execute("UPDATE outgoing SET status='sent', sent_at=?, attempts=attempts+1, "
+                                "last_error=NULL WHERE id=?", (now_iso(), oid))
+        finally:
+            if light:
+                self.db.execute("PRAGMA synchronous=FULL")
 
     def mark_retry(self, oid: int, error: str, next_attempt: datetime) -> None:
         with self.transaction():

@@ -363,6 +363,19 @@ def compare(got: dict, want: dict) -> int:
     return resent
 
 
+def acks_waiting(office: Office) -> bool:
+    """Whether the ledger held acks queued and unsent when the poll died."""
+    if not office.ledger.exists():
+        return False
+    db = sqlite3.connect(office.ledger)
+    try:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name='outgoing'").fetchone():
+            return False
+        return db.execute("SELECT COUNT(*) FROM outgoing WHERE status='queued'").fetchone()[0] > 0
+    finally:
+        db.close()
+
+
 def phase_at_kill(office: Office, total: int) -> str:
     """Where the poll was when it died, read from what it left: the ledger, the archive, $Filed."""
     if not office.ledger.exists():
@@ -437,7 +450,9 @@ def run_chain(n: int, tally: Tally, *, seed: int, span: float, folder: Path, dov
                     tally.completed_early += 1
                 break                      # nothing left to interrupt in this mailbox
             phase = phase_at_kill(office, len(mails))
-            sending_kills += phase.startswith("sending")
+            # a 回执 goes out right after its batch commits, while later mail is still being filed:
+            # any kill with acks queued may have caught one accepted by the server, not yet marked
+            sending_kills += acks_waiting(office)
             with tally.lock:
                 tally.kills += 1
                 tally.phases[phase] += 1
