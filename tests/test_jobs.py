@@ -109,3 +109,28 @@ def test_temp_workbooks_left_by_a_killed_save_are_swept(tmp_path):
     jobs.workbook(force=True)
     assert not stale.exists() and fresh.exists()           # another compile may own a fresh one
     app.close()
+
+
+def test_the_poll_sends_each_batchs_acks_before_it_files_the_next_batch(tmp_path, monkeypatch):
+    """回执 go out right after their batch commits, not after the whole mailbox is filed; and
+    `deliver` afterwards reports them with what it sent itself."""
+    from mailbot.office import pipeline
+    init_folder(tmp_path, demo_keys=True)
+    app = open_app(tmp_path / "config.ini", "2022-10-31")
+    mails = samples.demo_mailbox(app.campaign, app.roster, app.config.from_address)
+    samples.write_maildir(tmp_path / "var" / "maildir", mails)
+    outbox = tmp_path / "var" / "outbox"
+    monkeypatch.setattr(pipeline, "BATCH_MAILS", 4)
+    seen: list[int] = []           # acks already in the outbox when each mail began to be filed
+    real = pipeline.file_message
+    monkeypatch.setattr(pipeline, "file_message",
+                        lambda *a, **k: seen.append(len(list(outbox.glob("*.eml")))) or real(*a, **k))
+    jobs = Jobs(app)
+    report = jobs.poll()
+    assert report.fetched == len(mails) > 12 and report.acks_queued >= 8
+    assert seen[0] == 0 and seen[4] > 0 and seen[-1] >= report.acks_queued - 4    # batch by batch
+    assert seen == sorted(seen)
+    sent = jobs.deliver()
+    assert sent.sent == report.acks_queued == len(list(outbox.glob("*.eml")))
+    assert jobs.deliver().sent == 0                                             # counted once
+    app.close()

@@ -151,10 +151,19 @@ class Jobs:
 
     @staticmethod
     def _send_step(sending) -> None:
+        """One sending step of the poll. The ledger or the disk failing stops the poll as it
+        would stop filing (nothing is lost: the batch is committed; the next run sends). Anything
+        else — a broken [smtp] section, a bug — is not receiving's problem: sending stops here
+        and `deliver` afterwards meets it again and reports it in Chinese."""
+        import sqlite3
         try:
             sending.step()
-        except Exception:              # never the poll's failure: `deliver` tries again and reports it
-            log.exception("sending during the poll failed; the queue is sent afterwards")
+        except (sqlite3.Error, OSError):
+            raise
+        except Exception as exc:
+            log.warning("sending during the poll stopped (%s: %s); the queue is sent afterwards",
+                        type(exc).__name__, exc)
+            log.debug("sending during the poll stopped", exc_info=True)
             sending.active = False
 
     def deliver(self):
