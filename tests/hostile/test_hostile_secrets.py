@@ -216,7 +216,7 @@ def test_a_plaintext_password_key_is_learned_from_config(tmp_path):
 BUGGY_POLL = r"""
 import base64, os, sys
 import mailbot.office.pipeline
-def poll(app):
+def poll(app, **_):
     secret = os.environ["MB_SEC_SMTP"]
     raise RuntimeError("library echoed AUTH PLAIN " + base64.b64encode(("\0%s\0%s" % (sys.argv[-2], secret)).encode()).decode())
 mailbot.office.pipeline.poll = poll
