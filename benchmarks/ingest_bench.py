@@ -9,8 +9,9 @@ Then, in one run:
 (ii)  `mailbot poll` as a subprocess on the same mails (`mailbot init --demo-keys` folder, so the
       sender check passes), acks sent to an aiosmtpd server (tests/servers.py SmtpServer),
       `send_per_minute` and the daily filing/ack caps lifted so no throttle binds: fetch, file
-      (archive + fsync, read and check the .docx, one ledger transaction per mail, $Filed),
-      send every 回执, compile the workbook → mail/s, and the ratio to (i);
+      (read and check the .docx in the read-ahead workers, archive, ledger rows committed in
+      batches with their files fsynced, $Filed), send every 回执 (batch by batch, during the
+      poll), compile the workbook → mail/s, and the ratio to (i);
 (iii) where the time goes: the same ingest in-process on the first P mails (fresh folder), with
       light per-stage timers (exclusive ms/mail) and then under cProfile (top lines). The SMTP
       server's thread in this process keeps the poll from forking its read-ahead worker
