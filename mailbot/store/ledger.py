@@ -68,6 +68,7 @@ CREATE TABLE IF NOT EXISTS findings (
     attachment INTEGER REFERENCES attachments(id),
     rule TEXT NOT NULL, severity TEXT NOT NULL, item TEXT NOT NULL,
     text TEXT NOT NULL, clause TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS findings_message ON findings (message);         -- a mail's findings (each 回执)
 CREATE TABLE IF NOT EXISTS outgoing (
     id INTEGER PRIMARY KEY,
     purpose TEXT NOT NULL,               -- ack | reminder | review | digest | announce
@@ -84,6 +85,7 @@ CREATE INDEX IF NOT EXISTS outgoing_status ON outgoing (status);
 CREATE INDEX IF NOT EXISTS outgoing_mid ON outgoing (message_id);          -- a reply's campaign (route.py)
 CREATE INDEX IF NOT EXISTS outgoing_sent ON outgoing (status, sent_at);   -- the day's sending budget
 CREATE INDEX IF NOT EXISTS outgoing_to ON outgoing (recipients, purpose);  -- the reply-storm cap (acks_to_sender_on)
+CREATE INDEX IF NOT EXISTS outgoing_purpose ON outgoing (purpose, unit);   -- 催报 per unit, asked for every 回执
 CREATE TABLE IF NOT EXISTS reviews (
     id INTEGER PRIMARY KEY,
     unit TEXT NOT NULL, kind TEXT NOT NULL, message INTEGER REFERENCES messages(id),
