@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any, Iterable
 
-from mailbot.documents.facts_dates import CN_DATE, ISO_DATE, DateFacts, date_hits, parse_dates, year_of
+from mailbot.documents.facts_dates import CN_DATE, ISO_DATE, DateFacts, date_hits, found, parse_dates, year_of
 from mailbot.documents.facts_fields import Field, find_fields
 from mailbot.documents.facts_people import NUM, PeopleFacts, headcount_range, parse_headcount, parse_phone
 from mailbot.documents.facts_text import Fact, NormText, cn_to_int, trim_span
@@ -174,15 +174,15 @@ class _Extractor(DateFacts, PeopleFacts):
             # A document whose every full date is in one later year (a 2023 plan checked against
             # the 2022 rules) means that year by 12月5日. An earlier year is more likely last year's
             # template left in a signature, so the campaign's year stands then.
-            years = {year_of(m.group("y")) for m in CN_DATE.finditer(self.t) if m.group("y") and m.group("suf")}
-            years |= {int(m.group("y")) for m in ISO_DATE.finditer(self.t)}
+            years = {year_of(m.group("y")) for m in found(CN_DATE, self.t) if m.group("y") and m.group("suf")}
+            years |= {int(m.group("y")) for m in found(ISO_DATE, self.t)}
             years.discard(None)
             if len(years) == 1 and next(iter(years)) > year:
                 self.year = next(iter(years))
         self.dates = date_hits(self.t, self.year)
 
     def _guess_year(self, received: date | None) -> int:
-        for m in CN_DATE.finditer(self.t):
+        for m in found(CN_DATE, self.t):
             y = year_of(m.group("y"))
             if y:
                 return y

@@ -20,6 +20,19 @@ CN_DATE = re.compile(
     rf"(?<![\d])(?:(?P<y>{_Y}) *年[ .·]{{0,2}})?(?P<m>{_M}) *月[ .·]{{0,2}}(?P<d>{_D})(?![\d]) *(?P<suf>[日号])?")
 ISO_DATE = re.compile(
     r"(?<![\d.])(?P<y>(?:19|20)\d{2}) *(?P<sep>[-/.]) *(?P<m>1[0-2]|0?[1-9]) *(?P=sep) *(?P<d>3[01]|[12]\d|0?[1-9])(?![\d])")
+_FOUND: dict[tuple[int, str], tuple[str, list[re.Match]]] = {}
+
+
+def found(pattern: re.Pattern, text: str) -> list[re.Match]:
+    """PATTERN's matches in TEXT, kept for the last text scanned: a document's facts scan the
+    same text for its dates two or three times (years, the campaign year, date_hits)."""
+    key = (id(pattern), pattern.pattern)
+    hit = _FOUND.get(key)
+    if hit is None or hit[0] is not text and hit[0] != text:
+        hit = _FOUND[key] = (text, list(pattern.finditer(text)))
+    return hit[1]
+
+
 COMPACT_DATE = re.compile(r"(?<!\d)(?P<y>20\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)")
 _SHORT_DATE = re.compile(r"(?<![\d./-])(?P<m>1[0-2]|0?[1-9]) *[./] *(?P<d>3[01]|[12]\d|0?[1-9])(?![\d.:%])(?! *[%元万米])")
 _MONTH_ONLY = re.compile(
@@ -135,7 +148,7 @@ def date_hits(text: str, year: int) -> list[DateHit]:
         hits.append(DateHit(dates, start, end, time, explicit, contextual))
         take(start, end)
 
-    for m in CN_DATE.finditer(text):
+    for m in found(CN_DATE, text):
         if overlaps(m.start(), m.end()):
             continue
         if not m.group("suf"):
@@ -146,7 +159,7 @@ def date_hits(text: str, year: int) -> list[DateHit]:
         d = _mk_date(y or year, cn_to_int(m.group("m")) or 0, cn_to_int(m.group("d")) or 0)
         if d:
             add(m.start(), m.end(), d, y is not None)
-    for m in ISO_DATE.finditer(text):
+    for m in found(ISO_DATE, text):
         if overlaps(m.start(), m.end()):
             continue
         d = _mk_date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
