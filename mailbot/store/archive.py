@@ -99,7 +99,7 @@ class Staging:
             return
         staged, self.files = self.files, {}
         try:
-            self._fsync_all([st.fd for st in staged.values() if st.fd is not None])
+            self._each(os.fsync, [st.fd for st in staged.values() if st.fd is not None])   # one journal flush
             for st in staged.values():
                 if st.fd is not None:
                     os.close(st.fd)
@@ -121,11 +121,8 @@ class Staging:
         staged, self.files = self.files, {}
         _drop(staged.values())
 
-    def _fsync_all(self, fds: list[int]) -> None:
-        """fsync several files at once: the file system commits them in one journal flush."""
-        self._each(os.fsync, fds)
-
     def _each(self, fn: Any, items: list) -> None:
+        """FN on every item at once (fsyncs issued together commit in one journal flush)."""
         if len(items) <= 1:
             for item in items:
                 fn(item)
